@@ -1,0 +1,126 @@
+"""Plain manifest data (already validated) -> the canonical model.
+
+Defaults are made explicit here, once: a name defaults to the key, a single served variation is a
+100 % split, an environment the flag leaves out is off with no targets. Providers translate live
+objects with the same defaults, so an omitted field never shows up as a difference.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from reconciler.manifest.rules import custom_type, parse_time
+from reconciler.model import (
+    EVERYONE,
+    Audience,
+    EnvironmentConfig,
+    Filter,
+    Flag,
+    Rollout,
+    RolloutStage,
+    Target,
+    Variable,
+    Variation,
+)
+
+_SHORTHAND_ALL = "everyone"
+
+
+def build_flag(data: dict[str, Any], environments: list[str]) -> Flag:
+    """The model of one flag, configured in every workspace environment."""
+    key = data["key"]
+    declared = data.get("environments") or {}
+    return Flag(
+        key=key,
+        name=data.get("name", key),
+        description=data.get("description", ""),
+        type=data.get("type", "release"),
+        tags=tuple(data.get("tags") or ()),
+        variables={
+            name: Variable(
+                type=spec["type"],
+                name=spec.get("name", name),
+                description=spec.get("description", ""),
+            )
+            for name, spec in (data.get("variables") or {}).items()
+        },
+        variations={
+            item["key"]: Variation(
+                name=item.get("name", item["key"]), values=item.get("values") or {}
+            )
+            for item in data.get("variations") or []
+        },
+        environments={env: build_environment(declared.get(env) or {}) for env in environments},
+    )
+
+
+def build_environment(data: dict[str, Any]) -> EnvironmentConfig:
+    return EnvironmentConfig(
+        enabled=bool(data.get("enabled", False)),
+        targets=tuple(build_target(target) for target in data.get("targets") or []),
+    )
+
+
+def build_target(data: dict[str, Any]) -> Target:
+    serve = data["serve"]
+    split = {serve: 100.0} if isinstance(serve, str) else {k: float(v) for k, v in serve.items()}
+    rollout = data.get("rollout")
+    return Target(
+        name=data.get("name"),
+        audience=build_audience(data.get("audience", _SHORTHAND_ALL)),
+        serve=split,
+        rollout=build_rollout(rollout) if rollout else None,
+    )
+
+
+def build_audience(data: Any) -> Audience:
+    if data == _SHORTHAND_ALL:
+        return EVERYONE
+    ((match, items),) = data.items()
+    filters = [build_filter(item) for item in items]
+    return Audience(match=match, filters=tuple(filters))
+
+
+def build_filter(item: dict[str, Any]) -> Filter:
+    ((field, condition),) = item.items()
+    if field == "audience" and isinstance(condition, str):
+        return Filter(field="audience", comparator="is", values=(condition,))
+    condition = dict(condition)
+    data_key = condition.pop("key", None)
+    declared_type = condition.pop("type", None)
+    ((operator, value),) = condition.items()
+    values: tuple[Any, ...]
+    if operator == "exists":
+        comparator, values = ("exists" if value else "not_exists"), ()
+    else:
+        comparator, values = operator, tuple(value if isinstance(value, list) else [value])
+    data_key_type = None
+    if field in ("app_version", "platform_version"):
+        values = tuple(str(value) for value in values)  # `gte: 2.4` is a version, not a float
+    if field == "custom":
+        data_key_type = declared_type or (custom_type(values[0]) if values else "String")
+    return Filter.model_validate(
+        {
+            "field": field,
+            "comparator": comparator,
+            "values": values,
+            "data_key": data_key,
+            "data_key_type": data_key_type,
+        }
+    )
+
+
+def build_rollout(data: dict[str, Any]) -> Rollout:
+    return Rollout(
+        type=data["type"],
+        start=cast(Any, parse_time(data["start"])),
+        start_percentage=data.get("start_percentage"),
+        stages=tuple(
+            RolloutStage(
+                percentage=stage["percentage"],
+                at=cast(Any, parse_time(stage["at"])),
+                transition=stage.get("transition", "linear"),
+            )
+            for stage in data.get("stages") or []
+        ),
+    )

@@ -1,0 +1,64 @@
+"""Load every manifest of a workspace into one validated `FlagSet`, or report every problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reconciler.errors import Problem, ValidationFailed
+from reconciler.manifest import schema_check
+from reconciler.manifest.build import build_flag
+from reconciler.manifest.rules import check_all, flag_sites
+from reconciler.manifest.source import Document, read_yaml
+from reconciler.model import FlagSet
+from reconciler.workspace import Workspace, display_name
+
+MANIFEST_SUFFIXES = (".yaml", ".yml")
+
+
+def manifest_files(workspace: Workspace) -> tuple[list[Path], list[Problem]]:
+    """The manifest files the workspace names, sorted, folders searched recursively."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+    workspace_name = display_name(workspace.file)
+    for entry in workspace.manifests:
+        if entry.is_dir():
+            files.extend(
+                sorted(p for p in entry.rglob("*") if p.suffix in MANIFEST_SUFFIXES and p.is_file())
+            )
+        elif entry.is_file():
+            files.append(entry)
+        else:
+            problems.append(
+                Problem(workspace_name, 1, 1, f"manifests: '{display_name(entry)}' does not exist")
+            )
+    unique = list(dict.fromkeys(path.resolve() for path in files))
+    return [path for path in unique if path != workspace.file.resolve()], problems
+
+
+def load_flags(workspace: Workspace) -> FlagSet:
+    """Parse, schema-check, rule-check and build every manifest; raise `ValidationFailed` with
+    every problem found when anything is wrong, so the user fixes them in one pass."""
+    files, problems = manifest_files(workspace)
+    documents: list[Document] = []
+    skipped: set[tuple[str, int]] = set()
+    for path in files:
+        parsed = read_yaml(path, display_name(path))
+        if isinstance(parsed, Problem):
+            problems.append(parsed)
+            continue
+        if parsed.data is None:
+            continue  # an empty file declares nothing
+        errors = schema_check.located_errors(parsed, "manifest")
+        problems.extend(problem for _, problem in errors)
+        if any(len(path) < 2 for path, _ in errors):
+            continue  # the file's shape is wrong: nothing in it can be checked further
+        broken = {path[1] for path, _ in errors}
+        documents.append(parsed)
+        skipped.update((parsed.name, index) for index in broken)
+    # Flags that passed the schema get the semantic checks too, so one run reports everything.
+    sites = [s for s in flag_sites(documents) if (s.document.name, s.index) not in skipped]
+    problems.extend(check_all(sites, workspace.environment_names))
+    if problems:
+        raise ValidationFailed(problems)
+    flags = [build_flag(site.data, workspace.environment_names) for site in sites]
+    return FlagSet(flags={flag.key: flag for flag in flags})

@@ -1,0 +1,115 @@
+"""YAML documents that remember where every value came from.
+
+ruamel.yaml's round-trip loader keeps line and column of each key and item; `Document.locate`
+turns a path into `line:col`, so every later check can point at the exact spot in the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from reconciler.errors import Problem
+
+PathItem = str | int
+
+
+@dataclass
+class Document:
+    """One parsed YAML file: its display name, the ruamel tree, and a plain JSON-like copy."""
+
+    name: str
+    tree: Any
+    data: Any
+
+    def locate(self, path: Sequence[PathItem], at_key: bool = False) -> tuple[int, int]:
+        """1-based (line, col) of the value at `path`, or of its key when `at_key`.
+
+        Walks as deep as the path exists; a path into something missing points at its nearest
+        existing parent, which is where a user would add it.
+        """
+        node = self.tree
+        line, col = _own_position(node)
+        for index, item in enumerate(path):
+            last = index == len(path) - 1
+            if isinstance(node, CommentedMap) and item in node:
+                position = node.lc.key(item) if (last and at_key) else node.lc.value(item)
+                child = node[item]
+            elif isinstance(node, CommentedSeq) and isinstance(item, int) and item < len(node):
+                position = node.lc.item(item)
+                child = node[item]
+            else:
+                break
+            if position is not None:
+                line, col = position[0] + 1, position[1] + 1
+            node = child
+        return line, col
+
+    def problem(self, path: Sequence[PathItem], message: str, at_key: bool = False) -> Problem:
+        """A `Problem` located at `path` in this document."""
+        line, col = self.locate(path, at_key)
+        return Problem(self.name, line, col, message)
+
+
+def _own_position(node: Any) -> tuple[int, int]:
+    lc = getattr(node, "lc", None)
+    if lc is None or lc.line is None:
+        return 1, 1
+    return lc.line + 1, lc.col + 1
+
+
+def to_plain(node: Any) -> Any:
+    """The JSON-like copy of a ruamel tree: dicts, lists, scalars; timestamps as ISO strings.
+
+    Schema validation and model building work on this copy; positions come from the tree.
+    """
+    if isinstance(node, dict):
+        return {str(key): to_plain(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [to_plain(value) for value in node]
+    if isinstance(node, dt.datetime):
+        return node.isoformat().replace("+00:00", "Z")
+    if isinstance(node, dt.date):
+        return node.isoformat()
+    if isinstance(node, bool | int | float | str) or node is None:
+        # ruamel's scalar subclasses (ScalarFloat, ...) become plain Python values.
+        if isinstance(node, bool):
+            return bool(node)
+        if isinstance(node, int):
+            return int(node)
+        if isinstance(node, float):
+            return float(node)
+        if isinstance(node, str):
+            return str(node)
+        return None
+    return node
+
+
+def read_yaml(path: Path, name: str) -> Document | Problem:
+    """Parse one YAML file; a syntax error comes back as a located `Problem`, never raised."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        return Problem(name, 1, 1, f"not UTF-8 text: {error.reason}")
+    except OSError as error:
+        return Problem(name, 1, 1, f"cannot read: {error.strerror}")
+    yaml = YAML(typ="rt")
+    try:
+        tree = yaml.load(text)
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        what = error.problem or error.context or "invalid YAML"
+        if "found duplicate key" in str(error):
+            what = str(error.problem).strip()
+        return Problem(name, line, col, f"invalid YAML: {what}")
+    except YAMLError as error:
+        return Problem(name, 1, 1, f"invalid YAML: {error}")
+    return Document(name=name, tree=tree, data=to_plain(tree))

@@ -1,0 +1,204 @@
+"""The canonical, provider-neutral model of flags.
+
+Manifests are parsed into these objects, and each provider translates its live API objects into
+them too; the plan is a diff of two such models. Every class here is *canonical*: two values that
+mean the same thing compare equal (tags are sorted, percentages rounded, splits drop 0 % entries,
+timestamps are UTC), so server-side reordering and defaults cannot produce phantom diffs.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+VariableType = Literal["Boolean", "String", "Number", "JSON"]
+FlagType = Literal["release", "experiment", "permission", "ops"]
+Match = Literal["all", "any"]
+RolloutType = Literal["schedule", "gradual", "stepped"]
+StageTransition = Literal["linear", "discrete"]
+
+# Fields a target's audience can filter on, as the manifest names them.
+FilterField = Literal[
+    "user_id",
+    "email",
+    "country",
+    "platform",
+    "platform_version",
+    "device_model",
+    "app_version",
+    "custom",
+    "audience",
+]
+# Comparators, as the manifest names them (provider adapters map them to vendor symbols).
+Comparator = Literal[
+    "is",
+    "is_not",
+    "contains",
+    "not_contains",
+    "starts_with",
+    "not_starts_with",
+    "ends_with",
+    "not_ends_with",
+    "exists",
+    "not_exists",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+]
+Scalar = str | bool | int | float
+
+PERCENT_DIGITS = 4
+"""Percentages are compared at this many decimals: 33.3333 % survives a fraction round trip."""
+
+
+def round_percent(value: float) -> float:
+    """Canonical form of a percentage (0..100): rounded, and -0.0/ints folded to plain floats."""
+    return float(round(float(value), PERCENT_DIGITS)) + 0.0
+
+
+def canonical_time(value: datetime) -> datetime:
+    """Timestamps compare in UTC with millisecond precision (the vendors store milliseconds)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    return value.replace(microsecond=(value.microsecond // 1000) * 1000)
+
+
+class Canonical(BaseModel):
+    """Base: immutable, strict about unknown fields, compared by value."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Filter(Canonical):
+    """One condition of an audience, e.g. email ends_with "@acme.com".
+
+    `values` is empty for exists / not_exists. For `custom`, `data_key` names the custom data
+    property and `data_key_type` its type; for `audience`, `values` are reusable audience keys.
+    """
+
+    field: FilterField
+    comparator: Comparator
+    values: tuple[Scalar, ...] = ()
+    data_key: str | None = None
+    data_key_type: Literal["String", "Boolean", "Number"] | None = None
+
+
+class Audience(Canonical):
+    """Who a target applies to: all (AND) or any (OR) of its filters; no filters = everyone."""
+
+    match: Match = "all"
+    filters: tuple[Filter, ...] = ()
+
+    @property
+    def is_everyone(self) -> bool:
+        return not self.filters
+
+
+EVERYONE = Audience()
+
+
+class RolloutStage(Canonical):
+    """A step of a rollout: reach `percentage` at `at`, linearly or at once."""
+
+    percentage: float
+    at: datetime
+    transition: StageTransition = "linear"
+
+    @field_validator("percentage")
+    @classmethod
+    def _round(cls, value: float) -> float:
+        return round_percent(value)
+
+    @field_validator("at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return canonical_time(value)
+
+
+class Rollout(Canonical):
+    """A gradual, scheduled or stepped rollout of a target's audience."""
+
+    type: RolloutType
+    start: datetime
+    start_percentage: float | None = None
+    stages: tuple[RolloutStage, ...] = ()
+
+    @field_validator("start_percentage")
+    @classmethod
+    def _round(cls, value: float | None) -> float | None:
+        return None if value is None else round_percent(value)
+
+    @field_validator("start")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return canonical_time(value)
+
+
+class Target(Canonical):
+    """An ordered targeting rule: who (audience), what (serve: variation -> percent), when."""
+
+    name: str | None = None
+    audience: Audience = EVERYONE
+    serve: dict[str, float]
+    rollout: Rollout | None = None
+
+    @field_validator("serve")
+    @classmethod
+    def _canonical_split(cls, value: dict[str, float]) -> dict[str, float]:
+        split = {key: round_percent(pct) for key, pct in value.items() if round_percent(pct) != 0}
+        return dict(sorted(split.items()))
+
+
+class EnvironmentConfig(Canonical):
+    """A flag's configuration in one environment: on or off, and its ordered targets."""
+
+    enabled: bool = False
+    targets: tuple[Target, ...] = ()
+
+
+class Variable(Canonical):
+    """A typed value a flag hands to the application (DevCycle's variables)."""
+
+    type: VariableType
+    name: str
+    description: str = ""
+
+
+class Variation(Canonical):
+    """A named set of variable values that targets serve."""
+
+    name: str
+    values: dict[str, Any] = Field(default_factory=dict)
+
+
+class Flag(Canonical):
+    """A feature flag as the user declares it, across all environments of the workspace."""
+
+    key: str
+    name: str
+    description: str = ""
+    type: FlagType = "release"
+    tags: tuple[str, ...] = ()
+    variables: dict[str, Variable] = Field(default_factory=dict)
+    variations: dict[str, Variation] = Field(default_factory=dict)
+    environments: dict[str, EnvironmentConfig] = Field(default_factory=dict)
+
+    @field_validator("tags")
+    @classmethod
+    def _sorted_tags(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(sorted(set(value)))
+
+
+class FlagSet(Canonical):
+    """All flags of one workspace (desired) or one project (live), by key."""
+
+    flags: dict[str, Flag] = Field(default_factory=dict)
+
+
+def comparable(flag: Flag) -> dict[str, Any]:
+    """The plain-data form of a flag that diffs compare: JSON-like, order-insensitive maps."""
+    return flag.model_dump(mode="json")

@@ -1,0 +1,192 @@
+"""The plan: what applying the manifests would change, as data.
+
+A `Plan` holds the user-facing changes (per flag and environment, field by field, before -> after)
+and the provider's `Step`s (the API calls that make them happen), plus a fingerprint of every
+live object it was computed from. Renderers turn it into text, Markdown or JSON; `apply` runs its
+steps. Diffing compares two canonical models (`reconciler.model`), never vendor payloads, so the
+plan speaks the manifest's language.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from deepdiff import DeepDiff
+from pydantic import BaseModel, Field
+
+from reconciler.model import EnvironmentConfig, Flag, FlagSet
+
+Action = Literal["create", "update", "delete"]
+
+FLAG_FIELDS = ("name", "description", "type", "tags", "variables", "variations")
+# How deep a field path goes before the whole value is shown instead: a changed target shows as
+# `targets[1].serve: before -> after`, not as a dozen nested leaves.
+_ATOM_DEPTH = {"variables": 3, "variations": 4, "targets": 3}
+
+
+class FieldChange(BaseModel):
+    """One field's change; `before` is None for additions, `after` None for removals."""
+
+    path: str
+    before: Any = None
+    after: Any = None
+
+
+class Change(BaseModel):
+    """What happens to one flag (environment None) or one flag's environment."""
+
+    action: Action
+    resource: Literal["flag"] = "flag"
+    key: str
+    environment: str | None = None
+    fields: list[FieldChange] = Field(default_factory=list)
+
+
+class ApiCall(BaseModel):
+    """One request a step sends; `path` is relative to the API's base URL."""
+
+    method: str
+    path: str
+    params: dict[str, str] = Field(default_factory=dict)
+    body: Any = None
+
+    def describe(self) -> str:
+        query = "&".join(f"{key}={value}" for key, value in self.params.items())
+        return f"{self.method} {self.path}" + (f"?{query}" if query else "")
+
+
+class Step(BaseModel):
+    """A unit of apply work: the calls for one resource, sent in order."""
+
+    action: Action
+    resource: Literal["flag"] = "flag"
+    key: str
+    calls: list[ApiCall]
+
+
+class Plan(BaseModel):
+    """Everything `apply` needs and a reviewer wants to see."""
+
+    provider: str
+    project: str
+    environments: list[str]
+    changes: list[Change] = Field(default_factory=list)
+    steps: list[Step] = Field(default_factory=list)
+    fingerprints: dict[str, str] = Field(default_factory=dict)
+    unmanaged: list[str] = Field(default_factory=list)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.steps)
+
+    def counts(self) -> dict[str, int]:
+        """Flags to create, update and delete (a flag counts once, whatever its environments)."""
+        result = {"create": 0, "update": 0, "delete": 0}
+        for step in self.steps:
+            result[step.action] += 1
+        return result
+
+    def fingerprint(self) -> str:
+        """A hash of the live state the plan was computed from and of its changes."""
+        payload = json.dumps(
+            {"fingerprints": self.fingerprints, "steps": [s.model_dump() for s in self.steps]},
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def diff_flagsets(desired: FlagSet, live: FlagSet) -> list[Change]:
+    """Changes that turn `live` into `desired`, for the flags `desired` declares."""
+    changes: list[Change] = []
+    for key, flag in desired.flags.items():
+        changes.extend(diff_flag(flag, live.flags.get(key)))
+    return changes
+
+
+def diff_flag(desired: Flag, live: Flag | None) -> list[Change]:
+    """The flag-level change (if any) followed by one change per environment that differs."""
+    if live is None:
+        return _creation(desired)
+    if desired == live:
+        return []
+    changes: list[Change] = []
+    fields = field_changes(_flag_part(live), _flag_part(desired))
+    if fields:
+        changes.append(Change(action="update", key=desired.key, fields=fields))
+    for env, config in desired.environments.items():
+        before = live.environments.get(env, EnvironmentConfig())
+        if config != before:
+            fields = field_changes(_env_part(before), _env_part(config))
+            changes.append(Change(action="update", key=desired.key, environment=env, fields=fields))
+    return changes
+
+
+def _creation(flag: Flag) -> list[Change]:
+    changes = [
+        Change(
+            action="create",
+            key=flag.key,
+            fields=field_changes({}, _flag_part(flag)),
+        )
+    ]
+    for env, config in flag.environments.items():
+        if config != EnvironmentConfig():
+            fields = field_changes({}, _env_part(config))
+            changes.append(Change(action="create", key=flag.key, environment=env, fields=fields))
+    return changes
+
+
+def _flag_part(flag: Flag) -> dict[str, Any]:
+    return flag.model_dump(mode="json", include=set(FLAG_FIELDS))
+
+
+def _env_part(config: EnvironmentConfig) -> dict[str, Any]:
+    return config.model_dump(mode="json", exclude_none=True)
+
+
+def field_changes(before: dict[str, Any], after: dict[str, Any]) -> list[FieldChange]:
+    """Field-level differences between two plain dicts, at the depth a reviewer reads them."""
+    if not before:
+        return [FieldChange(path=key, after=value) for key, value in after.items() if value]
+    report = DeepDiff(before, after, verbose_level=0, view="tree")
+    paths: dict[tuple[Any, ...], None] = {}
+    for level in _levels(report.values()):
+        path = tuple(level.path(output_format="list"))
+        paths.setdefault(_atom(path), None)
+    return [
+        FieldChange(path=_dotted(path), before=_get(before, path), after=_get(after, path))
+        for path in paths
+    ]
+
+
+def _levels(groups: Iterable[Any]) -> Iterable[Any]:
+    for group in groups:
+        yield from group
+
+
+def _atom(path: tuple[Any, ...]) -> tuple[Any, ...]:
+    if not path:
+        return path
+    return path[: _ATOM_DEPTH.get(path[0], 1)]
+
+
+def _get(data: Any, path: tuple[Any, ...]) -> Any:
+    for item in path:
+        in_dict = isinstance(data, dict) and item in data
+        in_list = isinstance(data, list) and isinstance(item, int) and item < len(data)
+        if in_dict or in_list:
+            data = data[item]
+        else:
+            return None
+    return data
+
+
+def _dotted(path: tuple[Any, ...]) -> str:
+    text = ""
+    for item in path:
+        text += f"[{item}]" if isinstance(item, int) else (f".{item}" if text else str(item))
+    return text

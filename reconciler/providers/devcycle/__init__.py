@@ -1,0 +1,1 @@
+"""DevCycle: client (httpx), translate (live <-> model), provider (read and write)."""

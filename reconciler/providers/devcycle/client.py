@@ -1,0 +1,268 @@
+"""HTTP client for DevCycle's Management API: auth, errors, pagination.
+
+Built on httpx the way httpx is meant to be used: one `httpx.Client` with a base URL, an
+`httpx.Auth` that fetches and refreshes the OAuth token, and one place (`request`) that turns
+transport failures and error bodies into `ApiError`s a person can act on. Tokens and client
+secrets never appear in messages.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Generator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from reconciler import __version__
+from reconciler.errors import ApiError, FlagsyncError
+
+MAX_PAGE_SIZE = 1000  # the vendor's perPage limit
+AUDIENCE = "https://api.devcycle.com/"
+TOKEN_REFRESH_MARGIN = 60.0  # seconds before expiry a token counts as expired
+PAGE_WORKERS = 4
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Either OAuth client credentials or a ready access token (from environment variables)."""
+
+    client_id: str | None = None
+    client_secret: str | None = None
+    token: str | None = None
+
+    @classmethod
+    def from_environment(cls) -> Credentials:
+        """Read DEVCYCLE_CLIENT_ID / DEVCYCLE_CLIENT_SECRET, or DEVCYCLE_API_TOKEN."""
+        token = os.environ.get("DEVCYCLE_API_TOKEN") or None
+        client_id = os.environ.get("DEVCYCLE_CLIENT_ID") or None
+        client_secret = os.environ.get("DEVCYCLE_CLIENT_SECRET") or None
+        if token or (client_id and client_secret):
+            return cls(client_id=client_id, client_secret=client_secret, token=token)
+        missing = [
+            name
+            for name, value in (
+                ("DEVCYCLE_CLIENT_ID", client_id),
+                ("DEVCYCLE_CLIENT_SECRET", client_secret),
+            )
+            if not value
+        ]
+        raise FlagsyncError(
+            "DevCycle credentials missing: set DEVCYCLE_CLIENT_ID and DEVCYCLE_CLIENT_SECRET "
+            "(an API client from your DevCycle organization settings), or DEVCYCLE_API_TOKEN. "
+            f"Not set: {', '.join(missing)}"
+        )
+
+    def secrets(self) -> list[str]:
+        return [value for value in (self.client_secret, self.token) if value]
+
+
+class TokenAuth(httpx.Auth):
+    """Adds `Authorization: <token>` (raw, as DevCycle's own tools send it).
+
+    With client credentials, the token is fetched from the OAuth endpoint on first use, reused
+    until shortly before it expires, and fetched again once if the API answers 401.
+    """
+
+    def __init__(self, credentials: Credentials, auth_url: str, timeout: float) -> None:
+        self._credentials = credentials
+        self._auth_url = auth_url
+        self._timeout = timeout
+        self._token: str | None = credentials.token
+        self._expires_at = math.inf if credentials.token else 0.0
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = self._current_token()
+        response = yield request
+        if response.status_code == 401 and self._credentials.client_id:
+            self._expires_at = 0.0
+            request.headers["Authorization"] = self._current_token()
+            yield request
+
+    def _current_token(self) -> str:
+        if self._token is None or time.monotonic() >= self._expires_at:
+            self._token, lifetime = self._fetch_token()
+            self._expires_at = time.monotonic() + max(lifetime - TOKEN_REFRESH_MARGIN, 0.0)
+        return self._token
+
+    def _fetch_token(self) -> tuple[str, float]:
+        form = {
+            "grant_type": "client_credentials",
+            "audience": AUDIENCE,
+            "client_id": self._credentials.client_id or "",
+            "client_secret": self._credentials.client_secret or "",
+        }
+        call = f"POST {self._auth_url}"
+        try:
+            response = httpx.post(self._auth_url, data=form, timeout=self._timeout)
+        except httpx.HTTPError as error:
+            raise ApiError(
+                call, f"cannot get a DevCycle token: {_transport_reason(error)}"
+            ) from None
+        if response.status_code != 200:
+            body = _json_or_none(response)
+            reason = ""
+            if isinstance(body, dict):
+                reason = str(body.get("error_description") or body.get("error") or "")
+            raise ApiError(
+                call,
+                f"DevCycle refused the client credentials (HTTP {response.status_code}); check "
+                "DEVCYCLE_CLIENT_ID and DEVCYCLE_CLIENT_SECRET",
+                status=response.status_code,
+                vendor_message=reason or None,
+            )
+        body = _json_or_none(response)
+        if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
+            raise ApiError(call, "the token endpoint answered without an access_token")
+        return body["access_token"], float(body.get("expires_in") or 3600)
+
+
+class DevCycleClient:
+    """Requests against one DevCycle API base URL with one set of credentials."""
+
+    def __init__(
+        self,
+        api_url: str,
+        auth_url: str,
+        credentials: Credentials,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._secrets = credentials.secrets()
+        self._http = httpx.Client(
+            base_url=api_url,
+            auth=TokenAuth(credentials, auth_url, timeout),
+            timeout=timeout,
+            headers={"User-Agent": f"flagsync/{__version__}", "Accept": "application/json"},
+            transport=transport,
+        )
+        self.request_count = 0
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> DevCycleClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+    ) -> httpx.Response:
+        """Send one request; raise `ApiError` for transport failures and 4xx/5xx answers."""
+        call = f"{method} {path}"
+        self.request_count += 1
+        try:
+            response = self._http.request(method, path, params=params, json=body)
+        except httpx.HTTPError as error:
+            reason = _transport_reason(error)
+            raise ApiError(
+                call, self._redact(f"cannot reach {self._http.base_url}: {reason}")
+            ) from None
+        if response.status_code >= 400:
+            raise self._error(call, response)
+        return response
+
+    def json(
+        self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None
+    ) -> Any:
+        """`request`, returning the decoded JSON body (None for an empty body)."""
+        response = self.request(method, path, params=params, body=body)
+        if not response.content:
+            return None
+        decoded = _json_or_none(response)
+        if decoded is None:
+            raise ApiError(f"{method} {path}", "the API answered with a body that is not JSON")
+        return decoded
+
+    def list_all(self, path: str, params: dict[str, Any] | None = None) -> list[Any]:
+        """Every item of a paged list: the largest pages the vendor allows, the remaining pages
+        fetched concurrently once the `count` header tells how many there are."""
+        query = {**(params or {}), "perPage": MAX_PAGE_SIZE, "page": 1}
+        first = self.request("GET", path, params=query)
+        items = _page_items(first, path)
+        total = _count_header(first)
+        if total is not None:
+            pages = range(2, math.ceil(total / MAX_PAGE_SIZE) + 1)
+            with ThreadPoolExecutor(max_workers=PAGE_WORKERS) as pool:
+                for page in pool.map(lambda n: self._page(path, query, n), pages):
+                    items.extend(page)
+            return items
+        page_number = 1
+        page = items
+        while len(page) == MAX_PAGE_SIZE:  # no count header: read until a short page
+            page_number += 1
+            page = self._page(path, query, page_number)
+            items.extend(page)
+        return items
+
+    def _page(self, path: str, query: dict[str, Any], number: int) -> list[Any]:
+        return _page_items(self.request("GET", path, params={**query, "page": number}), path)
+
+    def _error(self, call: str, response: httpx.Response) -> ApiError:
+        body = _json_or_none(response)
+        vendor = None
+        if isinstance(body, dict):
+            message = body.get("message")
+            vendor = "; ".join(map(str, message)) if isinstance(message, list) else message
+            vendor = str(vendor) if vendor is not None else body.get("error")
+        status = response.status_code
+        explanation = {
+            401: "DevCycle did not accept the credentials",
+            403: "the credentials lack permission for this",
+            404: "not found",
+            409: "conflict",
+            429: "rate limited by DevCycle",
+        }.get(status, f"HTTP {status}")
+        if status >= 500:
+            explanation = f"DevCycle server error (HTTP {status})"
+        return ApiError(
+            call,
+            self._redact(explanation),
+            status=status,
+            vendor_message=self._redact(vendor) if vendor else None,
+        )
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+def _page_items(response: httpx.Response, path: str) -> list[Any]:
+    body = _json_or_none(response)
+    if not isinstance(body, list):
+        raise ApiError(f"GET {path}", "expected a JSON array from a list endpoint")
+    return body
+
+
+def _count_header(response: httpx.Response) -> int | None:
+    value = response.headers.get("count")
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _transport_reason(error: httpx.HTTPError) -> str:
+    if isinstance(error, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(error, httpx.ConnectError):
+        return "connection refused or host unreachable"
+    return type(error).__name__

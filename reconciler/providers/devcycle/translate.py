@@ -1,0 +1,334 @@
+"""The two translations between DevCycle's API objects and the canonical model.
+
+`feature_to_flag` reads (live feature -> Flag); `flag_to_*` write (Flag -> request bodies).
+Round trip is a law: `feature_to_flag(server(flag_to_create_body(f))) == f` for every flag `f`
+DevCycle can express, tested with hypothesis. The server's quirks are absorbed here, once:
+variations are referenced by `_id` in distributions, audiences by `_id` in audienceMatch
+filters, environments by `_id` in configurations, percentages are fractions 0..1, and an
+"everyone" audience is a filter of type `all`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from reconciler.errors import FlagsyncError
+from reconciler.model import (
+    EVERYONE,
+    Audience,
+    EnvironmentConfig,
+    Filter,
+    Flag,
+    Rollout,
+    RolloutStage,
+    Target,
+    Variable,
+    Variation,
+)
+
+# manifest field -> DevCycle subType (type "user")
+SUBTYPES = {
+    "user_id": "user_id",
+    "email": "email",
+    "country": "country",
+    "platform": "platform",
+    "platform_version": "platformVersion",
+    "device_model": "deviceModel",
+    "app_version": "appVersion",
+    "custom": "customData",
+}
+FIELDS = {subtype: field for field, subtype in SUBTYPES.items()}
+COMPARATORS = {
+    "is": "=",
+    "is_not": "!=",
+    "contains": "contain",
+    "not_contains": "!contain",
+    "starts_with": "startWith",
+    "not_starts_with": "!startWith",
+    "ends_with": "endWith",
+    "not_ends_with": "!endWith",
+    "exists": "exist",
+    "not_exists": "!exist",
+    "gt": ">",
+    "gte": ">=",
+    "lt": "<",
+    "lte": "<=",
+}
+MANIFEST_COMPARATORS = {symbol: name for name, symbol in COMPARATORS.items()}
+FRACTION_DIGITS = 6
+
+
+class Unsupported(FlagsyncError):
+    """A live object uses something flagsync cannot represent yet (it is then left alone)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# read: live -> model
+
+
+def feature_to_flag(
+    feature: dict[str, Any],
+    environment_keys: dict[str, str],
+    audience_keys: dict[str, str],
+    environments: list[str],
+) -> Flag:
+    """The model of a live feature, in the workspace's environments.
+
+    `environment_keys` and `audience_keys` map the server's `_id`s to keys. An environment the
+    feature has no configuration for reads as off with no targets, as a new one would be.
+    """
+    key = feature["key"]
+    variations = feature.get("variations") or []
+    variation_keys = {v["_id"]: v["key"] for v in variations if "_id" in v}
+    configs: dict[str, EnvironmentConfig] = {}
+    for config in feature.get("configurations") or []:
+        env = environment_keys.get(config.get("_environment", ""), config.get("_environment", ""))
+        if env in environments:
+            configs[env] = _config_to_model(config, variation_keys, audience_keys, key, env)
+    return Flag(
+        key=key,
+        name=feature.get("name") or key,
+        description=feature.get("description") or "",
+        type=feature.get("type") or "release",
+        tags=tuple(feature.get("tags") or ()),
+        variables={
+            variable["key"]: Variable(
+                type=variable["type"],
+                name=variable.get("name") or variable["key"],
+                description=variable.get("description") or "",
+            )
+            for variable in feature.get("variables") or []
+        },
+        variations={
+            variation["key"]: Variation(
+                name=variation.get("name") or variation["key"],
+                values=dict(variation.get("variables") or {}),
+            )
+            for variation in variations
+        },
+        environments={env: configs.get(env, EnvironmentConfig()) for env in environments},
+    )
+
+
+def _config_to_model(
+    config: dict[str, Any],
+    variation_keys: dict[str, str],
+    audience_keys: dict[str, str],
+    feature: str,
+    env: str,
+) -> EnvironmentConfig:
+    targets = []
+    for target in config.get("targets") or []:
+        where = f"feature '{feature}', environment '{env}', target '{target.get('name', '')}'"
+        targets.append(_target_to_model(target, variation_keys, audience_keys, where))
+    return EnvironmentConfig(enabled=config.get("status") == "active", targets=tuple(targets))
+
+
+def _target_to_model(
+    target: dict[str, Any],
+    variation_keys: dict[str, str],
+    audience_keys: dict[str, str],
+    where: str,
+) -> Target:
+    serve: dict[str, float] = {}
+    for share in target.get("distribution") or []:
+        variation = variation_keys.get(share["_variation"], share["_variation"])
+        serve[variation] = serve.get(variation, 0.0) + float(share["percentage"]) * 100
+    rollout = target.get("rollout")
+    return Target(
+        name=target.get("name") or None,
+        audience=_audience_to_model(target.get("audience") or {}, audience_keys, where),
+        serve=serve,
+        rollout=_rollout_to_model(rollout) if rollout else None,
+    )
+
+
+def _audience_to_model(
+    audience: dict[str, Any], audience_keys: dict[str, str], where: str
+) -> Audience:
+    node = audience.get("filters") or {}
+    operator = node.get("operator", "and")
+    filters: list[Filter] = []
+    for item in node.get("filters") or []:
+        kind = item.get("type")
+        if kind == "all":
+            if operator == "or":
+                return EVERYONE  # anyone OR x == anyone
+            continue  # anyone AND x == x
+        filters.append(_filter_to_model(item, audience_keys, where))
+    return Audience(match="any" if operator == "or" else "all", filters=tuple(filters))
+
+
+def _filter_to_model(item: dict[str, Any], audience_keys: dict[str, str], where: str) -> Filter:
+    kind = item.get("type")
+    comparator = MANIFEST_COMPARATORS.get(item.get("comparator", ""))
+    if kind == "audienceMatch":
+        ids = item.get("_audiences") or []
+        return Filter(
+            field="audience",
+            comparator="is_not" if item.get("comparator") == "!=" else "is",
+            values=tuple(audience_keys.get(audience_id, audience_id) for audience_id in ids),
+        )
+    field = FIELDS.get(item.get("subType", ""))
+    if kind != "user" or field is None or comparator is None:
+        raise Unsupported(f"{where}: filter {item} is not supported by flagsync yet")
+    return Filter(
+        field=field,  # type: ignore[arg-type]
+        comparator=comparator,  # type: ignore[arg-type]
+        values=tuple(item.get("values") or ()),
+        data_key=item.get("dataKey") if field == "custom" else None,
+        data_key_type=item.get("dataKeyType") if field == "custom" else None,
+    )
+
+
+def _rollout_to_model(rollout: dict[str, Any]) -> Rollout:
+    start_percentage = rollout.get("startPercentage")
+    return Rollout(
+        type=rollout["type"],
+        start=_parse_time(rollout["startDate"]),
+        start_percentage=None if start_percentage is None else float(start_percentage) * 100,
+        stages=tuple(
+            RolloutStage(
+                percentage=float(stage["percentage"]) * 100,
+                at=_parse_time(stage["date"]),
+                transition=stage.get("type", "linear"),
+            )
+            for stage in rollout.get("stages") or []
+        ),
+    )
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+# ---------------------------------------------------------------------------------------------
+# write: model -> request bodies
+
+
+def flag_to_create_body(flag: Flag, audience_ids: dict[str, str]) -> dict[str, Any]:
+    """The `CreateFeatureDto` for POST /v2/projects/{project}/features: one call creates the
+    feature with its variables, variations and every environment's targeting."""
+    body = flag_fields_body(flag)
+    body["key"] = flag.key
+    body["variables"] = variables_body(flag)
+    body["variations"] = variations_body(flag, {})
+    body["configurations"] = {
+        env: config_body(config, audience_ids, []) for env, config in flag.environments.items()
+    }
+    return body
+
+
+def flag_fields_body(flag: Flag) -> dict[str, Any]:
+    """The feature's own fields (name, description, type, tags)."""
+    return {
+        "name": flag.name,
+        "description": flag.description,
+        "type": flag.type,
+        "tags": list(flag.tags),
+    }
+
+
+def variables_body(flag: Flag) -> list[dict[str, Any]]:
+    return [
+        {"key": key, "type": v.type, "name": v.name, "description": v.description}
+        for key, v in flag.variables.items()
+    ]
+
+
+def variations_body(flag: Flag, live_ids: dict[str, str]) -> list[dict[str, Any]]:
+    """Variations by key; a variation that exists keeps its `_id` so it is updated in place."""
+    body = []
+    for key, variation in flag.variations.items():
+        item: dict[str, Any] = {"key": key, "name": variation.name, "variables": variation.values}
+        if key in live_ids:
+            item["_id"] = live_ids[key]
+        body.append(item)
+    return body
+
+
+def config_body(
+    config: EnvironmentConfig,
+    audience_ids: dict[str, str],
+    live_targets: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """An `UpdateFeatureConfigDto`. A target whose name matches a live target keeps its `_id`,
+    so DevCycle updates it in place (and keeps its history) rather than replacing it."""
+    ids_by_name: dict[str, str] = {}
+    for target in live_targets:
+        name = target.get("name")
+        if name and "_id" in target:
+            ids_by_name.setdefault(name, target["_id"])
+    targets = []
+    for wanted in config.targets:
+        item = target_body(wanted, audience_ids)
+        if wanted.name and wanted.name in ids_by_name:
+            item["_id"] = ids_by_name.pop(wanted.name)
+        targets.append(item)
+    return {"status": "active" if config.enabled else "inactive", "targets": targets}
+
+
+def target_body(target: Target, audience_ids: dict[str, str]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "audience": {"filters": audience_body(target.audience, audience_ids)},
+        "distribution": [
+            {"_variation": variation, "percentage": round(percent / 100, FRACTION_DIGITS)}
+            for variation, percent in target.serve.items()
+        ],
+    }
+    if target.name:
+        body["name"] = target.name
+    if target.rollout:
+        body["rollout"] = rollout_body(target.rollout)
+    return body
+
+
+def audience_body(audience: Audience, audience_ids: dict[str, str]) -> dict[str, Any]:
+    if audience.is_everyone:
+        return {"operator": "and", "filters": [{"type": "all"}]}
+    return {
+        "operator": "or" if audience.match == "any" else "and",
+        "filters": [filter_body(item, audience_ids) for item in audience.filters],
+    }
+
+
+def filter_body(item: Filter, audience_ids: dict[str, str]) -> dict[str, Any]:
+    if item.field == "audience":
+        return {
+            "type": "audienceMatch",
+            "comparator": "!=" if item.comparator == "is_not" else "=",
+            "_audiences": [audience_ids[str(key)] for key in item.values],
+        }
+    body: dict[str, Any] = {
+        "type": "user",
+        "subType": SUBTYPES[item.field],
+        "comparator": COMPARATORS[item.comparator],
+    }
+    if item.comparator not in ("exists", "not_exists"):
+        body["values"] = list(item.values)
+    if item.field == "custom":
+        body["dataKey"] = item.data_key
+        body["dataKeyType"] = item.data_key_type
+    return body
+
+
+def rollout_body(rollout: Rollout) -> dict[str, Any]:
+    body: dict[str, Any] = {"type": rollout.type, "startDate": format_time(rollout.start)}
+    if rollout.start_percentage is not None:
+        body["startPercentage"] = round(rollout.start_percentage / 100, FRACTION_DIGITS)
+    if rollout.stages:
+        body["stages"] = [
+            {
+                "percentage": round(stage.percentage / 100, FRACTION_DIGITS),
+                "type": stage.transition,
+                "date": format_time(stage.at),
+            }
+            for stage in rollout.stages
+        ]
+    return body
+
+
+def format_time(value: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds, as DevCycle writes its own timestamps."""
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"

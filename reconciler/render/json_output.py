@@ -1,0 +1,20 @@
+"""The plan as JSON: the complete data, for machines (CI, saved plans, alerting)."""
+
+from __future__ import annotations
+
+import json
+
+from reconciler.plan import Plan
+
+FORMAT_VERSION = 1
+
+
+def render_json(plan: Plan) -> str:
+    data = {
+        "format_version": FORMAT_VERSION,
+        "changes_pending": plan.has_changes,
+        "summary": plan.counts(),
+        "fingerprint": plan.fingerprint(),
+        **plan.model_dump(mode="json"),
+    }
+    return json.dumps(data, indent=2) + "\n"

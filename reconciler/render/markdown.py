@@ -1,0 +1,45 @@
+"""The plan as Markdown, for a pull request comment or a job summary."""
+
+from __future__ import annotations
+
+from reconciler.plan import Change, Plan
+from reconciler.render.values import grouped, show, summary, unmanaged_note
+
+ICONS = {"create": "+", "update": "~", "delete": "-"}
+
+
+def render_markdown(plan: Plan) -> str:
+    lines = [
+        f"### flagsync plan: {plan.provider} project `{plan.project}`",
+        "",
+        f"**{summary(plan)}**",
+        "",
+    ]
+    for key, changes in grouped(plan):
+        flag_change = next((c for c in changes if c.environment is None), None)
+        action = flag_change.action if flag_change else "update"
+        lines.append(f"#### `{ICONS[action]} {key}` ({action})")
+        lines.append("")
+        lines.append("| where | field | before | after |")
+        lines.append("|---|---|---|---|")
+        for change in changes:
+            lines.extend(_rows(change))
+        lines.append("")
+    note = unmanaged_note(plan)
+    if note:
+        lines.extend([f"_{note}_", ""])
+    return "\n".join(lines)
+
+
+def _rows(change: Change) -> list[str]:
+    where = change.environment or "flag"
+    rows = []
+    for field in change.fields:
+        before = "" if field.before is None else _cell(show(field.path, field.before))
+        after = "(removed)" if field.after is None else _cell(show(field.path, field.after))
+        rows.append(f"| {where} | `{field.path}` | {before} | {after} |")
+    return rows
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")

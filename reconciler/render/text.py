@@ -1,0 +1,50 @@
+"""The plan as terminal text, Terraform-style: + create, ~ update, - delete."""
+
+from __future__ import annotations
+
+import click
+
+from reconciler.plan import Change, Plan
+from reconciler.render.values import grouped, show, summary, unmanaged_note
+
+MARKS = {"create": ("+", "green"), "update": ("~", "yellow"), "delete": ("-", "red")}
+
+
+def render_text(plan: Plan) -> str:
+    lines = [
+        f"{plan.provider} project '{plan.project}', environments: {', '.join(plan.environments)}",
+        "",
+    ]
+    for key, changes in grouped(plan):
+        flag_change = next((c for c in changes if c.environment is None), None)
+        action = flag_change.action if flag_change else "update"
+        mark, colour = MARKS[action]
+        lines.append(click.style(f"{mark} {key}", fg=colour, bold=True) + f"  ({action})")
+        for change in changes:
+            lines.extend(_change_lines(change))
+        lines.append("")
+    lines.append(click.style(summary(plan), bold=True))
+    note = unmanaged_note(plan)
+    if note:
+        lines.append(note)
+    return "\n".join(lines) + "\n"
+
+
+def _change_lines(change: Change) -> list[str]:
+    indent = "    "
+    lines = []
+    if change.environment:
+        mark, colour = MARKS[change.action]
+        lines.append("  " + click.style(f"{mark} [{change.environment}]", fg=colour))
+        indent = "      "
+    for field in change.fields:
+        if change.action == "create" or field.before is None:
+            text = f"{field.path}: {show(field.path, field.after)}"
+        elif field.after is None:
+            text = f"{field.path}: {show(field.path, field.before)} -> (removed)"
+        else:
+            text = (
+                f"{field.path}: {show(field.path, field.before)} -> {show(field.path, field.after)}"
+            )
+        lines.append(indent + text)
+    return lines

@@ -1,0 +1,130 @@
+"""Short, readable forms of model values for plans: `classic 90% / redesign 10%`, not JSON.
+
+A value's form depends on the field it sits in, so each function takes the field path.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconciler.plan import Change, Plan
+
+_SYMBOLS = {
+    "is": "is",
+    "is_not": "is not",
+    "contains": "contains",
+    "not_contains": "does not contain",
+    "starts_with": "starts with",
+    "not_starts_with": "does not start with",
+    "ends_with": "ends with",
+    "not_ends_with": "does not end with",
+    "exists": "is set",
+    "not_exists": "is not set",
+    "gt": ">",
+    "gte": ">=",
+    "lt": "<",
+    "lte": "<=",
+}
+ABSENT = "(none)"
+
+
+def show(path: str, value: Any) -> str:
+    """`value` of the field at `path`, as a reviewer reads it."""
+    if value is None:
+        return ABSENT
+    leaf = path.rsplit(".", 1)[-1]
+    if leaf == "serve":
+        return show_split(value)
+    if leaf == "audience":
+        return show_audience(value)
+    if leaf == "rollout":
+        return show_rollout(value)
+    if leaf == "enabled":
+        return "on" if value else "off"
+    if leaf.startswith("targets["):
+        return show_target(value)
+    if leaf == "targets":
+        return "; ".join(show_target(t) for t in value) or "no targets"
+    return _plain(value)
+
+
+def show_split(split: dict[str, float]) -> str:
+    if len(split) == 1:
+        ((variation, _),) = split.items()
+        return variation
+    return " / ".join(f"{variation} {percent:g}%" for variation, percent in split.items())
+
+
+def show_audience(audience: dict[str, Any]) -> str:
+    filters = audience.get("filters") or []
+    if not filters:
+        return "everyone"
+    joiner = " and " if audience.get("match", "all") == "all" else " or "
+    return joiner.join(_show_filter(item) for item in filters)
+
+
+def _show_filter(item: dict[str, Any]) -> str:
+    field = item["field"]
+    if field == "custom":
+        field = f"custom.{item.get('data_key')}"
+    if field == "audience":
+        field = "audience"
+    text = f"{field} {_SYMBOLS.get(item['comparator'], item['comparator'])}"
+    values = item.get("values") or []
+    if values:
+        text += " " + ", ".join(_plain(value) for value in values)
+    return text
+
+
+def show_rollout(rollout: dict[str, Any]) -> str:
+    text = f"{rollout['type']} from {rollout['start']}"
+    if rollout.get("start_percentage") is not None:
+        text += f" at {rollout['start_percentage']:g}%"
+    for stage in rollout.get("stages") or []:
+        text += f", {stage['percentage']:g}% by {stage['at']}"
+        if stage.get("transition") == "discrete":
+            text += " (step)"
+    return text
+
+
+def show_target(target: dict[str, Any]) -> str:
+    name = target.get("name")
+    text = f"{name}: " if name else ""
+    text += f"{show_audience(target.get('audience') or {})} -> {show_split(target['serve'])}"
+    if target.get("rollout"):
+        text += f" ({show_rollout(target['rollout'])})"
+    return text
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, str):
+        return json.dumps(value)
+    return json.dumps(value, sort_keys=True, separators=(", ", ": "))
+
+
+def grouped(plan: Plan) -> list[tuple[str, list[Change]]]:
+    """The plan's changes grouped by flag, in plan order."""
+    groups: dict[str, list[Change]] = {}
+    for change in plan.changes:
+        groups.setdefault(change.key, []).append(change)
+    return list(groups.items())
+
+
+def summary(plan: Plan) -> str:
+    counts = plan.counts()
+    if not plan.has_changes:
+        return "No changes. The live state matches the manifests."
+    return (
+        f"Plan: {counts['create']} to create, {counts['update']} to update, "
+        f"{counts['delete']} to delete."
+    )
+
+
+def unmanaged_note(plan: Plan) -> str | None:
+    if not plan.unmanaged:
+        return None
+    count = len(plan.unmanaged)
+    shown = ", ".join(plan.unmanaged[:10]) + (", ..." if count > 10 else "")
+    noun = "flag" if count == 1 else "flags"
+    return f"{count} {noun} in the project not in the manifests, left alone: {shown}"

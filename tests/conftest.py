@@ -1,0 +1,40 @@
+"""Shared fixtures: workspaces written to a temporary folder."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+WORKSPACE = """\
+provider: devcycle
+project: demo
+environments:
+  development: {}
+  staging: {}
+  production: {}
+manifests: flags/
+"""
+
+
+@pytest.fixture
+def make_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
+    """Write a workspace with the given manifests ({relative path: YAML text}); returns its file.
+
+    The test runs inside the workspace's folder, so messages name files as a user sees them.
+    """
+    monkeypatch.chdir(tmp_path)
+
+    def make(manifests: dict[str, str], workspace: str = WORKSPACE) -> Path:
+        (tmp_path / "flags").mkdir(exist_ok=True)
+        file = tmp_path / "flagsync.yaml"
+        file.write_text(textwrap.dedent(workspace))
+        for name, text in manifests.items():
+            path = tmp_path / "flags" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text))
+        return file
+
+    return make
