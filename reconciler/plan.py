@@ -157,9 +157,16 @@ def field_changes(before: dict[str, Any], after: dict[str, Any]) -> list[FieldCh
     for level in _levels(report.values()):
         path = tuple(level.path(output_format="list"))
         paths.setdefault(_atom(path), None)
+    order = {key: index for index, key in enumerate({**before, **after})}
+
+    def reading_order(path: tuple[Any, ...]) -> tuple[Any, ...]:
+        # model field order first, then list indexes numerically and names alphabetically
+        rest = tuple((isinstance(item, str), item) for item in path[1:])
+        return (order.get(path[0], len(order)), rest)
+
     return [
         FieldChange(path=_dotted(path), before=_get(before, path), after=_get(after, path))
-        for path in paths
+        for path in sorted(paths, key=reading_order)
     ]
 
 

@@ -1,0 +1,211 @@
+"""Hypothesis strategies for flags DevCycle can express: the domain of the round-trip law."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hypothesis import strategies as st
+
+from reconciler.model import (
+    Audience,
+    EnvironmentConfig,
+    Filter,
+    Flag,
+    Rollout,
+    RolloutStage,
+    Target,
+    Variable,
+    Variation,
+)
+
+ENVIRONMENTS = ["development", "staging", "production"]
+KEY_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-_."
+
+keys = st.text(KEY_ALPHABET, min_size=1, max_size=12)
+names = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=30
+).filter(lambda s: s.strip() == s and s != "")
+descriptions = st.one_of(st.just(""), names)
+STRING_FIELDS = ["user_id", "email", "country", "platform", "device_model"]
+STRING_COMPARATORS = [
+    "is",
+    "is_not",
+    "contains",
+    "not_contains",
+    "starts_with",
+    "not_starts_with",
+    "ends_with",
+    "not_ends_with",
+]
+VERSION_COMPARATORS = ["is", "is_not", "gt", "gte", "lt", "lte"]
+versions = st.builds(
+    lambda a, b, c: f"{a}.{b}.{c}", st.integers(0, 20), st.integers(0, 20), st.integers(0, 20)
+)
+countries = st.sampled_from(["US", "CA", "DE", "FR", "JP", "BR"])
+
+
+def _values(values: st.SearchStrategy[Any]) -> st.SearchStrategy[tuple[Any, ...]]:
+    return st.lists(values, min_size=1, max_size=3).map(tuple)
+
+
+@st.composite
+def filters(draw: st.DrawFn) -> Filter:
+    kind = draw(st.sampled_from(["string", "country", "version", "custom", "exists"]))
+    if kind == "string":
+        return Filter(
+            field=draw(st.sampled_from(["user_id", "email", "platform", "device_model"])),
+            comparator=draw(st.sampled_from(STRING_COMPARATORS)),
+            values=draw(_values(names)),
+        )
+    if kind == "country":
+        return Filter(
+            field="country",
+            comparator=draw(st.sampled_from(["is", "is_not"])),
+            values=draw(_values(countries)),
+        )
+    if kind == "version":
+        return Filter(
+            field=draw(st.sampled_from(["app_version", "platform_version"])),
+            comparator=draw(st.sampled_from(VERSION_COMPARATORS)),
+            values=draw(_values(versions)),
+        )
+    if kind == "exists":
+        field = draw(st.sampled_from([*STRING_FIELDS, "custom"]))
+        return Filter(
+            field=field,
+            comparator=draw(st.sampled_from(["exists", "not_exists"])),
+            data_key=draw(keys) if field == "custom" else None,
+            data_key_type=draw(st.sampled_from(["String", "Number", "Boolean"]))
+            if field == "custom"
+            else None,
+        )
+    data_type = draw(st.sampled_from(["String", "Number", "Boolean"]))
+    value_strategy: st.SearchStrategy[Any] = {
+        "String": names,
+        "Number": st.integers(-1000, 1000),
+        "Boolean": st.booleans(),
+    }[data_type]
+    comparators = ["is", "is_not"] + (["gt", "gte", "lt", "lte"] if data_type == "Number" else [])
+    return Filter(
+        field="custom",
+        comparator=draw(st.sampled_from(comparators)),
+        values=draw(_values(value_strategy)),
+        data_key=draw(keys),
+        data_key_type=data_type,
+    )
+
+
+audiences = st.one_of(
+    st.just(Audience()),
+    st.builds(
+        Audience,
+        match=st.sampled_from(["all", "any"]),
+        filters=st.lists(filters(), min_size=1, max_size=3).map(tuple),
+    ),
+)
+
+_BASE_TIME = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+@st.composite
+def rollouts(draw: st.DrawFn) -> Rollout:
+    kind = draw(st.sampled_from(["schedule", "gradual", "stepped"]))
+    start = _BASE_TIME + timedelta(minutes=draw(st.integers(0, 100_000)))
+    if kind == "schedule":
+        return Rollout(type="schedule", start=start)
+    count = 1 if kind == "gradual" else draw(st.integers(1, 3))
+    stages, at = [], start
+    for _ in range(count):
+        at = at + timedelta(hours=draw(st.integers(1, 500)))
+        stages.append(
+            RolloutStage(
+                percentage=draw(st.integers(1, 100)),
+                at=at,
+                transition="linear" if kind == "gradual" else "discrete",
+            )
+        )
+    return Rollout(
+        type=kind,
+        start=start,
+        start_percentage=draw(st.integers(0, 100)),
+        stages=tuple(stages),
+    )
+
+
+@st.composite
+def splits(draw: st.DrawFn, variations: list[str]) -> dict[str, float]:
+    """A split over some of `variations` summing to exactly 100 (in hundredths of a percent)."""
+    chosen = draw(st.lists(st.sampled_from(variations), min_size=1, unique=True))
+    if len(chosen) == 1:
+        return {chosen[0]: 100.0}
+    cuts = sorted(
+        draw(
+            st.lists(
+                st.integers(1, 9999),
+                min_size=len(chosen) - 1,
+                max_size=len(chosen) - 1,
+                unique=True,
+            )
+        )
+    )
+    bounds = [0, *cuts, 10000]
+    return {v: (bounds[i + 1] - bounds[i]) / 100 for i, v in enumerate(chosen)}
+
+
+VALUE_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
+    "Boolean": st.booleans(),
+    "String": st.text(max_size=20),
+    "Number": st.one_of(st.integers(-(10**6), 10**6), st.floats(-1e6, 1e6, allow_nan=False)),
+    "JSON": st.dictionaries(
+        st.text(KEY_ALPHABET, min_size=1, max_size=5),
+        st.one_of(st.integers(-100, 100), st.text(max_size=5), st.booleans()),
+        max_size=3,
+    ),
+}
+
+
+@st.composite
+def flags(draw: st.DrawFn, key: str | None = None, variable_prefix: str = "") -> Flag:
+    """A flag with typed variables, variations giving each a value, and targets per environment."""
+    flag_key = key or draw(keys)
+    variable_keys = draw(st.lists(keys, min_size=0, max_size=3, unique=True))
+    variables = {
+        f"{variable_prefix}{flag_key}-{name}": Variable(
+            type=draw(st.sampled_from(["Boolean", "String", "Number", "JSON"])),
+            name=draw(names),
+            description=draw(descriptions),
+        )
+        for name in variable_keys
+    }
+    variation_keys = draw(st.lists(keys, min_size=1, max_size=4, unique=True))
+    variations = {
+        variation: Variation(
+            name=draw(names),
+            values={name: draw(VALUE_STRATEGIES[var.type]) for name, var in variables.items()},
+        )
+        for variation in variation_keys
+    }
+    environments = {}
+    for env in ENVIRONMENTS:
+        targets = tuple(
+            Target(
+                name=draw(st.one_of(st.none(), names)),
+                audience=draw(audiences),
+                serve=draw(splits(variation_keys)),
+                rollout=draw(st.one_of(st.none(), rollouts())),
+            )
+            for _ in range(draw(st.integers(0, 3)))
+        )
+        enabled = bool(targets) and draw(st.booleans())
+        environments[env] = EnvironmentConfig(enabled=enabled, targets=targets)
+    return Flag(
+        key=flag_key,
+        name=draw(names),
+        description=draw(descriptions),
+        type=draw(st.sampled_from(["release", "experiment", "permission", "ops"])),
+        tags=tuple(draw(st.lists(st.text(KEY_ALPHABET, min_size=1, max_size=8), max_size=3))),
+        variables=variables,
+        variations=variations,
+        environments=environments,
+    )
