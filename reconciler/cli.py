@@ -18,9 +18,15 @@ from reconciler import __version__
 from reconciler.apply import PAST_TENSE, apply_plan
 from reconciler.errors import FlagsyncError, ValidationFailed
 from reconciler.manifest.loader import load_flags
-from reconciler.plan import Plan
-from reconciler.reconcile import make_plan, open_provider
-from reconciler.render import RENDERERS, render_text
+from reconciler.reconcile import (
+    PlanOptions,
+    load_saved_plan,
+    make_plan,
+    moved_since,
+    open_provider,
+)
+from reconciler.render import RENDERERS, render_json, render_text
+from reconciler.safety import check_safety
 from reconciler.workspace import Workspace, load_workspace
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -80,14 +86,51 @@ def validate(workspace_path: Path | None) -> None:
     click.echo(f"OK: {count} flag{'s' if count != 1 else ''} valid ({workspace.file}).")
 
 
-def _plan(workspace: Workspace) -> tuple[Plan, Any]:
-    desired = load_flags(workspace)
-    provider = open_provider(workspace)
-    try:
-        return make_plan(workspace, desired, provider), provider
-    except BaseException:
-        provider.close()
-        raise
+def selection_options(command: F) -> F:
+    """Options shared by plan and apply: what to include, and the ownership switches."""
+    options = [
+        click.option(
+            "--flag",
+            "flag_patterns",
+            multiple=True,
+            metavar="PATTERN",
+            help="Only flags whose key matches (shell pattern, e.g. 'checkout-*'); repeatable.",
+        ),
+        click.option(
+            "--env",
+            "environments",
+            multiple=True,
+            metavar="NAME",
+            help="Only this environment's targeting; repeatable.",
+        ),
+        click.option(
+            "--prune/--no-prune",
+            default=None,
+            help="Delete flags flagsync created that are gone from the manifests "
+            "(default: the workspace's `prune`, else no).",
+        ),
+        click.option(
+            "--adopt", is_flag=True, help="Take over existing flags flagsync did not create."
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _options(
+    workspace: Workspace,
+    flag_patterns: tuple[str, ...],
+    environments: tuple[str, ...],
+    prune: bool | None,
+    adopt: bool,
+) -> PlanOptions:
+    return PlanOptions(
+        prune=workspace.prune if prune is None else prune,
+        adopt=adopt,
+        flag_patterns=flag_patterns,
+        environments=environments,
+    )
 
 
 @main.command()
@@ -100,34 +143,94 @@ def _plan(workspace: Workspace) -> tuple[Plan, Any]:
     show_default=True,
     help="How to print the plan.",
 )
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also save the plan (JSON) to this file, for `flagsync apply FILE`.",
+)
+@selection_options
 @reports_errors
-def plan(workspace_path: Path | None, output: str) -> None:
+def plan(
+    workspace_path: Path | None,
+    output: str,
+    out_file: Path | None,
+    flag_patterns: tuple[str, ...],
+    environments: tuple[str, ...],
+    prune: bool | None,
+    adopt: bool,
+) -> None:
     """Show what apply would change. Exit 0: no changes, 2: changes, 1: error."""
     workspace = load_workspace(workspace_path)
-    the_plan, provider = _plan(workspace)
-    provider.close()
+    desired = load_flags(workspace)
+    options = _options(workspace, flag_patterns, environments, prune, adopt)
+    provider = open_provider(workspace)
+    try:
+        the_plan = make_plan(workspace, desired, provider, options)
+    finally:
+        provider.close()
+    if out_file is not None:
+        out_file.write_text(render_json(the_plan), encoding="utf-8")
     click.echo(RENDERERS[output](the_plan), nl=False)
+    if out_file is not None and output == "text":
+        click.echo(f"Saved the plan to {out_file}; `flagsync apply {out_file}` applies exactly it.")
     sys.exit(EXIT_CHANGES if the_plan.has_changes else EXIT_OK)
 
 
 @main.command()
 @workspace_option
+@click.argument(
+    "plan_file", required=False, type=click.Path(path_type=Path, dir_okay=False, exists=True)
+)
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking for confirmation.")
+@click.option("--force", is_flag=True, help="Apply even above the safety thresholds.")
+@selection_options
 @reports_errors
-def apply(workspace_path: Path | None, yes: bool) -> None:
-    """Plan, confirm, and make the live state match the manifests."""
+def apply(
+    workspace_path: Path | None,
+    plan_file: Path | None,
+    yes: bool,
+    force: bool,
+    flag_patterns: tuple[str, ...],
+    environments: tuple[str, ...],
+    prune: bool | None,
+    adopt: bool,
+) -> None:
+    """Plan (or load PLAN_FILE from `plan --out`), confirm, and make the live state match."""
     workspace = load_workspace(workspace_path)
-    the_plan, provider = _plan(workspace)
+    if plan_file is not None and (flag_patterns or environments or prune or adopt):
+        raise FlagsyncError("a saved plan is applied as it is: drop --flag/--env/--prune/--adopt")
+    provider = open_provider(workspace)
     try:
+        if plan_file is not None:
+            the_plan = load_saved_plan(plan_file, workspace)
+            moved = moved_since(the_plan, provider)
+            if moved:
+                raise FlagsyncError(
+                    f"{plan_file} is stale: {', '.join(moved)} changed since it was planned. "
+                    "Nothing was applied; run `flagsync plan` again."
+                )
+        else:
+            options = _options(workspace, flag_patterns, environments, prune, adopt)
+            the_plan = make_plan(workspace, load_flags(workspace), provider, options)
         click.echo(render_text(the_plan), nl=False)
         if not the_plan.has_changes:
             return
+        if not force:
+            check_safety(the_plan, workspace.safety)
         if not yes:
             if not sys.stdin.isatty():
                 raise FlagsyncError(
                     "refusing to apply without --yes: there is no terminal to confirm on"
                 )
             click.confirm("Apply these changes?", abort=True)
+            moved = moved_since(the_plan, provider)  # time passed at the prompt
+            if moved:
+                raise FlagsyncError(
+                    f"{', '.join(moved)} changed while waiting for confirmation. Nothing was "
+                    "applied; run `flagsync plan` again."
+                )
         click.echo("Applying:")
         result = apply_plan(the_plan, provider, click.echo)
     finally:

@@ -28,11 +28,19 @@ _ATOM_DEPTH = {"variables": 3, "variations": 4, "targets": 3}
 
 
 class FieldChange(BaseModel):
-    """One field's change; `before` is None for additions, `after` None for removals."""
+    """One field's change; `before` is None for additions, `after` None for removals.
+
+    `parts` is the path as a list (keys may contain dots); `path` its readable form.
+    """
 
     path: str
+    parts: list[str | int] = Field(default_factory=list)
     before: Any = None
     after: Any = None
+
+    @classmethod
+    def at(cls, parts: tuple[Any, ...], before: Any, after: Any) -> FieldChange:
+        return cls(path=_dotted(parts), parts=list(parts), before=before, after=after)
 
 
 class Change(BaseModel):
@@ -77,6 +85,13 @@ class Plan(BaseModel):
     steps: list[Step] = Field(default_factory=list)
     fingerprints: dict[str, str] = Field(default_factory=dict)
     unmanaged: list[str] = Field(default_factory=list)
+    """Live flags in no manifest and not flagsync's: never touched."""
+    adoptable: list[str] = Field(default_factory=list)
+    """Live flags the manifests declare that flagsync did not create: taken over with --adopt."""
+    orphans: list[str] = Field(default_factory=list)
+    """flagsync's flags gone from the manifests and not pruned: deleted with --prune."""
+    managed_count: int = 0
+    """How many live flags flagsync manages: the base of the safety thresholds."""
 
     @property
     def has_changes(self) -> bool:
@@ -151,7 +166,7 @@ def _env_part(config: EnvironmentConfig) -> dict[str, Any]:
 def field_changes(before: dict[str, Any], after: dict[str, Any]) -> list[FieldChange]:
     """Field-level differences between two plain dicts, at the depth a reviewer reads them."""
     if not before:
-        return [FieldChange(path=key, after=value) for key, value in after.items() if value]
+        return list(_listing(after))
     report = DeepDiff(before, after, verbose_level=0, view="tree")
     paths: dict[tuple[Any, ...], None] = {}
     for level in _levels(report.values()):
@@ -165,9 +180,24 @@ def field_changes(before: dict[str, Any], after: dict[str, Any]) -> list[FieldCh
         return (order.get(path[0], len(order)), rest)
 
     return [
-        FieldChange(path=_dotted(path), before=_get(before, path), after=_get(after, path))
+        FieldChange.at(path, _get(before, path), _get(after, path))
         for path in sorted(paths, key=reading_order)
     ]
+
+
+def _listing(after: dict[str, Any]) -> Iterable[FieldChange]:
+    """A new object's fields for a creation: one line per variable, variation and target."""
+    for key, value in after.items():
+        if not value:
+            continue
+        if key in ("variables", "variations") and isinstance(value, dict):
+            for name, item in value.items():
+                yield FieldChange.at((key, name), None, item)
+        elif key == "targets" and isinstance(value, list):
+            for index, item in enumerate(value):
+                yield FieldChange.at((key, index), None, item)
+        else:
+            yield FieldChange.at((key,), None, value)
 
 
 def _levels(groups: Iterable[Any]) -> Iterable[Any]:

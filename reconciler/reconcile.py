@@ -1,11 +1,40 @@
-"""Ties the pieces together for the commands: manifests + live state -> plan."""
+"""Ties the pieces together for the commands: manifests + live state -> plan, and saved plans.
+
+Ownership (DESIGN principle 3) is decided here: a live flag flagsync did not create is changed
+only with `adopt`; a flagsync flag gone from the manifests is deleted only with `prune`; anything
+else outside the manifests is listed and left alone.
+"""
 
 from __future__ import annotations
 
+import fnmatch
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from reconciler.errors import FlagsyncError
 from reconciler.model import FlagSet
-from reconciler.plan import Plan, diff_flagsets
+from reconciler.plan import Change, FieldChange, Plan, diff_flag
 from reconciler.providers.devcycle.provider import DevCycleProvider
+from reconciler.render.json_output import FORMAT_VERSION
 from reconciler.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """What the user asked for on the command line (or in the workspace)."""
+
+    prune: bool = False
+    adopt: bool = False
+    flag_patterns: tuple[str, ...] = ()
+    environments: tuple[str, ...] = ()
+
+    def selects(self, key: str) -> bool:
+        return not self.flag_patterns or any(
+            fnmatch.fnmatchcase(key, p) for p in self.flag_patterns
+        )
 
 
 def open_provider(workspace: Workspace) -> DevCycleProvider:
@@ -13,21 +42,97 @@ def open_provider(workspace: Workspace) -> DevCycleProvider:
     return DevCycleProvider.from_workspace(workspace)
 
 
-def make_plan(workspace: Workspace, desired: FlagSet, provider: DevCycleProvider) -> Plan:
+def make_plan(
+    workspace: Workspace,
+    desired: FlagSet,
+    provider: DevCycleProvider,
+    options: PlanOptions | None = None,
+) -> Plan:
     """Read live state, diff it against the manifests, and attach the calls per flag."""
-    live = provider.read(managed=set(desired.flags))
-    changes = diff_flagsets(desired, live.flags)
-    steps = []
-    for key, flag in desired.flags.items():
-        flag_changes = [change for change in changes if change.key == key]
-        if flag_changes:
-            steps.append(provider.step_for(flag, live, flag_changes))
-    return Plan(
+    options = options or PlanOptions()
+    unknown = [env for env in options.environments if env not in workspace.environments]
+    if unknown:
+        raise FlagsyncError(
+            f"--env {', '.join(unknown)}: not an environment of the workspace "
+            f"({', '.join(workspace.environment_names)})"
+        )
+    selected = {key: flag for key, flag in desired.flags.items() if options.selects(key)}
+    live = provider.read(set(selected))
+    plan = Plan(
         provider=provider.name,
         project=workspace.project,
-        environments=workspace.environment_names,
-        changes=changes,
-        steps=steps,
+        environments=list(options.environments or workspace.environment_names),
         fingerprints=live.fingerprints,
-        unmanaged=live.unmanaged,
+        unmanaged=[key for key in live.others if key not in desired.flags],
+        managed_count=len(live.owned),
     )
+    for key, flag in selected.items():
+        current = live.flags.flags.get(key)
+        adopting = current is not None and key not in live.owned
+        if adopting and not options.adopt:
+            plan.adoptable.append(key)
+            continue
+        changes = _restrict(diff_flag(flag, current), options.environments)
+        if adopting:
+            ownership = FieldChange.at(("managed",), False, True)
+            changes.insert(0, Change(action="update", key=key, fields=[ownership]))
+        if changes:
+            plan.changes.extend(changes)
+            plan.steps.append(provider.step_for(flag, live, changes, adopt=adopting))
+    for key in sorted(live.owned - set(desired.flags)):
+        if not options.selects(key):
+            continue
+        if options.prune and not options.environments:
+            plan.changes.append(Change(action="delete", key=key))
+            plan.steps.append(provider.delete_step(key))
+        else:
+            plan.orphans.append(key)
+    return plan
+
+
+def _restrict(changes: list[Change], environments: tuple[str, ...]) -> list[Change]:
+    """With --env, only those environments change; flag-wide fields (name, variations, ...)
+    would change every environment, so they wait for a run without --env, except on create."""
+    if not environments:
+        return changes
+    creating = any(c.action == "create" and c.environment is None for c in changes)
+    return [
+        change
+        for change in changes
+        if change.environment in environments or (change.environment is None and creating)
+    ]
+
+
+def load_saved_plan(path: Path, workspace: Workspace) -> Plan:
+    """A plan written by `plan --out`, checked to belong to this workspace's project."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise FlagsyncError(f"{path}: cannot read the plan file: {error.strerror}") from None
+    except json.JSONDecodeError as error:
+        raise FlagsyncError(
+            f"{path}:{error.lineno}:{error.colno}: not a plan file (invalid JSON)"
+        ) from None
+    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+        raise FlagsyncError(f"{path}: not a flagsync plan file of format {FORMAT_VERSION}")
+    try:
+        plan = Plan.model_validate(data)
+    except ValidationError as error:
+        raise FlagsyncError(f"{path}: not a valid plan file: {error.errors()[0]['msg']}") from None
+    if (plan.provider, plan.project) != (workspace.provider, workspace.project):
+        raise FlagsyncError(
+            f"{path} was planned for {plan.provider} project '{plan.project}', but the "
+            f"workspace targets {workspace.provider} project '{workspace.project}'"
+        )
+    return plan
+
+
+def moved_since(plan: Plan, provider: DevCycleProvider) -> list[str]:
+    """The flags a saved plan touches whose live state changed since it was computed."""
+    touched = {step.key for step in plan.steps}
+    live = provider.read(touched)
+    moved = []
+    for key in sorted(touched):
+        if live.fingerprints.get(key) != plan.fingerprints.get(key):
+            moved.append(key)
+    return moved

@@ -31,6 +31,16 @@ class EnvironmentSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class Safety(BaseModel):
+    """Thresholds above which apply stops unless forced (percent of the managed flags)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_updates: float = 30.0
+    max_deletes: float = 30.0
+    min_existing: int = 10
+
+
 class Workspace(BaseModel):
     """A loaded, validated workspace file."""
 
@@ -43,6 +53,8 @@ class Workspace(BaseModel):
     auth_url: str = DEVCYCLE_AUTH_URL
     environments: dict[str, EnvironmentSettings]
     manifests: tuple[Path, ...]
+    prune: bool = False
+    safety: Safety = Safety()
 
     @property
     def environment_names(self) -> list[str]:
@@ -91,4 +103,6 @@ def load_workspace(path: Path | None) -> Workspace:
             name: EnvironmentSettings(**(v or {})) for name, v in data["environments"].items()
         },
         manifests=tuple(base / entry for entry in manifests),
+        prune=data.get("prune", False),
+        safety=Safety(**data.get("safety", {})),
     )

@@ -209,3 +209,22 @@ def flags(draw: st.DrawFn, key: str | None = None, variable_prefix: str = "") ->
         variations=variations,
         environments=environments,
     )
+
+
+def renamed(flag: Flag, key: str) -> Flag:
+    """`flag` under another key, its variables renamed with it (variable keys are project-wide)."""
+    old = flag.key
+
+    def rename(variable: str) -> str:
+        return key + variable.removeprefix(old) if variable.startswith(old) else variable
+
+    return flag.model_copy(
+        update={
+            "key": key,
+            "variables": {rename(k): v for k, v in flag.variables.items()},
+            "variations": {
+                k: v.model_copy(update={"values": {rename(n): x for n, x in v.values.items()}})
+                for k, v in flag.variations.items()
+            },
+        }
+    )

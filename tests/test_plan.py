@@ -124,7 +124,7 @@ def test_json_plan_is_complete_data() -> None:
     assert data["changes_pending"] is True
     assert data["summary"] == {"create": 0, "update": 1, "delete": 0}
     assert data["changes"][0]["fields"] == [
-        {"path": "description", "before": "", "after": "Now described"}
+        {"path": "description", "parts": ["description"], "before": "", "after": "Now described"}
     ]
     assert data["steps"][0]["calls"][0]["method"] == "PATCH"
     assert len(data["fingerprint"]) == 64

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reconciler.plan import Change, Plan
-from reconciler.render.values import grouped, show, summary, unmanaged_note
+from reconciler.render.values import grouped, notes, show, summary
 
 ICONS = {"create": "+", "update": "~", "delete": "-"}
 
@@ -25,18 +25,18 @@ def render_markdown(plan: Plan) -> str:
         for change in changes:
             lines.extend(_rows(change))
         lines.append("")
-    note = unmanaged_note(plan)
-    if note:
-        lines.extend([f"_{note}_", ""])
+    lines.extend(f"_{note}_\n" for note in notes(plan))
     return "\n".join(lines)
 
 
 def _rows(change: Change) -> list[str]:
     where = change.environment or "flag"
+    if change.action == "delete":
+        return [f"| {where} | | | (deleted) |"]
     rows = []
     for field in change.fields:
-        before = "" if field.before is None else _cell(show(field.path, field.before))
-        after = "(removed)" if field.after is None else _cell(show(field.path, field.after))
+        before = "" if field.before is None else _cell(show(field.parts, field.before))
+        after = "(removed)" if field.after is None else _cell(show(field.parts, field.after))
         rows.append(f"| {where} | `{field.path}` | {before} | {after} |")
     return rows
 

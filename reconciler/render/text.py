@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from reconciler.plan import Change, Plan
-from reconciler.render.values import grouped, show, summary, unmanaged_note
+from reconciler.render.values import grouped, notes, show, summary
 
 MARKS = {"create": ("+", "green"), "update": ("~", "yellow"), "delete": ("-", "red")}
 
@@ -24,9 +24,7 @@ def render_text(plan: Plan) -> str:
             lines.extend(_change_lines(change))
         lines.append("")
     lines.append(click.style(summary(plan), bold=True))
-    note = unmanaged_note(plan)
-    if note:
-        lines.append(note)
+    lines.extend(notes(plan))
     return "\n".join(lines) + "\n"
 
 
@@ -39,12 +37,11 @@ def _change_lines(change: Change) -> list[str]:
         indent = "      "
     for field in change.fields:
         if change.action == "create" or field.before is None:
-            text = f"{field.path}: {show(field.path, field.after)}"
+            text = f"{field.path}: {show(field.parts, field.after)}"
         elif field.after is None:
-            text = f"{field.path}: {show(field.path, field.before)} -> (removed)"
+            text = f"{field.path}: {show(field.parts, field.before)} -> (removed)"
         else:
-            text = (
-                f"{field.path}: {show(field.path, field.before)} -> {show(field.path, field.after)}"
-            )
+            before, after = show(field.parts, field.before), show(field.parts, field.after)
+            text = f"{field.path}: {before} -> {after}"
         lines.append(indent + text)
     return lines

@@ -29,11 +29,18 @@ _SYMBOLS = {
 ABSENT = "(none)"
 
 
-def show(path: str, value: Any) -> str:
-    """`value` of the field at `path`, as a reviewer reads it."""
+def show(parts: list[str | int], value: Any) -> str:
+    """`value` of the field at path `parts`, as a reviewer reads it."""
     if value is None:
         return ABSENT
-    leaf = path.rsplit(".", 1)[-1]
+    leaf = parts[-1] if parts else ""
+    head = parts[0] if parts else ""
+    if len(parts) == 2 and head == "variables":
+        return show_variable(str(leaf), value)
+    if len(parts) == 2 and head == "variations":
+        return show_variation(str(leaf), value)
+    if len(parts) == 2 and head == "targets":
+        return show_target(value)
     if leaf == "serve":
         return show_split(value)
     if leaf == "audience":
@@ -42,11 +49,29 @@ def show(path: str, value: Any) -> str:
         return show_rollout(value)
     if leaf == "enabled":
         return "on" if value else "off"
-    if leaf.startswith("targets["):
-        return show_target(value)
+    if leaf == "managed":
+        return "yes (adopted by flagsync)" if value else "no"
     if leaf == "targets":
         return "; ".join(show_target(t) for t in value) or "no targets"
     return _plain(value)
+
+
+def show_variable(key: str, variable: dict[str, Any]) -> str:
+    """`String "Which checkout to render"` (the name only when it is not the key)."""
+    text = str(variable.get("type", ""))
+    if variable.get("name") not in (None, key):
+        text += f" named {_plain(variable['name'])}"
+    if variable.get("description"):
+        text += f": {_plain(variable['description'])}"
+    return text
+
+
+def show_variation(key: str, variation: dict[str, Any]) -> str:
+    """`"Classic" checkout-version="v1"` (the name only when it is not the key)."""
+    name = variation.get("name")
+    values = " ".join(f"{k}={_plain(v)}" for k, v in (variation.get("values") or {}).items())
+    label = _plain(name) if name not in (None, key) else ""
+    return " ".join(part for part in (label, values) if part) or "(no values)"
 
 
 def show_split(split: dict[str, float]) -> str:
@@ -121,10 +146,32 @@ def summary(plan: Plan) -> str:
     )
 
 
-def unmanaged_note(plan: Plan) -> str | None:
-    if not plan.unmanaged:
-        return None
-    count = len(plan.unmanaged)
-    shown = ", ".join(plan.unmanaged[:10]) + (", ..." if count > 10 else "")
-    noun = "flag" if count == 1 else "flags"
-    return f"{count} {noun} in the project not in the manifests, left alone: {shown}"
+def notes(plan: Plan) -> list[str]:
+    """What the plan deliberately leaves alone, and how to change that."""
+    found = []
+    if plan.adoptable:
+        found.append(
+            f"{_count(plan.adoptable)} in the manifests already exist but were not created by "
+            f"flagsync; run with --adopt to take them over: {_listing(plan.adoptable)}"
+        )
+    if plan.orphans:
+        found.append(
+            f"{_count(plan.orphans)} created by flagsync are gone from the manifests; run with "
+            f"--prune to delete them: {_listing(plan.orphans)}"
+        )
+    if plan.unmanaged:
+        found.append(
+            f"{_count(plan.unmanaged)} in the project not in the manifests, left alone: "
+            f"{_listing(plan.unmanaged)}"
+        )
+    return found
+
+
+def _count(keys: list[str]) -> str:
+    return f"{len(keys)} flag" + ("" if len(keys) == 1 else "s")
+
+
+def _listing(keys: list[str], limit: int = 10) -> str:
+    return ", ".join(keys[:limit]) + (
+        f", ... ({len(keys) - limit} more)" if len(keys) > limit else ""
+    )

@@ -24,11 +24,17 @@ from reconciler.workspace import Workspace
 
 @dataclass
 class LiveState:
-    """What one read saw: the managed flags as models, and what writes need to refer to."""
+    """What one read saw.
+
+    `flags` holds the models of the features that were asked for; `owned` the keys of every
+    feature carrying flagsync's ownership marker; `others` the keys of the rest. Fingerprints
+    cover the asked-for and the owned features (what a plan may change).
+    """
 
     flags: FlagSet
     fingerprints: dict[str, str]
-    unmanaged: list[str]
+    owned: set[str] = field(default_factory=set)
+    others: list[str] = field(default_factory=list)
     raw: dict[str, dict[str, Any]] = field(default_factory=dict)
     audience_ids: dict[str, str] = field(default_factory=dict)
     environment_keys: dict[str, str] = field(default_factory=dict)
@@ -57,8 +63,8 @@ class DevCycleProvider:
 
     # -- read ------------------------------------------------------------------------------
 
-    def read(self, managed: set[str]) -> LiveState:
-        """Read the project's live state; translate only the features in `managed`."""
+    def read(self, keys: set[str]) -> LiveState:
+        """Read the project's live state; translate only the features named in `keys`."""
         environments = self._environments()
         audiences = self.client.list_all(f"{self._v1}/audiences")
         audience_keys = {a["_id"]: a.get("key") or a["_id"] for a in audiences}
@@ -66,11 +72,19 @@ class DevCycleProvider:
         flags: dict[str, Flag] = {}
         raw: dict[str, dict[str, Any]] = {}
         fingerprints: dict[str, str] = {}
-        unmanaged: list[str] = []
+        owned: set[str] = set()
+        others: list[str] = []
         for feature in features:
             key = feature["key"]
-            if key not in managed:
-                unmanaged.append(key)
+            is_owned = translate.is_owned(feature)
+            if is_owned:
+                owned.add(key)
+            if key not in keys:
+                if is_owned:
+                    raw[key] = feature
+                    fingerprints[key] = fingerprint(feature)
+                else:
+                    others.append(key)
                 continue
             raw[key] = feature
             fingerprints[key] = fingerprint(feature)
@@ -80,7 +94,8 @@ class DevCycleProvider:
         return LiveState(
             flags=FlagSet(flags=flags),
             fingerprints=fingerprints,
-            unmanaged=sorted(unmanaged),
+            owned=owned,
+            others=sorted(others),
             raw=raw,
             audience_ids={k: i for i, k in audience_keys.items()},
             environment_keys=environments,
@@ -108,8 +123,20 @@ class DevCycleProvider:
 
     # -- write -----------------------------------------------------------------------------
 
-    def step_for(self, desired: Flag, live: LiveState, changes: list[Change]) -> Step:
-        """The requests that apply `changes` (all about `desired`) to the live feature."""
+    def delete_step(self, key: str) -> Step:
+        """Deleting a feature: DevCycle's only delete is v1, and it takes the variables along."""
+        call = ApiCall(
+            method="DELETE",
+            path=f"{self._v1}/features/{quote(key, safe='')}",
+            params={"deleteVariables": "true"},
+        )
+        return Step(action="delete", key=key, calls=[call])
+
+    def step_for(
+        self, desired: Flag, live: LiveState, changes: list[Change], adopt: bool = False
+    ) -> Step:
+        """The requests that apply `changes` (all about `desired`) to the live feature; with
+        `adopt`, the feature also gets flagsync's ownership marker."""
         self._check_audiences(desired, live.audience_ids)
         path = f"{self._v2}/features"
         if desired.key not in live.flags.flags:
@@ -121,6 +148,8 @@ class DevCycleProvider:
             )
         raw = live.raw[desired.key]
         body = self._update_body(desired, live.flags.flags[desired.key], raw, changes, live)
+        if adopt:
+            body["tags"] = translate.flag_fields_body(desired)["tags"]
         call = ApiCall(method="PATCH", path=f"{path}/{quote(desired.key, safe='')}", body=body)
         return Step(action="update", key=desired.key, calls=[call])
 
@@ -134,14 +163,15 @@ class DevCycleProvider:
     ) -> dict[str, Any]:
         """Only the parts that changed: arrays DevCycle replaces wholesale are sent whole."""
         body: dict[str, Any] = {}
-        own = translate.flag_fields_body(desired)
-        before = translate.flag_fields_body(current)
-        body.update({name: value for name, value in own.items() if before[name] != value})
-        if desired.variables != current.variables:
-            body["variables"] = translate.variables_body(desired)
-        if desired.variations != current.variations or "variables" in body:
-            live_ids = {v["key"]: v["_id"] for v in raw.get("variations") or [] if "_id" in v}
-            body["variations"] = translate.variations_body(desired, live_ids)
+        if any(change.environment is None for change in changes):
+            own = translate.flag_fields_body(desired)
+            before = translate.flag_fields_body(current)
+            body.update({name: value for name, value in own.items() if before[name] != value})
+            if desired.variables != current.variables:
+                body["variables"] = translate.variables_body(desired)
+            if desired.variations != current.variations or "variables" in body:
+                live_ids = {v["key"]: v["_id"] for v in raw.get("variations") or [] if "_id" in v}
+                body["variations"] = translate.variations_body(desired, live_ids)
         envs = {change.environment for change in changes if change.environment}
         if envs:
             live_targets = _live_targets(raw, live.environment_keys)

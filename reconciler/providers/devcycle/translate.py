@@ -57,6 +57,13 @@ COMPARATORS = {
 }
 MANIFEST_COMPARATORS = {symbol: name for name, symbol in COMPARATORS.items()}
 FRACTION_DIGITS = 6
+OWNERSHIP_TAG = "managed-by-flagsync"
+"""The tag flagsync puts on every feature it creates or adopts: DevCycle keeps tags, shows them
+in its dashboard, and returns them in every list, so ownership costs no extra request."""
+
+
+def is_owned(feature: dict[str, Any]) -> bool:
+    return OWNERSHIP_TAG in (feature.get("tags") or [])
 
 
 class Unsupported(FlagsyncError):
@@ -91,7 +98,7 @@ def feature_to_flag(
         name=feature.get("name") or key,
         description=feature.get("description") or "",
         type=feature.get("type") or "release",
-        tags=tuple(feature.get("tags") or ()),
+        tags=tuple(tag for tag in feature.get("tags") or () if tag != OWNERSHIP_TAG),
         variables={
             variable["key"]: Variable(
                 type=variable["type"],
@@ -221,12 +228,12 @@ def flag_to_create_body(flag: Flag, audience_ids: dict[str, str]) -> dict[str, A
 
 
 def flag_fields_body(flag: Flag) -> dict[str, Any]:
-    """The feature's own fields (name, description, type, tags)."""
+    """The feature's own fields (name, description, type, tags with the ownership marker)."""
     return {
         "name": flag.name,
         "description": flag.description,
         "type": flag.type,
-        "tags": list(flag.tags),
+        "tags": [*flag.tags, OWNERSHIP_TAG],
     }
 
 

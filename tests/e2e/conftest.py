@@ -1,0 +1,84 @@
+"""End-to-end fixtures: a real emulator server on 127.0.0.1 and the real `flagsync` command."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from reconciler.emulator import EmulatorConfig, EmulatorServer
+
+REPO = Path(__file__).resolve().parents[2]
+CLIENT_ID, CLIENT_SECRET = "e2e-client", "e2e-secret-value"
+
+
+@dataclass
+class Cli:
+    """Runs `flagsync` as a user would, in a workspace folder, against one emulator."""
+
+    cwd: Path
+    env: dict[str, str]
+
+    def __call__(
+        self, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "reconciler", *args],
+            cwd=self.cwd,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorServer]:
+    """A fresh emulator (in-memory state, the demo project) per test."""
+    config = EmulatorConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+    with EmulatorServer(config) as server:
+        yield server
+
+
+@pytest.fixture
+def api(emulator: EmulatorServer) -> Iterator[httpx.Client]:
+    """An authenticated client for the emulator, to change live state behind flagsync's back."""
+    token = httpx.post(
+        f"{emulator.url}/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "audience": "https://api.devcycle.com/",
+        },
+    ).json()["access_token"]
+    with httpx.Client(base_url=emulator.url, headers={"Authorization": token}) as client:
+        yield client
+
+
+def cli_environment(emulator: EmulatorServer) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEVCYCLE_", "FLAGSYNC_"))}
+    env.update(
+        DEVCYCLE_CLIENT_ID=CLIENT_ID,
+        DEVCYCLE_CLIENT_SECRET=CLIENT_SECRET,
+        DEVCYCLE_API_URL=emulator.url,
+        DEVCYCLE_AUTH_URL=f"{emulator.url}/oauth/token",
+        NO_COLOR="1",
+    )
+    return env
+
+
+@pytest.fixture
+def example(tmp_path: Path, emulator: EmulatorServer) -> Cli:
+    """A copy of examples/devcycle and a CLI pointed at the emulator."""
+    workspace = tmp_path / "devcycle"
+    shutil.copytree(REPO / "examples" / "devcycle", workspace)
+    return Cli(cwd=workspace, env=cli_environment(emulator))

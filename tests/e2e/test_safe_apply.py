@@ -1,0 +1,167 @@
+"""Ownership, prune, adopt, safety thresholds, saved plans and partial runs, end to end."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import httpx
+
+from tests.e2e.conftest import Cli
+
+
+def _feature(api: httpx.Client, key: str) -> httpx.Response:
+    return api.get(f"/v2/projects/demo/features/{key}")
+
+
+def test_created_flags_carry_the_ownership_tag(example: Cli, api: httpx.Client) -> None:
+    assert example("apply", "--yes").returncode == 0
+    assert "managed-by-flagsync" in _feature(api, "dark-mode").json()["tags"]
+
+
+def test_removed_flag_is_deleted_only_with_prune(example: Cli, api: httpx.Client) -> None:
+    assert example("apply", "--yes").returncode == 0
+    (example.cwd / "flags" / "pricing.yaml").unlink()
+    plan = example("plan")
+    assert plan.returncode == 0, plan.stdout
+    assert (
+        "2 flags created by flagsync are gone from the manifests; run with --prune to delete "
+        "them: maintenance-banner, pricing-page-test" in plan.stdout
+    )
+    pruning = example("plan", "--prune")
+    assert pruning.returncode == 2
+    assert "- maintenance-banner  (delete)" in pruning.stdout
+    assert example("apply", "--yes", "--prune").returncode == 0
+    assert _feature(api, "pricing-page-test").status_code == 404
+    assert _feature(api, "new-checkout").status_code == 200
+    assert example("plan", "--prune").returncode == 0
+
+
+def test_prune_never_touches_flags_flagsync_did_not_create(example: Cli, api: httpx.Client) -> None:
+    made = api.post(
+        "/v2/projects/demo/features",
+        json={"key": "by-hand", "name": "By hand", "configurations": {}},
+    )
+    assert made.status_code == 201
+    assert example("apply", "--yes", "--prune").returncode == 0
+    assert _feature(api, "by-hand").status_code == 200
+
+
+def test_existing_unmanaged_flag_needs_adopt(example: Cli, api: httpx.Client) -> None:
+    made = api.post(
+        "/v2/projects/demo/features",
+        json={"key": "new-checkout", "name": "Made in the dashboard", "configurations": {}},
+    )
+    assert made.status_code == 201
+    plan = example("plan")
+    assert "already exist but were not created by flagsync; run with --adopt" in plan.stdout
+    assert "new-checkout" not in [
+        line.split()[1] for line in plan.stdout.splitlines() if line.startswith("~ ")
+    ]
+    assert example("apply", "--yes").returncode == 0
+    assert _feature(api, "new-checkout").json()["name"] == "Made in the dashboard"
+    adopting = example("plan", "--adopt")
+    assert "managed: no -> yes (adopted by flagsync)" in adopting.stdout
+    assert example("apply", "--yes", "--adopt").returncode == 0
+    feature = _feature(api, "new-checkout").json()
+    assert feature["name"] == "New checkout flow"
+    assert "managed-by-flagsync" in feature["tags"]
+    assert example("plan").returncode == 0
+
+
+def _many_flags(folder: Path, count: int, suffix: str = "") -> None:
+    lines = ["flags:"]
+    for index in range(count):
+        lines.append(f"  - key: bulk-{index}\n    description: 'bulk {suffix}'")
+    (folder / "flags" / "bulk.yaml").write_text("\n".join(lines) + "\n")
+
+
+def test_mass_update_stops_at_the_threshold_unless_forced(example: Cli) -> None:
+    _many_flags(example.cwd, 12)
+    assert example("apply", "--yes").returncode == 0
+    _many_flags(example.cwd, 12, suffix="changed")
+    stopped = example("apply", "--yes")
+    assert stopped.returncode == 1
+    assert "too many updates: 12 of 17 managed flags (71 %) exceeds the 30 % safety threshold" in (
+        stopped.stderr
+    )
+    assert example("plan").returncode == 2  # nothing was applied
+    assert example("apply", "--yes", "--force").returncode == 0
+    assert example("plan").returncode == 0
+
+
+def test_threshold_is_configurable_in_the_workspace(example: Cli) -> None:
+    _many_flags(example.cwd, 12)
+    assert example("apply", "--yes").returncode == 0
+    workspace = example.cwd / "flagsync.yaml"
+    workspace.write_text(workspace.read_text() + "safety: {max_updates: 80}\n")
+    _many_flags(example.cwd, 12, suffix="changed")
+    assert example("apply", "--yes").returncode == 0
+
+
+def test_saved_plan_applies_exactly_and_refuses_when_stale(example: Cli, api: httpx.Client) -> None:
+    saved = example.cwd / "plan.json"
+    planned = example("plan", "--out", str(saved))
+    assert planned.returncode == 2
+    data = json.loads(saved.read_text())
+    assert data["summary"]["create"] == 5
+    assert "secret" not in saved.read_text().lower()
+    assert example("apply", str(saved), "--yes").returncode == 0
+    assert example("plan").returncode == 0
+
+    manifest = example.cwd / "flags" / "mobile.yaml"
+    manifest.write_text(manifest.read_text().replace("name: Dark mode", "name: Dark theme"))
+    assert example("plan", "--out", str(saved)).returncode == 2
+    edited = api.patch("/v2/projects/demo/features/dark-mode", json={"description": "edited"})
+    assert edited.status_code == 200
+    stale = example("apply", str(saved), "--yes")
+    assert stale.returncode == 1
+    assert "is stale: dark-mode changed since it was planned" in stale.stderr
+    assert _feature(api, "dark-mode").json()["name"] == "Dark mode"
+
+
+def test_partial_runs_by_flag_and_environment(example: Cli, api: httpx.Client) -> None:
+    only = example("apply", "--yes", "--flag", "dark-*")
+    assert only.returncode == 0
+    assert _feature(api, "dark-mode").status_code == 200
+    assert _feature(api, "new-checkout").status_code == 404
+    assert example("apply", "--yes").returncode == 0
+    manifest = example.cwd / "flags" / "checkout.yaml"
+    text = manifest.read_text()
+    text = text.replace("- {name: Everyone, serve: redesign}", "- {name: Everyone, serve: classic}")
+    manifest.write_text(text)
+    staging_only = example("apply", "--yes", "--env", "staging")
+    assert staging_only.returncode == 0
+    configs = {c["_environment"]: c for c in _feature(api, "new-checkout").json()["configurations"]}
+    envs = {e["_id"]: e["key"] for e in api.get("/v1/projects/demo/environments").json()}
+    served = {
+        envs[env_id]: config["targets"][0]["distribution"][0]["_variation"]
+        for env_id, config in configs.items()
+        if config["targets"]
+    }
+    assert served["staging"] != served["development"]  # development still serves the old one
+    left = example("plan")
+    assert left.returncode == 2
+    assert "[development]" in left.stdout and "[staging]" not in left.stdout
+
+
+def test_two_concurrent_appliers_one_loses_cleanly(example: Cli, api: httpx.Client) -> None:
+    results = []
+
+    def run() -> None:
+        results.append(example("apply", "--yes"))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    codes = sorted(result.returncode for result in results)
+    assert codes in ([0, 0], [0, 1])
+    for result in results:
+        assert "Traceback" not in result.stdout + result.stderr
+    features = api.get("/v2/projects/demo/features", params={"perPage": 1000}).json()
+    keys = [feature["key"] for feature in features]
+    assert sorted(keys) == sorted(set(keys))  # no duplicates
+    assert example("plan").returncode == 0  # converged, nothing half-written
