@@ -1,0 +1,69 @@
+"""The DevCycle route table: vendor paths and methods to handlers.
+
+Paths and methods are the vendor's (reference §4). Features exist in v2 (create, list, get,
+PATCH) and in the deprecated v1 (list, create, get, PATCH and the only DELETE).
+"""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Route
+
+from . import audiences, configurations, environments, features, projects, variables, variations
+from .auth import TokenRegistry, token_endpoint
+from .http import Handler, api_endpoint
+from .store import DevCycleStore
+
+P = "/v1/projects/{project}"
+TABLE: list[tuple[str, str, Handler]] = [
+    ("GET", "/v1/projects", projects.list_projects),
+    ("POST", "/v1/projects", projects.create_project),
+    ("GET", "/v1/projects/{key}", projects.get_project),
+    ("PATCH", "/v1/projects/{key}", projects.update_project),
+    ("DELETE", "/v1/projects/{key}", projects.delete_project),
+    ("PATCH", "/v1/projects/{key}/settings/protected", projects.update_protected_settings),
+    ("GET", f"{P}/environments", environments.list_environments),
+    ("POST", f"{P}/environments", environments.create_environment),
+    ("GET", f"{P}/environments/{{key}}", environments.get_environment),
+    ("PATCH", f"{P}/environments/{{key}}", environments.update_environment),
+    ("DELETE", f"{P}/environments/{{key}}", environments.delete_environment),
+    ("POST", f"{P}/environments/{{environment}}/sdk-keys", environments.generate_sdk_keys),
+    (
+        "DELETE",
+        f"{P}/environments/{{environment}}/sdk-keys/{{key}}",
+        environments.invalidate_sdk_key,
+    ),
+    ("GET", "/v2/projects/{project}/features", features.list_features),
+    ("POST", "/v2/projects/{project}/features", features.create_feature),
+    ("GET", "/v2/projects/{project}/features/{feature}", features.get_feature),
+    ("PATCH", "/v2/projects/{project}/features/{feature}", features.update_feature),
+    ("GET", f"{P}/features", features.list_features),
+    ("POST", f"{P}/features", features.create_feature),
+    ("GET", f"{P}/features/{{feature}}", features.get_feature),
+    ("PATCH", f"{P}/features/{{feature}}", features.update_feature),
+    ("DELETE", f"{P}/features/{{feature}}", features.delete_feature),
+    ("GET", f"{P}/features/{{feature}}/variations", variations.list_variations),
+    ("POST", f"{P}/features/{{feature}}/variations", variations.create_variation),
+    ("GET", f"{P}/features/{{feature}}/variations/{{key}}", variations.get_variation),
+    ("PATCH", f"{P}/features/{{feature}}/variations/{{key}}", variations.update_variation),
+    ("GET", f"{P}/features/{{feature}}/configurations", configurations.list_configurations),
+    ("PATCH", f"{P}/features/{{feature}}/configurations", configurations.update_configuration),
+    ("GET", f"{P}/variables", variables.list_variables),
+    ("POST", f"{P}/variables", variables.create_variable),
+    ("GET", f"{P}/variables/{{key}}", variables.get_variable),
+    ("PATCH", f"{P}/variables/{{key}}", variables.update_variable),
+    ("DELETE", f"{P}/variables/{{key}}", variables.delete_variable),
+    ("PATCH", f"{P}/variables/{{key}}/status", variables.update_variable_status),
+    ("GET", f"{P}/audiences", audiences.list_audiences),
+    ("POST", f"{P}/audiences", audiences.create_audience),
+    ("GET", f"{P}/audiences/{{key}}", audiences.get_audience),
+    ("PATCH", f"{P}/audiences/{{key}}", audiences.update_audience),
+    ("DELETE", f"{P}/audiences/{{key}}", audiences.delete_audience),
+]
+
+
+def routes(store: DevCycleStore, tokens: TokenRegistry) -> list[BaseRoute]:
+    """Every DevCycle route, the OAuth token endpoint included."""
+    table: list[BaseRoute] = [Route("/oauth/token", token_endpoint(tokens), methods=["POST"])]
+    for method, path, handler in TABLE:
+        table.append(Route(path, api_endpoint(store, tokens, handler), methods=[method]))
+    return table

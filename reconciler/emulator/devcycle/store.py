@@ -1,0 +1,168 @@
+"""The emulated DevCycle organization's state: plain JSON documents, ids, clock and lookups.
+
+Everything the emulator knows is five collections of JSON objects keyed by `_id` (projects,
+environments, features, variables, audiences) plus a little bookkeeping. Keeping the state as
+plain JSON makes persistence a `json.dump` and lets handlers build a changed copy of a document,
+validate it, and only then put it back, which is what makes a failed PATCH change nothing.
+
+Ids look like MongoDB ObjectIds (24 hex digits: seconds, an instance tag, a counter), as the
+vendor's do. Timestamps are ISO 8601 UTC with milliseconds and `Z`, and strictly increase, so
+`updatedAt` visibly moves on every write even within one millisecond.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from .errors import Conflict, NotFound
+
+Doc = dict[str, Any]
+COLLECTIONS = ("projects", "environments", "features", "variables", "audiences")
+FORMAT_VERSION = 1
+
+
+class DevCycleStore:
+    """State of one emulated organization; `lock` serializes every request that touches it."""
+
+    def __init__(self, on_change: Callable[[], None] | None = None) -> None:
+        self.lock = threading.RLock()
+        self.collections: dict[str, dict[str, Doc]] = {name: {} for name in COLLECTIONS}
+        self.on_change = on_change
+        self._tag = secrets.token_hex(5)
+        self._counter = 0
+        self._last_ms = 0
+
+    # -- collections -----------------------------------------------------------------------
+
+    @property
+    def projects(self) -> dict[str, Doc]:
+        return self.collections["projects"]
+
+    @property
+    def environments(self) -> dict[str, Doc]:
+        return self.collections["environments"]
+
+    @property
+    def features(self) -> dict[str, Doc]:
+        return self.collections["features"]
+
+    @property
+    def variables(self) -> dict[str, Doc]:
+        return self.collections["variables"]
+
+    @property
+    def audiences(self) -> dict[str, Doc]:
+        return self.collections["audiences"]
+
+    def is_empty(self) -> bool:
+        return not any(self.collections.values())
+
+    # -- ids and clock ---------------------------------------------------------------------
+
+    def new_id(self) -> str:
+        """A fresh 24-hex id, unique within this store (persisted counter)."""
+        self._counter = (self._counter + 1) % 0x1000000
+        return f"{int(time.time()) & 0xFFFFFFFF:08x}{self._tag}{self._counter:06x}"
+
+    def now(self) -> str:
+        """The current time as the vendor writes it, strictly later than the previous call."""
+        ms = max(int(time.time() * 1000), self._last_ms + 1)
+        self._last_ms = ms
+        moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+    # -- lookups ---------------------------------------------------------------------------
+
+    def in_project(self, collection: str, project_id: str) -> list[Doc]:
+        """Every document of a collection that belongs to a project, in creation order."""
+        docs = [
+            doc for doc in self.collections[collection].values() if doc["_project"] == project_id
+        ]
+        return sorted(docs, key=lambda doc: (doc["createdAt"], doc["_id"]))
+
+    def find(self, collection: str, project_id: str | None, ref: str) -> Doc | None:
+        """A document by `_id` or `key` ("A Project key or ID"), scoped to a project if given."""
+        docs = self.collections[collection]
+        doc = docs.get(ref)
+        if doc is not None and (project_id is None or doc["_project"] == project_id):
+            return doc
+        for doc in docs.values():
+            if doc.get("key") == ref and (project_id is None or doc["_project"] == project_id):
+                return doc
+        return None
+
+    def find_key(self, collection: str, project_id: str, key: str) -> Doc | None:
+        """A document of a project by `key` only (keys in request bodies are never ids)."""
+        for doc in self.collections[collection].values():
+            if doc.get("key") == key and doc["_project"] == project_id:
+                return doc
+        return None
+
+    def get(self, collection: str, project_id: str | None, ref: str) -> Doc:
+        """Like `find`, but a missing document is the vendor's 404."""
+        doc = self.find(collection, project_id, ref)
+        if doc is None:
+            raise NotFound(ref)
+        return doc
+
+    def project(self, ref: str) -> Doc:
+        return self.get("projects", None, ref)
+
+    def ensure_unique_key(
+        self,
+        collection: str,
+        project_id: str | None,
+        key: str,
+        error_type: str,
+        except_id: str | None = None,
+    ) -> None:
+        """Raise the vendor's 409 when another document of the scope already has `key`."""
+        for doc in self.collections[collection].values():
+            same_scope = project_id is None or doc["_project"] == project_id
+            if same_scope and doc.get("key") == key and doc["_id"] != except_id:
+                raise Conflict(key, error_type)
+
+    # -- persistence -----------------------------------------------------------------------
+
+    def changed(self) -> None:
+        """Called after every successful write: persists the state when a file is configured."""
+        if self.on_change is not None:
+            self.on_change()
+
+    def snapshot(self) -> dict[str, Any]:
+        """The whole state as JSON-serializable data."""
+        return {
+            "version": FORMAT_VERSION,
+            "meta": {"tag": self._tag, "counter": self._counter, "lastMs": self._last_ms},
+            **{name: list(docs.values()) for name, docs in self.collections.items()},
+        }
+
+    def load(self, data: Any) -> None:
+        """Replace the state with a snapshot; raises ValueError saying what is malformed."""
+        if not isinstance(data, dict):
+            raise ValueError("the DevCycle state must be a JSON object")
+        if data.get("version") != FORMAT_VERSION:
+            raise ValueError(f"unsupported DevCycle state version {data.get('version')!r}")
+        meta = data.get("meta")
+        if not isinstance(meta, dict) or not isinstance(meta.get("tag"), str):
+            raise ValueError("the DevCycle state has no valid 'meta' object")
+        collections: dict[str, dict[str, Doc]] = {}
+        for name in COLLECTIONS:
+            docs = data.get(name)
+            if not isinstance(docs, list):
+                raise ValueError(f"'{name}' must be a list of objects")
+            for index, doc in enumerate(docs):
+                if not isinstance(doc, dict) or not isinstance(doc.get("_id"), str):
+                    raise ValueError(f"'{name}[{index}]' must be an object with an '_id'")
+                if name != "projects" and not isinstance(doc.get("_project"), str):
+                    raise ValueError(f"'{name}[{index}]' has no '_project'")
+            collections[name] = {doc["_id"]: doc for doc in docs}
+        self.collections = collections
+        self._tag = meta["tag"]
+        self._counter = int(meta.get("counter", 0))
+        self._last_ms = int(meta.get("lastMs", 0))

@@ -1,0 +1,159 @@
+"""Contract: what the emulator returns validates against the vendor's OpenAPI schemas.
+
+The schemas are read from the vendor's document directly (not through the emulator's code), with
+two documented fixes: the document types `OptInSettings.poweredByAlignment` as an object although
+the vendor's own request schema (`OptInSettingsDTO`) makes it a string enum, and
+`UserCustomFilter.values` as an object although it is an array (the vendor's CLI types it so).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from jsonschema import Draft7Validator
+
+from .conftest import Project, checkout_feature, create_feature
+
+SPEC = (
+    Path(__file__).resolve().parents[2]
+    / "reconciler/emulator/devcycle/spec/devcycle-management-openapi.json"
+)
+
+
+@cache
+def _components() -> dict[str, Any]:
+    schemas = copy.deepcopy(json.loads(SPEC.read_text())["components"]["schemas"])
+    schemas["OptInSettings"]["properties"]["poweredByAlignment"] = {
+        "type": "string",
+        "enum": ["center", "left", "right", "hidden"],
+    }
+    schemas["UserCustomFilter"]["properties"]["values"] = {
+        "type": "array",
+        "items": {"type": ["string", "number", "boolean"]},
+    }
+    return schemas
+
+
+def _assert_valid(instance: Any, schema_name: str) -> None:
+    schema = {
+        "$ref": f"#/components/schemas/{schema_name}",
+        "components": {"schemas": _components()},
+    }
+    errors = [
+        f"{list(e.absolute_path)}: {e.message}"
+        for e in Draft7Validator(schema).iter_errors(instance)
+    ]
+    assert errors == [], f"{schema_name}: {errors}"
+
+
+@pytest.fixture
+def populated(api: httpx.Client, project: Project) -> Project:
+    base = f"/v1/projects/{project['key']}"
+    api.post(
+        f"{base}/audiences",
+        json={
+            "key": "beta-users",
+            "name": "Beta users",
+            "description": "People who opted in",
+            "tags": ["beta"],
+            "filters": {
+                "operator": "or",
+                "filters": [
+                    {
+                        "type": "user",
+                        "subType": "email",
+                        "comparator": "endWith",
+                        "values": ["@acme.com"],
+                    },
+                    {
+                        "type": "user",
+                        "subType": "customData",
+                        "comparator": ">=",
+                        "dataKey": "plan",
+                        "dataKeyType": "Number",
+                        "values": [2],
+                    },
+                ],
+            },
+        },
+    )
+    body = checkout_feature(description="Contract", tags=["contract"])
+    body["configurations"]["development"] = {
+        "status": "active",
+        "targets": [
+            {
+                "name": "Beta",
+                "audience": {
+                    "name": "Beta",
+                    "filters": {
+                        "operator": "and",
+                        "filters": [
+                            {
+                                "type": "audienceMatch",
+                                "comparator": "=",
+                                "_audiences": ["beta-users"],
+                            },
+                            {
+                                "type": "user",
+                                "subType": "country",
+                                "comparator": "=",
+                                "values": ["CA"],
+                            },
+                        ],
+                    },
+                },
+                "rollout": {"type": "schedule", "startDate": "2030-01-01T00:00:00.000Z"},
+                "distribution": [{"_variation": "redesign", "percentage": 1}],
+            }
+        ],
+    }
+    create_feature(api, project["key"], body)
+    api.post(f"{base}/variables", json={"key": "standalone", "type": "JSON", "name": "Standalone"})
+    return project
+
+
+def test_feature_responses_match_the_feature_schema(api: httpx.Client, populated: Project) -> None:
+    key = populated["key"]
+    _assert_valid(api.get(f"/v2/projects/{key}/features/new-checkout").json(), "Feature")
+    for feature in api.get(f"/v2/projects/{key}/features").json():
+        _assert_valid(feature, "Feature")
+    for config in api.get(f"/v1/projects/{key}/features/new-checkout/configurations").json():
+        _assert_valid(config, "FeatureConfig")
+    for variation in api.get(f"/v1/projects/{key}/features/new-checkout/variations").json():
+        _assert_valid(variation, "Variation")
+
+
+def test_variable_environment_project_audience_responses_match(
+    api: httpx.Client, populated: Project
+) -> None:
+    key = populated["key"]
+    for variable in api.get(f"/v1/projects/{key}/variables").json():
+        _assert_valid(variable, "Variable")
+    for env in api.get(f"/v1/projects/{key}/environments").json():
+        _assert_valid(env, "Environment")
+    _assert_valid(api.get(f"/v1/projects/{key}").json(), "Project")
+    for project in api.get("/v1/projects").json():
+        _assert_valid(project, "Project")
+    for audience in api.get(f"/v1/projects/{key}/audiences").json():
+        _assert_valid(audience, "Audience")
+
+
+def test_error_responses_match_the_error_schemas(api: httpx.Client, populated: Project) -> None:
+    key = populated["key"]
+    not_found = api.get(f"/v2/projects/{key}/features/missing").json()
+    conflict = api.post(f"/v2/projects/{key}/features", json={"key": "new-checkout", "name": "X"})
+    bad = api.post(f"/v2/projects/{key}/features", json={"key": "x"}).json()
+    # The document types `message` as object; it is a string or a list of strings.
+    assert isinstance(not_found["message"], str) and isinstance(bad["message"], list)
+    for body, name in (
+        ({**not_found, "message": {}}, "NotFoundErrorResponse"),
+        ({**conflict.json(), "message": {}}, "ConflictErrorResponse"),
+        ({**bad, "message": {}}, "BadRequestErrorResponse"),
+    ):
+        _assert_valid(body, name)
