@@ -15,7 +15,12 @@ from typing import Any, Protocol
 from reconciler.errors import FlagsyncError
 from reconciler.plan import ApiCall, Plan, Step
 
-PAST_TENSE = {"create": "created", "update": "updated", "delete": "deleted"}
+PAST_TENSE = {
+    "create": "created",
+    "update": "updated",
+    "delete": "deleted",
+    "change_request": "change requests opened",
+}
 
 
 class Executor(Protocol):
@@ -36,10 +41,25 @@ class ApplyResult:
         return self.failed is None
 
     def counts(self) -> dict[str, int]:
-        result = {"create": 0, "update": 0, "delete": 0}
+        result = {"create": 0, "update": 0, "delete": 0, "change_request": 0}
         for step in self.done:
-            result[step.action] += 1
+            result["change_request" if step.via == "change-request" else step.action] += 1
         return result
+
+
+def _done(step: Step, call: ApiCall, answer: Any) -> str:
+    """How a finished call reads in the apply log."""
+    request = answer.get("_id", "") if isinstance(answer, dict) else ""
+    if call.path.endswith("/cancel"):
+        return "cancelled a stale change request for"
+    if call.path.endswith("/submit"):
+        reviewers = ", ".join(step.reviewers) or "the project's reviewers"
+        return f"submitted change request {request} to {reviewers} for"
+    if step.via == "change-request":
+        return f"opened change request {request} for"
+    if isinstance(answer, dict) and answer.get("flagsync_change_request"):
+        return f"approval required: opened change request {answer['flagsync_change_request']} for"
+    return PAST_TENSE[step.action]
 
 
 def apply_plan(plan: Plan, executor: Executor, report: Callable[[str], None]) -> ApplyResult:
@@ -47,9 +67,11 @@ def apply_plan(plan: Plan, executor: Executor, report: Callable[[str], None]) ->
     result = ApplyResult()
     for index, step in enumerate(plan.steps):
         try:
+            answer: Any = None
             for call in step.calls:
-                executor.execute(call)
-                report(f"  {PAST_TENSE[step.action]} {step.key}  ({call.describe()})")
+                call = call.resolved(answer)
+                answer = executor.execute(call)
+                report(f"  {_done(step, call, answer)} {step.key}  ({call.describe()})")
         except FlagsyncError as error:
             result.failed, result.error = step, error
             result.remaining = len(plan.steps) - index - 1

@@ -112,6 +112,11 @@ def selection_options(command: F) -> F:
         click.option(
             "--adopt", is_flag=True, help="Take over existing flags flagsync did not create."
         ),
+        click.option(
+            "--cancel-stale",
+            is_flag=True,
+            help="Cancel change requests flagsync opened for changes the manifests no longer want.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -124,10 +129,12 @@ def _options(
     environments: tuple[str, ...],
     prune: bool | None,
     adopt: bool,
+    cancel_stale: bool = False,
 ) -> PlanOptions:
     return PlanOptions(
         prune=workspace.prune if prune is None else prune,
         adopt=adopt,
+        cancel_stale=cancel_stale,
         flag_patterns=flag_patterns,
         environments=environments,
     )
@@ -160,11 +167,12 @@ def plan(
     environments: tuple[str, ...],
     prune: bool | None,
     adopt: bool,
+    cancel_stale: bool,
 ) -> None:
     """Show what apply would change. Exit 0: no changes, 2: changes, 1: error."""
     workspace = load_workspace(workspace_path)
     desired = load_flags(workspace)
-    options = _options(workspace, flag_patterns, environments, prune, adopt)
+    options = _options(workspace, flag_patterns, environments, prune, adopt, cancel_stale)
     provider = open_provider(workspace)
     try:
         the_plan = make_plan(workspace, desired, provider, options)
@@ -196,10 +204,11 @@ def apply(
     environments: tuple[str, ...],
     prune: bool | None,
     adopt: bool,
+    cancel_stale: bool,
 ) -> None:
     """Plan (or load PLAN_FILE from `plan --out`), confirm, and make the live state match."""
     workspace = load_workspace(workspace_path)
-    if plan_file is not None and (flag_patterns or environments or prune or adopt):
+    if plan_file is not None and (flag_patterns or environments or prune or adopt or cancel_stale):
         raise FlagsyncError("a saved plan is applied as it is: drop --flag/--env/--prune/--adopt")
     provider = open_provider(workspace)
     try:
@@ -212,7 +221,7 @@ def apply(
                     "Nothing was applied; run `flagsync plan` again."
                 )
         else:
-            options = _options(workspace, flag_patterns, environments, prune, adopt)
+            options = _options(workspace, flag_patterns, environments, prune, adopt, cancel_stale)
             the_plan = make_plan(workspace, load_flags(workspace), provider, options)
         click.echo(render_text(the_plan), nl=False)
         if not the_plan.has_changes:
@@ -237,6 +246,8 @@ def apply(
         provider.close()
     counts = result.counts()
     done = ", ".join(f"{counts[a]} {PAST_TENSE[a]}" for a in ("create", "update", "delete"))
+    if counts["change_request"]:
+        done += f", {counts['change_request']} change request(s) opened for review"
     if not result.ok:
         raise FlagsyncError(
             f"apply stopped: {done} before the failure; {result.remaining} not attempted. "

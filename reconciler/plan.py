@@ -20,6 +20,8 @@ from pydantic import BaseModel, Field
 from reconciler.model import EnvironmentConfig, Flag, FlagSet
 
 Action = Literal["create", "update", "delete"]
+Via = Literal["direct", "change-request"]
+PREVIOUS_ID = "{previous._id}"
 
 FLAG_FIELDS = ("name", "description", "type", "tags", "variables", "variations")
 # How deep a field path goes before the whole value is shown instead: a changed target shows as
@@ -51,6 +53,10 @@ class Change(BaseModel):
     key: str
     environment: str | None = None
     fields: list[FieldChange] = Field(default_factory=list)
+    via: Via = "direct"
+    """`change-request`: the change goes to reviewers as a change request, not to the flag."""
+    pending_request: str | None = None
+    """The id of a pending change request that already carries this change (nothing to do)."""
 
 
 class ApiCall(BaseModel):
@@ -65,6 +71,15 @@ class ApiCall(BaseModel):
         query = "&".join(f"{key}={value}" for key, value in self.params.items())
         return f"{self.method} {self.path}" + (f"?{query}" if query else "")
 
+    def resolved(self, previous: Any) -> ApiCall:
+        """This call with `{previous._id}` in its path replaced by the previous call's answer
+        (a change request is submitted under the id its creation returned)."""
+        if PREVIOUS_ID not in self.path:
+            return self
+        if not isinstance(previous, dict) or "_id" not in previous:
+            raise ValueError(f"{self.describe()}: the previous call returned no _id")
+        return self.model_copy(update={"path": self.path.replace(PREVIOUS_ID, previous["_id"])})
+
 
 class Step(BaseModel):
     """A unit of apply work: the calls for one resource, sent in order."""
@@ -73,6 +88,23 @@ class Step(BaseModel):
     resource: Literal["flag"] = "flag"
     key: str
     calls: list[ApiCall]
+    via: Via = "direct"
+    environments: list[str] = Field(default_factory=list)
+    """For a change request: the environments whose changes it carries."""
+    reviewers: list[str] = Field(default_factory=list)
+
+
+class PendingRequest(BaseModel):
+    """A change request waiting for review on a flag the plan looked at."""
+
+    key: str
+    id: str
+    status: str
+    state: Literal["matches", "stale", "foreign"]
+    """matches: it carries exactly this plan's change; stale: flagsync opened it for a change the
+    manifests no longer want; foreign: someone else opened it (the flag is locked until it is
+    resolved)."""
+    cancelled: bool = False
 
 
 class Plan(BaseModel):
@@ -92,16 +124,17 @@ class Plan(BaseModel):
     """flagsync's flags gone from the manifests and not pruned: deleted with --prune."""
     managed_count: int = 0
     """How many live flags flagsync manages: the base of the safety thresholds."""
+    pending_requests: list[PendingRequest] = Field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
         return bool(self.steps)
 
     def counts(self) -> dict[str, int]:
-        """Flags to create, update and delete (a flag counts once, whatever its environments)."""
-        result = {"create": 0, "update": 0, "delete": 0}
+        """Flags to create, update and delete directly, and change requests to open."""
+        result = {"create": 0, "update": 0, "delete": 0, "change_request": 0}
         for step in self.steps:
-            result[step.action] += 1
+            result["change_request" if step.via == "change-request" else step.action] += 1
         return result
 
     def fingerprint(self) -> str:

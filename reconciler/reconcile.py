@@ -30,6 +30,7 @@ class PlanOptions:
     adopt: bool = False
     flag_patterns: tuple[str, ...] = ()
     environments: tuple[str, ...] = ()
+    cancel_stale: bool = False
 
     def selects(self, key: str) -> bool:
         return not self.flag_patterns or any(
@@ -77,8 +78,14 @@ def make_plan(
             ownership = FieldChange.at(("managed",), False, True)
             changes.insert(0, Change(action="update", key=key, fields=[ownership]))
         if changes:
-            plan.changes.extend(changes)
-            plan.steps.append(provider.step_for(flag, live, changes, adopt=adopting))
+            work = provider.steps_for(flag, live, changes, adopting, options.cancel_stale)
+        elif current is not None:
+            work = provider.open_requests_only(key, live, options.cancel_stale)
+        else:
+            continue
+        plan.changes.extend(work.changes)
+        plan.steps.extend(work.steps)
+        plan.pending_requests.extend(work.pending)
     for key in sorted(live.owned - set(desired.flags)):
         if not options.selects(key):
             continue

@@ -17,6 +17,7 @@ from reconciler.manifest import schema_check
 from reconciler.manifest.source import Document, read_yaml
 
 DEFAULT_FILE = "flagsync.yaml"
+DEFAULT_REQUEST_DESCRIPTION = "flagsync: {summary}"
 DEFAULT_MANIFESTS = "flags/"
 DEVCYCLE_API_URL = "https://api.devcycle.com"
 DEVCYCLE_AUTH_URL = "https://auth.devcycle.com/oauth/token"
@@ -26,9 +27,14 @@ AUTH_URL_VARIABLE = "DEVCYCLE_AUTH_URL"
 
 
 class EnvironmentSettings(BaseModel):
-    """How flagsync treats one environment (more settings come with change requests)."""
+    """How flagsync changes one environment: directly, or through a change request that
+    reviewers approve (DevCycle's Feature Change Requests)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    changes: Literal["direct", "change-request"] = "direct"
+    reviewers: tuple[str, ...] = ()
+    description: str = DEFAULT_REQUEST_DESCRIPTION
 
 
 class Safety(BaseModel):
@@ -59,6 +65,10 @@ class Workspace(BaseModel):
     @property
     def environment_names(self) -> list[str]:
         return list(self.environments)
+
+    @property
+    def change_request_environments(self) -> list[str]:
+        return [name for name, env in self.environments.items() if env.changes == "change-request"]
 
 
 def display_name(path: Path) -> str:

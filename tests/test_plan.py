@@ -122,7 +122,7 @@ def test_json_plan_is_complete_data() -> None:
     plan = _plan_for(flag(description="Now described"), flag())
     data = json.loads(render_json(plan))
     assert data["changes_pending"] is True
-    assert data["summary"] == {"create": 0, "update": 1, "delete": 0}
+    assert data["summary"] == {"create": 0, "update": 1, "delete": 0, "change_request": 0}
     assert data["changes"][0]["fields"] == [
         {"path": "description", "parts": ["description"], "before": "", "after": "Now described"}
     ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reconciler.plan import Change, Plan
-from reconciler.render.values import grouped, notes, show, summary
+from reconciler.render.values import change_suffix, grouped, notes, pending_lines, show, summary
 
 ICONS = {"create": "+", "update": "~", "delete": "-"}
 
@@ -23,14 +23,19 @@ def render_markdown(plan: Plan) -> str:
         lines.append("| where | field | before | after |")
         lines.append("|---|---|---|---|")
         for change in changes:
-            lines.extend(_rows(change))
+            lines.extend(_rows(change, change_suffix(change, plan)))
+        lines.append("")
+    requests = pending_lines(plan)
+    if requests:
+        lines.extend(["**Open change requests**", ""])
+        lines.extend(f"- {_cell(line)}" for line in requests)
         lines.append("")
     lines.extend(f"_{note}_\n" for note in notes(plan))
     return "\n".join(lines)
 
 
-def _rows(change: Change) -> list[str]:
-    where = change.environment or "flag"
+def _rows(change: Change, suffix: str) -> list[str]:
+    where = (change.environment or "flag") + (f" {suffix}" if suffix else "")
     if change.action == "delete":
         return [f"| {where} | | | (deleted) |"]
     rows = []

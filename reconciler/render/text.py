@@ -5,7 +5,14 @@ from __future__ import annotations
 import click
 
 from reconciler.plan import Change, Plan
-from reconciler.render.values import grouped, notes, show, summary
+from reconciler.render.values import (
+    change_suffix,
+    grouped,
+    notes,
+    pending_lines,
+    show,
+    summary,
+)
 
 MARKS = {"create": ("+", "green"), "update": ("~", "yellow"), "delete": ("-", "red")}
 
@@ -21,20 +28,28 @@ def render_text(plan: Plan) -> str:
         mark, colour = MARKS[action]
         lines.append(click.style(f"{mark} {key}", fg=colour, bold=True) + f"  ({action})")
         for change in changes:
-            lines.extend(_change_lines(change))
+            lines.extend(_change_lines(change, change_suffix(change, plan)))
+        lines.append("")
+    requests = pending_lines(plan)
+    if requests:
+        lines.append("Open change requests:")
+        lines.extend(f"  {line}" for line in requests)
         lines.append("")
     lines.append(click.style(summary(plan), bold=True))
     lines.extend(notes(plan))
     return "\n".join(lines) + "\n"
 
 
-def _change_lines(change: Change) -> list[str]:
+def _change_lines(change: Change, suffix: str) -> list[str]:
     indent = "    "
     lines = []
     if change.environment:
         mark, colour = MARKS[change.action]
-        lines.append("  " + click.style(f"{mark} [{change.environment}]", fg=colour))
+        heading = click.style(f"{mark} [{change.environment}]", fg=colour)
+        lines.append("  " + heading + (f"  {suffix}" if suffix else ""))
         indent = "      "
+    elif suffix:
+        lines.append(f"    {suffix}")
     for field in change.fields:
         if change.action == "create" or field.before is None:
             text = f"{field.path}: {show(field.parts, field.after)}"

@@ -139,11 +139,49 @@ def grouped(plan: Plan) -> list[tuple[str, list[Change]]]:
 def summary(plan: Plan) -> str:
     counts = plan.counts()
     if not plan.has_changes:
+        waiting = sum(1 for change in plan.changes if change.pending_request)
+        if waiting:
+            return f"No changes to apply: {waiting} awaiting a pending change request."
         return "No changes. The live state matches the manifests."
-    return (
+    text = (
         f"Plan: {counts['create']} to create, {counts['update']} to update, "
-        f"{counts['delete']} to delete."
+        f"{counts['delete']} to delete"
     )
+    requests = counts["change_request"]
+    if requests:
+        text += f", {requests} change request{'s' if requests != 1 else ''}"
+    return text + "."
+
+
+def change_suffix(change: Change, plan: Plan) -> str:
+    """How a change travels, for its heading: `(change request to alice)` and the like."""
+    if change.pending_request:
+        return f"(awaiting change request {change.pending_request})"
+    if change.via == "change-request":
+        reviewers = next(
+            (s.reviewers for s in plan.steps if s.key == change.key and s.via == "change-request"),
+            [],
+        )
+        return f"(change request to {', '.join(reviewers)})" if reviewers else "(change request)"
+    return ""
+
+
+def pending_lines(plan: Plan) -> list[str]:
+    """One line per open change request the plan found."""
+    meaning = {
+        "matches": "already carries this change; nothing to do until it is reviewed",
+        "stale": "opened by flagsync for a change the manifests no longer want; "
+        "--cancel-stale cancels it",
+        "foreign": "not opened by flagsync; the flag is locked until it is approved, rejected "
+        "or cancelled",
+    }
+    lines = []
+    for request in plan.pending_requests:
+        text = meaning[request.state]
+        if request.cancelled:
+            text = "stale; will be cancelled"
+        lines.append(f"{request.key}: change request {request.id} ({request.status}) {text}")
+    return lines
 
 
 def notes(plan: Plan) -> list[str]:

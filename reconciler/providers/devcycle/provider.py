@@ -15,11 +15,11 @@ from typing import Any
 from urllib.parse import quote
 
 from reconciler.errors import ApiError, FlagsyncError
-from reconciler.model import Flag, FlagSet
-from reconciler.plan import ApiCall, Change, Step
-from reconciler.providers.devcycle import translate
+from reconciler.model import EnvironmentConfig, Flag, FlagSet
+from reconciler.plan import ApiCall, Change, PendingRequest, Step
+from reconciler.providers.devcycle import change_requests, translate
 from reconciler.providers.devcycle.client import Credentials, DevCycleClient
-from reconciler.workspace import Workspace
+from reconciler.workspace import DEFAULT_REQUEST_DESCRIPTION, Workspace
 
 
 @dataclass
@@ -38,6 +38,20 @@ class LiveState:
     raw: dict[str, dict[str, Any]] = field(default_factory=dict)
     audience_ids: dict[str, str] = field(default_factory=dict)
     environment_keys: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class FlagWork:
+    """What a plan does for one flag: its changes (annotated with how they travel), the steps
+    that make them, and the open change requests found on it."""
+
+    changes: list[Change] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    pending: list[PendingRequest] = field(default_factory=list)
+
+
+def _via_request(change: Change) -> Change:
+    return change.model_copy(update={"via": "change-request"})
 
 
 class DevCycleProvider:
@@ -132,38 +146,159 @@ class DevCycleProvider:
         )
         return Step(action="delete", key=key, calls=[call])
 
-    def step_for(
-        self, desired: Flag, live: LiveState, changes: list[Change], adopt: bool = False
-    ) -> Step:
-        """The requests that apply `changes` (all about `desired`) to the live feature; with
-        `adopt`, the feature also gets flagsync's ownership marker."""
-        self._check_audiences(desired, live.audience_ids)
-        path = f"{self._v2}/features"
-        if desired.key not in live.flags.flags:
-            body = translate.flag_to_create_body(desired, live.audience_ids)
-            return Step(
-                action="create",
-                key=desired.key,
-                calls=[ApiCall(method="POST", path=path, body=body)],
-            )
-        raw = live.raw[desired.key]
-        body = self._update_body(desired, live.flags.flags[desired.key], raw, changes, live)
-        if adopt:
-            body["tags"] = translate.flag_fields_body(desired)["tags"]
-        call = ApiCall(method="PATCH", path=f"{path}/{quote(desired.key, safe='')}", body=body)
-        return Step(action="update", key=desired.key, calls=[call])
-
-    def _update_body(
+    def steps_for(
         self,
         desired: Flag,
-        current: Flag,
-        raw: dict[str, Any],
-        changes: list[Change],
         live: LiveState,
+        changes: list[Change],
+        adopt: bool = False,
+        cancel_stale: bool = False,
+    ) -> FlagWork:
+        """The requests that apply `changes` (all about `desired`).
+
+        Changes in change-request environments (and flag-wide changes, which reach those
+        environments too) go into a change request for reviewers; the rest are written directly.
+        A new feature is created directly, with its change-request environments off, and their
+        targeting follows as a change request. With `adopt`, the ownership marker is added.
+        """
+        self._check_audiences(desired, live.audience_ids)
+        held = set(self.workspace.change_request_environments)
+        if desired.key not in live.flags.flags:
+            return self._creation(desired, live, changes, held)
+        reviewed = [c for c in changes if c.environment in held or (c.environment is None and held)]
+        direct = [c for c in changes if c not in reviewed]
+        work = FlagWork(changes=[*direct, *(_via_request(c) for c in reviewed)])
+        if direct:
+            body = self._update_body(desired, direct, live, adopt)
+            path = f"{self._v2}/features/{quote(desired.key, safe='')}"
+            work.steps.append(
+                Step(
+                    action="update",
+                    key=desired.key,
+                    calls=[ApiCall(method="PATCH", path=path, body=body)],
+                )
+            )
+        request_body = self._update_body(desired, reviewed, live, adopt) if reviewed else None
+        return self._with_open_requests(
+            desired.key, work, request_body, reviewed, live, cancel_stale
+        )
+
+    def _creation(
+        self, desired: Flag, live: LiveState, changes: list[Change], held: set[str]
+    ) -> FlagWork:
+        waiting = {
+            env
+            for env in held
+            if desired.environments.get(env, EnvironmentConfig()) != EnvironmentConfig()
+        }
+        initial = desired.model_copy(
+            update={
+                "environments": {
+                    env: EnvironmentConfig() if env in waiting else config
+                    for env, config in desired.environments.items()
+                }
+            }
+        )
+        body = translate.flag_to_create_body(initial, live.audience_ids)
+        create = Step(
+            action="create",
+            key=desired.key,
+            calls=[ApiCall(method="POST", path=f"{self._v2}/features", body=body)],
+        )
+        work = FlagWork(
+            changes=[_via_request(c) if c.environment in waiting else c for c in changes],
+            steps=[create],
+        )
+        if waiting:
+            configurations = {
+                env: translate.config_body(desired.environments[env], live.audience_ids, [])
+                for env in self.workspace.environment_names
+                if env in waiting
+            }
+            work.steps.append(
+                self._request_step(
+                    desired.key, {"configurations": configurations}, sorted(waiting), ()
+                )
+            )
+        return work
+
+    def _with_open_requests(
+        self,
+        key: str,
+        work: FlagWork,
+        request_body: dict[str, Any] | None,
+        reviewed: list[Change],
+        live: LiveState,
+        cancel_stale: bool,
+    ) -> FlagWork:
+        """Account for the feature's open change requests: one that already carries this change
+        means nothing to do; any open one locks the feature against direct writes."""
+        raw = live.raw.get(key) or {}
+        requests = self._open_requests(key) if raw.get("changeRequests") else []
+        digest = change_requests.body_hash(request_body) if request_body is not None else None
+        work.pending = change_requests.classify(key, requests, digest)
+        matching = next((p for p in work.pending if p.state == "matches"), None)
+        cancel = tuple(p.id for p in work.pending if p.state == "stale" and cancel_stale)
+        for pending in work.pending:
+            pending.cancelled = pending.id in cancel
+        blocking = [
+            p
+            for p in work.pending
+            if p.state == "foreign" or (p.state == "stale" and not p.cancelled)
+        ]
+        if matching or blocking:
+            waiting_on = (matching or blocking[0]).id
+            work.steps = []  # the feature is locked until the open request is resolved
+            work.changes = [
+                c.model_copy(update={"pending_request": waiting_on}) for c in work.changes
+            ]
+            return work
+        if request_body is None and cancel:
+            work.steps.append(change_requests.cancel_step(self._v2, key, cancel))
+        if request_body is not None:
+            envs = sorted(
+                {c.environment for c in reviewed if c.environment}
+                or set(self.workspace.change_request_environments)
+            )
+            step = self._request_step(key, request_body, envs, cancel)
+            work.steps.append(step)
+        return work
+
+    def open_requests_only(self, key: str, live: LiveState, cancel_stale: bool) -> FlagWork:
+        """For a flag with no changes: report its open change requests (flagsync's are stale,
+        since the manifests now want nothing) and cancel them when asked."""
+        return self._with_open_requests(key, FlagWork(), None, [], live, cancel_stale)
+
+    def _request_step(
+        self, key: str, body: dict[str, Any], environments: list[str], cancel: tuple[str, ...]
+    ) -> Step:
+        settings = [self.workspace.environments[env] for env in environments]
+        reviewers = sorted({r for s in settings for r in s.reviewers})
+        template = settings[0].description if settings else DEFAULT_REQUEST_DESCRIPTION
+        summary = f"update {key} in {', '.join(environments)}"
+        description = change_requests.describe(
+            template, key, environments, summary, change_requests.body_hash(body)
+        )
+        return change_requests.request_step(
+            self._v2, key, body, environments, reviewers, description, cancel
+        )
+
+    def _open_requests(self, key: str) -> list[dict[str, Any]]:
+        answer = self.client.json(
+            "GET", f"{self._v2}/features/{quote(key, safe='')}/change-requests"
+        )
+        return answer if isinstance(answer, list) else []
+
+    def _update_body(
+        self, desired: Flag, changes: list[Change], live: LiveState, adopt: bool
     ) -> dict[str, Any]:
         """Only the parts that changed: arrays DevCycle replaces wholesale are sent whole."""
+        current = live.flags.flags[desired.key]
+        raw = live.raw[desired.key]
         body: dict[str, Any] = {}
         if any(change.environment is None for change in changes):
+            if adopt:
+                body["tags"] = translate.flag_fields_body(desired)["tags"]
             own = translate.flag_fields_body(desired)
             before = translate.flag_fields_body(current)
             body.update({name: value for name, value in own.items() if before[name] != value})
@@ -198,8 +333,28 @@ class DevCycleProvider:
                             )
 
     def execute(self, call: ApiCall) -> Any:
-        """Send one planned call; returns the decoded answer."""
-        return self.client.json(call.method, call.path, params=call.params or None, body=call.body)
+        """Send one planned call; returns the decoded answer.
+
+        When DevCycle refuses a direct feature PATCH because the project requires approval, the
+        same change is opened as a change request instead of failing the apply.
+        """
+        try:
+            return self.client.json(
+                call.method, call.path, params=call.params or None, body=call.body
+            )
+        except ApiError as error:
+            feature_patch = call.method == "PATCH" and call.path.startswith(f"{self._v2}/features/")
+            if not (feature_patch and change_requests.approval_required(error)):
+                raise
+        key = call.path.rsplit("/", 1)[-1]
+        step = self._request_step(key, call.body, self.workspace.environment_names, ())
+        answer: Any = None
+        for request_call in step.calls:
+            answer = self.client.json(
+                request_call.method, request_call.resolved(answer).path, body=request_call.body
+            )
+        request_id = answer.get("_id", "") if isinstance(answer, dict) else ""
+        return {"flagsync_change_request": request_id}
 
 
 def fingerprint(feature: dict[str, Any]) -> str:
