@@ -1,14 +1,17 @@
-"""Executes a plan's steps in order and reports each call's outcome.
+"""Executes a plan's steps and reports each call's outcome.
 
-Steps come in dependency order from the plan; within a step the calls are sent in order (a
-feature's variables and variations before its targeting). The first failure stops the run:
-what was applied before it stays applied and is reported, nothing after it is attempted, and a
-new plan shows exactly what is left.
+Steps for different flags are independent and run concurrently (the client's rate limiter keeps
+the pace within the vendor's limit); the steps of one flag run in plan order (a feature is
+created before the change request for its reviewed environments), and within a step the calls
+run in order. The first failure stops the run: nothing new starts, what was applied stays
+applied and is reported, and a new plan shows exactly what is left.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -27,6 +30,9 @@ class Executor(Protocol):
     def execute(self, call: ApiCall) -> Any: ...
 
 
+DEFAULT_WORKERS = 8
+
+
 @dataclass
 class ApplyResult:
     """What an apply did: steps done, and the failure that stopped it, if any."""
@@ -35,6 +41,7 @@ class ApplyResult:
     failed: Step | None = None
     error: FlagsyncError | None = None
     remaining: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -62,20 +69,40 @@ def _done(step: Step, call: ApiCall, answer: Any) -> str:
     return PAST_TENSE[step.action]
 
 
-def apply_plan(plan: Plan, executor: Executor, report: Callable[[str], None]) -> ApplyResult:
+def apply_plan(
+    plan: Plan,
+    executor: Executor,
+    report: Callable[[str], None],
+    workers: int = DEFAULT_WORKERS,
+) -> ApplyResult:
     """Run every step of `plan`; `report` receives one line per call as it completes."""
+    groups: dict[str, list[Step]] = {}
+    for step in plan.steps:
+        groups.setdefault(step.key, []).append(step)
     result = ApplyResult()
-    for index, step in enumerate(plan.steps):
-        try:
-            answer: Any = None
-            for call in step.calls:
-                call = call.resolved(answer)
-                answer = executor.execute(call)
-                report(f"  {_done(step, call, answer)} {step.key}  ({call.describe()})")
-        except FlagsyncError as error:
-            result.failed, result.error = step, error
-            result.remaining = len(plan.steps) - index - 1
-            report(f"  FAILED {step.action} {step.key}: {error}")
-            return result
-        result.done.append(step)
+    stop = threading.Event()
+
+    def run(steps: list[Step]) -> None:
+        for step in steps:
+            if stop.is_set():
+                return
+            try:
+                answer: Any = None
+                for call in step.calls:
+                    call = call.resolved(answer)
+                    answer = executor.execute(call)
+                    report(f"  {_done(step, call, answer)} {step.key}  ({call.describe()})")
+            except FlagsyncError as error:
+                with result._lock:
+                    if result.failed is None:
+                        result.failed, result.error = step, error
+                stop.set()
+                report(f"  FAILED {step.action} {step.key}: {error}")
+                return
+            with result._lock:
+                result.done.append(step)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        list(pool.map(run, groups.values()))
+    result.remaining = len(plan.steps) - len(result.done) - (0 if result.ok else 1)
     return result

@@ -32,6 +32,18 @@ from reconciler.workspace import Workspace, load_workspace
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 F = TypeVar("F", bound=Callable[..., Any])
 
+quiet_option = click.option(
+    "--quiet", "-q", is_flag=True, help="Print only the plan and the outcome, not every request."
+)
+
+
+def _retry_note(quiet: bool) -> Callable[[str], None] | None:
+    """Retries are reported on stderr as they happen (unless --quiet)."""
+    if quiet:
+        return None
+    return lambda text: click.echo(f"  {text}", err=True)
+
+
 workspace_option = click.option(
     "--workspace",
     "-w",
@@ -158,6 +170,7 @@ def _options(
     help="Also save the plan (JSON) to this file, for `flagsync apply FILE`.",
 )
 @selection_options
+@quiet_option
 @reports_errors
 def plan(
     workspace_path: Path | None,
@@ -168,12 +181,13 @@ def plan(
     prune: bool | None,
     adopt: bool,
     cancel_stale: bool,
+    quiet: bool,
 ) -> None:
     """Show what apply would change. Exit 0: no changes, 2: changes, 1: error."""
     workspace = load_workspace(workspace_path)
     desired = load_flags(workspace)
     options = _options(workspace, flag_patterns, environments, prune, adopt, cancel_stale)
-    provider = open_provider(workspace)
+    provider = open_provider(workspace, _retry_note(quiet))
     try:
         the_plan = make_plan(workspace, desired, provider, options)
     finally:
@@ -194,6 +208,7 @@ def plan(
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking for confirmation.")
 @click.option("--force", is_flag=True, help="Apply even above the safety thresholds.")
 @selection_options
+@quiet_option
 @reports_errors
 def apply(
     workspace_path: Path | None,
@@ -205,12 +220,13 @@ def apply(
     prune: bool | None,
     adopt: bool,
     cancel_stale: bool,
+    quiet: bool,
 ) -> None:
     """Plan (or load PLAN_FILE from `plan --out`), confirm, and make the live state match."""
     workspace = load_workspace(workspace_path)
     if plan_file is not None and (flag_patterns or environments or prune or adopt or cancel_stale):
         raise FlagsyncError("a saved plan is applied as it is: drop --flag/--env/--prune/--adopt")
-    provider = open_provider(workspace)
+    provider = open_provider(workspace, _retry_note(quiet))
     try:
         if plan_file is not None:
             the_plan = load_saved_plan(plan_file, workspace)
@@ -241,7 +257,9 @@ def apply(
                     "applied; run `flagsync plan` again."
                 )
         click.echo("Applying:")
-        result = apply_plan(the_plan, provider, click.echo)
+        report = (lambda line: None) if quiet else click.echo
+        result = apply_plan(the_plan, provider, report, workers=workspace.concurrency)
+        retries = len(provider.client.stats.retries)
     finally:
         provider.close()
     counts = result.counts()
@@ -253,6 +271,8 @@ def apply(
             f"apply stopped: {done} before the failure; {result.remaining} not attempted. "
             "Run `flagsync plan` to see what is left."
         )
+    if retries:
+        done += f" ({retries} request{'s' if retries != 1 else ''} retried)"
     click.echo(click.style(f"Apply complete: {done}.", bold=True))
 
 

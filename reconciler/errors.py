@@ -51,10 +51,13 @@ class ApiError(FlagsyncError):
         message: str,
         status: int | None = None,
         vendor_message: str | None = None,
+        after_lost_attempt: bool = False,
     ) -> None:
         self.call = call
         self.status = status
         self.vendor_message = vendor_message
+        self.after_lost_attempt = after_lost_attempt
+        """A write was retried after its answer was lost: it may have been committed."""
         detail = f"{call}: {message}"
         if vendor_message:
             detail += f": {vendor_message}"

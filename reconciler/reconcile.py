@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,9 +39,12 @@ class PlanOptions:
         )
 
 
-def open_provider(workspace: Workspace) -> DevCycleProvider:
-    """The provider the workspace names, with credentials from the environment."""
-    return DevCycleProvider.from_workspace(workspace)
+def open_provider(
+    workspace: Workspace, on_retry: Callable[[str], None] | None = None
+) -> DevCycleProvider:
+    """The provider the workspace names, with credentials from the environment; `on_retry`
+    hears about every retried request."""
+    return DevCycleProvider.from_workspace(workspace, on_retry)
 
 
 def make_plan(

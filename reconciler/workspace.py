@@ -47,6 +47,15 @@ class Safety(BaseModel):
     min_existing: int = 10
 
 
+class RateLimit(BaseModel):
+    """Requests per minute / hour this credential may send (PostHog: 480 / 4,800)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    per_minute: int | None = None
+    per_hour: int | None = None
+
+
 class Workspace(BaseModel):
     """A loaded, validated workspace file."""
 
@@ -61,6 +70,8 @@ class Workspace(BaseModel):
     manifests: tuple[Path, ...]
     prune: bool = False
     safety: Safety = Safety()
+    rate_limit: RateLimit = RateLimit()
+    concurrency: int = 8
 
     @property
     def environment_names(self) -> list[str]:
@@ -115,4 +126,6 @@ def load_workspace(path: Path | None) -> Workspace:
         manifests=tuple(base / entry for entry in manifests),
         prune=data.get("prune", False),
         safety=Safety(**data.get("safety", {})),
+        rate_limit=RateLimit(**data.get("rate_limit", {})),
+        concurrency=data.get("concurrency", 8),
     )

@@ -1,9 +1,8 @@
 """HTTP client for DevCycle's Management API: auth, errors, pagination.
 
-Built on httpx the way httpx is meant to be used: one `httpx.Client` with a base URL, an
-`httpx.Auth` that fetches and refreshes the OAuth token, and one place (`request`) that turns
-transport failures and error bodies into `ApiError`s a person can act on. Tokens and client
-secrets never appear in messages.
+Built on httpx the way httpx is meant to be used: an `httpx.Auth` that fetches and refreshes
+the OAuth token, on top of `ApiClient` (retries, rate limiting, error translation). Tokens and
+client secrets never appear in messages.
 """
 
 from __future__ import annotations
@@ -11,15 +10,21 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from reconciler import __version__
 from reconciler.errors import ApiError, FlagsyncError
+from reconciler.providers.http import (
+    ApiClient,
+    RateLimiter,
+    RetryPolicy,
+    json_or_none,
+    transport_reason,
+)
 
 MAX_PAGE_SIZE = 1000  # the vendor's perPage limit
 AUDIENCE = "https://api.devcycle.com/"
@@ -101,10 +106,10 @@ class TokenAuth(httpx.Auth):
             response = httpx.post(self._auth_url, data=form, timeout=self._timeout)
         except httpx.HTTPError as error:
             raise ApiError(
-                call, f"cannot get a DevCycle token: {_transport_reason(error)}"
+                call, f"cannot get a DevCycle token: {transport_reason(error)}"
             ) from None
         if response.status_code != 200:
-            body = _json_or_none(response)
+            body = json_or_none(response)
             reason = ""
             if isinstance(body, dict):
                 reason = str(body.get("error_description") or body.get("error") or "")
@@ -115,14 +120,16 @@ class TokenAuth(httpx.Auth):
                 status=response.status_code,
                 vendor_message=reason or None,
             )
-        body = _json_or_none(response)
+        body = json_or_none(response)
         if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
             raise ApiError(call, "the token endpoint answered without an access_token")
         return body["access_token"], float(body.get("expires_in") or 3600)
 
 
-class DevCycleClient:
-    """Requests against one DevCycle API base URL with one set of credentials."""
+class DevCycleClient(ApiClient):
+    """DevCycle's Management API with one set of credentials: paged lists, NestJS errors."""
+
+    vendor = "DevCycle"
 
     def __init__(
         self,
@@ -131,58 +138,32 @@ class DevCycleClient:
         credentials: Credentials,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        limiter: RateLimiter | None = None,
+        on_retry: Callable[[str], None] | None = None,
     ) -> None:
-        self._secrets = credentials.secrets()
-        self._http = httpx.Client(
-            base_url=api_url,
+        super().__init__(
+            api_url,
             auth=TokenAuth(credentials, auth_url, timeout),
+            secrets=credentials.secrets(),
             timeout=timeout,
-            headers={"User-Agent": f"flagsync/{__version__}", "Accept": "application/json"},
             transport=transport,
+            retry=retry,
+            limiter=limiter,
+            on_retry=on_retry,
         )
-        self.request_count = 0
 
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> DevCycleClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        params: dict[str, Any] | None = None,
-        body: Any = None,
-    ) -> httpx.Response:
-        """Send one request; raise `ApiError` for transport failures and 4xx/5xx answers."""
-        call = f"{method} {path}"
-        self.request_count += 1
-        try:
-            response = self._http.request(method, path, params=params, json=body)
-        except httpx.HTTPError as error:
-            reason = _transport_reason(error)
-            raise ApiError(
-                call, self._redact(f"cannot reach {self._http.base_url}: {reason}")
-            ) from None
-        if response.status_code >= 400:
-            raise self._error(call, response)
-        return response
-
-    def json(
-        self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None
-    ) -> Any:
-        """`request`, returning the decoded JSON body (None for an empty body)."""
-        response = self.request(method, path, params=params, body=body)
-        if not response.content:
+    def vendor_message(self, body: Any) -> str | None:
+        """DevCycle (NestJS) says `{statusCode, message, error}`; `message` may be a list."""
+        if not isinstance(body, dict):
             return None
-        decoded = _json_or_none(response)
-        if decoded is None:
-            raise ApiError(f"{method} {path}", "the API answered with a body that is not JSON")
-        return decoded
+        message = body.get("message")
+        if isinstance(message, list):
+            return "; ".join(map(str, message))
+        if message is not None:
+            return str(message)
+        error = body.get("error")
+        return str(error) if error else None
 
     def list_all(self, path: str, params: dict[str, Any] | None = None) -> list[Any]:
         """Every item of a paged list: the largest pages the vendor allows, the remaining pages
@@ -208,38 +189,9 @@ class DevCycleClient:
     def _page(self, path: str, query: dict[str, Any], number: int) -> list[Any]:
         return _page_items(self.request("GET", path, params={**query, "page": number}), path)
 
-    def _error(self, call: str, response: httpx.Response) -> ApiError:
-        body = _json_or_none(response)
-        vendor = None
-        if isinstance(body, dict):
-            message = body.get("message")
-            vendor = "; ".join(map(str, message)) if isinstance(message, list) else message
-            vendor = str(vendor) if vendor is not None else body.get("error")
-        status = response.status_code
-        explanation = {
-            401: "DevCycle did not accept the credentials",
-            403: "the credentials lack permission for this",
-            404: "not found",
-            409: "conflict",
-            429: "rate limited by DevCycle",
-        }.get(status, f"HTTP {status}")
-        if status >= 500:
-            explanation = f"DevCycle server error (HTTP {status})"
-        return ApiError(
-            call,
-            self._redact(explanation),
-            status=status,
-            vendor_message=self._redact(vendor) if vendor else None,
-        )
-
-    def _redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
-
 
 def _page_items(response: httpx.Response, path: str) -> list[Any]:
-    body = _json_or_none(response)
+    body = json_or_none(response)
     if not isinstance(body, list):
         raise ApiError(f"GET {path}", "expected a JSON array from a list endpoint")
     return body
@@ -251,18 +203,3 @@ def _count_header(response: httpx.Response) -> int | None:
         return int(value) if value is not None else None
     except ValueError:
         return None
-
-
-def _json_or_none(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _transport_reason(error: httpx.HTTPError) -> str:
-    if isinstance(error, httpx.TimeoutException):
-        return "timed out"
-    if isinstance(error, httpx.ConnectError):
-        return "connection refused or host unreachable"
-    return type(error).__name__

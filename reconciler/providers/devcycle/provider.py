@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -19,6 +20,7 @@ from reconciler.model import EnvironmentConfig, Flag, FlagSet
 from reconciler.plan import ApiCall, Change, PendingRequest, Step
 from reconciler.providers.devcycle import change_requests, translate
 from reconciler.providers.devcycle.client import Credentials, DevCycleClient
+from reconciler.providers.http import RateLimiter
 from reconciler.workspace import DEFAULT_REQUEST_DESCRIPTION, Workspace
 
 
@@ -67,9 +69,14 @@ class DevCycleProvider:
         self._v2 = f"/v2/projects/{project}"
 
     @classmethod
-    def from_workspace(cls, workspace: Workspace) -> DevCycleProvider:
+    def from_workspace(
+        cls, workspace: Workspace, on_retry: Callable[[str], None] | None = None
+    ) -> DevCycleProvider:
         credentials = Credentials.from_environment()
-        client = DevCycleClient(workspace.api_url, workspace.auth_url, credentials)
+        limiter = RateLimiter(workspace.rate_limit.per_minute, workspace.rate_limit.per_hour)
+        client = DevCycleClient(
+            workspace.api_url, workspace.auth_url, credentials, limiter=limiter, on_retry=on_retry
+        )
         return cls(workspace, client)
 
     def close(self) -> None:
@@ -335,14 +342,18 @@ class DevCycleProvider:
     def execute(self, call: ApiCall) -> Any:
         """Send one planned call; returns the decoded answer.
 
-        When DevCycle refuses a direct feature PATCH because the project requires approval, the
-        same change is opened as a change request instead of failing the apply.
+        Two refusals are not failures: a write whose earlier attempt was lost and committed
+        (the object found is the one flagsync wrote), and a direct feature PATCH refused because
+        the project requires approval (the same change is opened as a change request).
         """
         try:
             return self.client.json(
                 call.method, call.path, params=call.params or None, body=call.body
             )
         except ApiError as error:
+            recovered = self._recover(call, error)
+            if recovered is not None:
+                return recovered
             feature_patch = call.method == "PATCH" and call.path.startswith(f"{self._v2}/features/")
             if not (feature_patch and change_requests.approval_required(error)):
                 raise
@@ -355,6 +366,29 @@ class DevCycleProvider:
             )
         request_id = answer.get("_id", "") if isinstance(answer, dict) else ""
         return {"flagsync_change_request": request_id}
+
+    def _recover(self, call: ApiCall, error: ApiError) -> Any | None:
+        """The answer a call would have had, when its refusal shows that it already happened."""
+        if call.method == "DELETE" and error.status == 404:
+            return {}  # already gone: what the delete wanted
+        if not error.after_lost_attempt or error.status is None or error.status >= 500:
+            return None
+        if call.method == "POST" and call.path == f"{self._v2}/features" and error.status == 409:
+            key = quote(str((call.body or {}).get("key", "")), safe="")
+            feature = self.client.json("GET", f"{self._v2}/features/{key}")
+            return feature if translate.is_owned(feature) else None
+        if call.method == "POST" and call.path.endswith("/change-requests"):
+            drafts = [
+                r for r in self.client.json("GET", call.path) or [] if r.get("status") == "draft"
+            ]
+            return drafts[0] if len(drafts) == 1 else None
+        if call.method == "PATCH" and call.path.endswith(("/submit", "/cancel")):
+            request = self.client.json("GET", call.path.rsplit("/", 1)[0])
+            wanted = "pending" if call.path.endswith("/submit") else "cancelled"
+            return (
+                request if isinstance(request, dict) and request.get("status") == wanted else None
+            )
+        return None
 
 
 def fingerprint(feature: dict[str, Any]) -> str:

@@ -1,0 +1,311 @@
+"""What every vendor client shares: retries, rate limiting, error translation, redaction.
+
+Retries go through stamina (exponential backoff with jitter, bounded attempts and time), on the
+answers that mean "try again": 429, 502, 503, 504, timeouts and dropped connections. A 429's
+`Retry-After` header is honoured; without it PostHog says "Expected available in N seconds" in
+the body, and that is honoured too. Every retry is reported, so a user can see what happened.
+
+A write whose answer was lost may have been committed. The client marks the error of a retried
+write (`ApiError.after_lost_attempt`), and the provider decides whether the object it finds
+is the one it wrote (then the write succeeded) or a real conflict.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import stamina
+
+from reconciler import __version__
+from reconciler.errors import ApiError
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+_POSTHOG_WAIT = re.compile(r"available in (\d+(?:\.\d+)?) seconds?")
+MAX_SERVER_WAIT = 120.0  # never sleep longer than this on a server's say-so
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try: attempts per request, and the backoff between them (seconds)."""
+
+    attempts: int = 6
+    timeout: float = 120.0
+    wait_initial: float = 0.2
+    wait_max: float = 10.0
+    wait_jitter: float = 0.5
+
+
+class RetryableAnswer(Exception):
+    """An HTTP answer that asks to be retried (429, 502, 503, 504)."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response
+
+
+def backoff_hook(error: Exception) -> bool | float:
+    """stamina's retry decision: False (give up), True (back off), or seconds to wait."""
+    if isinstance(error, RetryableAnswer):
+        return server_wait(error.response) or True
+    return isinstance(error, httpx.TimeoutException | httpx.TransportError)
+
+
+def server_wait(response: httpx.Response) -> float | None:
+    """How long the server asked us to wait, from `Retry-After` or PostHog's 429 detail."""
+    header = response.headers.get("retry-after")
+    if header is not None:
+        try:
+            return min(max(float(header), 0.0), MAX_SERVER_WAIT)
+        except ValueError:
+            pass  # an HTTP date: fall through to the body, then to backoff
+    if response.status_code == 429:
+        try:
+            detail = str(response.json().get("detail", ""))
+        except (ValueError, AttributeError):
+            detail = ""
+        match = _POSTHOG_WAIT.search(detail)
+        if match:
+            return min(float(match.group(1)), MAX_SERVER_WAIT)
+    return None
+
+
+class RateLimiter:
+    """Sliding-window limits per minute and per hour, shared by all threads of one credential.
+
+    `acquire` blocks until a request may go, so a run stays under the vendor's limit instead of
+    tripping it and waiting out 429s.
+    """
+
+    def __init__(
+        self,
+        per_minute: int | None = None,
+        per_hour: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        windows = ((per_minute, 60.0), (per_hour, 3600.0))
+        self._windows = [(limit, span) for limit, span in windows if limit]
+        self._sent: list[float] = []  # send times, ascending
+        self._lock = threading.Lock()
+        self._clock, self._sleep = clock, sleep
+
+    def acquire(self) -> None:
+        if not self._windows:
+            return
+        while True:
+            with self._lock:
+                now = self._clock()
+                wait = self._wait(now)
+                if wait <= 0:
+                    self._sent.append(now)
+                    return
+            self._sleep(wait)
+
+    def _wait(self, now: float) -> float:
+        """Seconds until one more request fits every window (0: it fits now)."""
+        horizon = max(span for _, span in self._windows)
+        del self._sent[: bisect.bisect_right(self._sent, now - horizon)]
+        wait = 0.0
+        for limit, span in self._windows:
+            inside = len(self._sent) - bisect.bisect_right(self._sent, now - span)
+            if inside >= limit:
+                wait = max(wait, self._sent[-limit] + span - now)
+        return wait
+
+
+@dataclass
+class ClientStats:
+    """What a client did: requests sent (attempts included) and retries, for reports."""
+
+    requests: int = 0
+    retries: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self) -> None:
+        with self._lock:
+            self.requests += 1
+
+    def retried(self, text: str) -> None:
+        with self._lock:
+            self.retries.append(text)
+
+
+class ApiClient:
+    """One vendor API base URL with one credential: retried, rate-limited, redacted requests.
+
+    Subclasses say how the vendor words its errors (`vendor_message`) and may add auth.
+    """
+
+    vendor = "the API"
+
+    def __init__(
+        self,
+        api_url: str,
+        *,
+        auth: httpx.Auth | None = None,
+        headers: dict[str, str] | None = None,
+        secrets: list[str] | None = None,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        limiter: RateLimiter | None = None,
+        on_retry: Callable[[str], None] | None = None,
+    ) -> None:
+        self._secrets = [s for s in secrets or [] if s]
+        self._http = httpx.Client(
+            base_url=api_url,
+            auth=auth,
+            timeout=timeout,
+            headers={
+                "User-Agent": f"flagsync/{__version__}",
+                "Accept": "application/json",
+                **(headers or {}),
+            },
+            transport=transport,
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
+        )
+        self.retry = retry or RetryPolicy()
+        self.limiter = limiter or RateLimiter()
+        self.stats = ClientStats()
+        self._on_retry = on_retry
+
+    @property
+    def request_count(self) -> int:
+        return self.stats.requests
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+    ) -> httpx.Response:
+        """Send one request with retries; raise `ApiError` when it finally fails."""
+        call = f"{method} {path}"
+        lost_write = False
+        last_reason = ""
+        policy = self.retry
+        try:
+            for attempt in stamina.retry_context(
+                on=backoff_hook,
+                attempts=policy.attempts,
+                timeout=policy.timeout,
+                wait_initial=policy.wait_initial,
+                wait_max=policy.wait_max,
+                wait_jitter=policy.wait_jitter,
+            ):
+                with attempt:
+                    if attempt.num > 1:
+                        self._note_retry(call, attempt.num, last_reason)
+                    last_reason = ""
+                    try:
+                        response = self._send(method, path, params, body)
+                    except httpx.TransportError as error:
+                        last_reason = transport_reason(error)
+                        lost_write = lost_write or method != "GET"
+                        raise
+                    if response.status_code in RETRY_STATUSES:
+                        last_reason = f"HTTP {response.status_code}"
+                        raise RetryableAnswer(response)
+        except RetryableAnswer as exhausted:
+            raise self._error(call, exhausted.response, lost_write) from None
+        except httpx.HTTPError as error:
+            reason = transport_reason(error)
+            raise ApiError(
+                call,
+                self._redact(f"cannot reach {self._http.base_url}: {reason}"),
+                after_lost_attempt=lost_write,
+            ) from None
+        if response.status_code >= 400:
+            raise self._error(call, response, lost_write)
+        return response
+
+    def _send(
+        self, method: str, path: str, params: dict[str, Any] | None, body: Any
+    ) -> httpx.Response:
+        self.limiter.acquire()
+        self.stats.count()
+        return self._http.request(method, path, params=params, json=body)
+
+    def _note_retry(self, call: str, attempt: int, reason: str) -> None:
+        text = f"retried {call} (attempt {attempt}, after {reason or 'an error'})"
+        self.stats.retried(text)
+        if self._on_retry is not None:
+            self._on_retry(text)
+
+    def json(
+        self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None
+    ) -> Any:
+        """`request`, returning the decoded JSON body (None for an empty body)."""
+        response = self.request(method, path, params=params, body=body)
+        if not response.content:
+            return None
+        decoded = json_or_none(response)
+        if decoded is None:
+            raise ApiError(f"{method} {path}", "the API answered with a body that is not JSON")
+        return decoded
+
+    def vendor_message(self, body: Any) -> str | None:
+        """The vendor's own words in an error body (subclasses know the shape)."""
+        return None
+
+    def _error(self, call: str, response: httpx.Response, lost_write: bool) -> ApiError:
+        status = response.status_code
+        vendor = self.vendor_message(json_or_none(response))
+        explanation = {
+            400: "rejected",
+            401: f"{self.vendor} did not accept the credentials",
+            403: "the credentials lack permission for this",
+            404: "not found",
+            405: "not allowed",
+            409: "conflict",
+            412: "precondition failed",
+            429: f"rate limited by {self.vendor}, still after retries",
+        }.get(status, f"HTTP {status}")
+        if status >= 500:
+            explanation = f"{self.vendor} server error (HTTP {status}), still after retries"
+        return ApiError(
+            call,
+            self._redact(explanation),
+            status=status,
+            vendor_message=self._redact(vendor) if vendor else None,
+            after_lost_attempt=lost_write,
+        )
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+def json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def transport_reason(error: httpx.HTTPError) -> str:
+    if isinstance(error, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(error, httpx.ConnectError):
+        return "connection refused or host unreachable"
+    if isinstance(error, httpx.RemoteProtocolError | httpx.ReadError):
+        return "connection dropped"
+    return type(error).__name__
