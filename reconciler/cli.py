@@ -290,17 +290,60 @@ def apply(
 @click.option(
     "--client-secret", default="emulator-secret", show_default=True, help="OAuth client secret."
 )
+@click.option("--latency-ms", type=float, default=0.0, help="Delay every request (fault).")
+@click.option("--latency-jitter-ms", type=float, default=0.0, help="Random extra delay (fault).")
+@click.option("--error-rate", type=float, default=0.0, help="Share of requests answered 5xx.")
+@click.option("--throttle-rate", type=float, default=0.0, help="Share of requests answered 429.")
+@click.option(
+    "--retry-after",
+    type=click.Choice(["always", "never", "random"]),
+    default="always",
+    show_default=True,
+    help="Whether 429 answers carry Retry-After.",
+)
+@click.option("--retry-after-seconds", type=float, default=1.0, show_default=True)
+@click.option("--rate-limit-per-minute", type=int, default=None, help="e.g. 480 (PostHog).")
+@click.option("--rate-limit-per-hour", type=int, default=None, help="e.g. 4800 (PostHog).")
+@click.option(
+    "--drop-after-write-rate",
+    type=float,
+    default=0.0,
+    help="Share of writes committed whose answer is then lost (the connection drops).",
+)
+@click.option("--fault-seed", type=int, default=None, help="Make injected faults reproducible.")
 @reports_errors
 def emulator(
-    host: str, port: int, state_file: Path | None, client_id: str, client_secret: str
+    host: str,
+    port: int,
+    state_file: Path | None,
+    client_id: str,
+    client_secret: str,
+    **faults: Any,
 ) -> None:
-    """Serve a local emulator of DevCycle's Management API (try flagsync without an account)."""
-    from reconciler.emulator import EmulatorConfig, serve_forever
+    """Serve local emulators of DevCycle's and PostHog's management APIs.
 
-    config = EmulatorConfig(state_file=state_file, client_id=client_id, client_secret=client_secret)
+    Try flagsync without an account. Fault options make the emulator misbehave the way real
+    networks and vendors do (latency, 5xx, 429, lost answers), to see flagsync cope.
+    """
+    from reconciler.emulator import EmulatorConfig, FaultConfig, serve_forever
+    from reconciler.emulator.posthog import PERSONAL_API_KEY
+
+    faults["seed"] = faults.pop("fault_seed")
+    try:
+        fault_config = FaultConfig(**faults)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    config = EmulatorConfig(
+        state_file=state_file,
+        client_id=client_id,
+        client_secret=client_secret,
+        faults=fault_config,
+    )
     click.echo(
-        f"DevCycle emulator on http://{host}:{port} (token endpoint /oauth/token, "
-        f"client id '{client_id}'). Ctrl-C stops it.",
+        f"Emulators on http://{host}:{port}\n"
+        f"  DevCycle: OAuth client '{client_id}' (token endpoint /oauth/token), project 'demo'\n"
+        f"  PostHog:  personal API key '{PERSONAL_API_KEY}', projects 1 and 2\n"
+        "Ctrl-C stops them.",
         err=True,
     )
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .app import create_app
 from .config import EmulatorConfig
+from .faults import FaultConfig
 from .server import EmulatorServer, serve_forever
 
-__all__ = ["EmulatorConfig", "EmulatorServer", "create_app", "serve_forever"]
+__all__ = ["EmulatorConfig", "EmulatorServer", "FaultConfig", "create_app", "serve_forever"]

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from .faults import FaultConfig
 
 
 @dataclass
 class EmulatorConfig:
-    """Where state lives and which OAuth client the token endpoint accepts.
+    """Where state lives, which OAuth client the token endpoint accepts, which faults to inject.
 
     `state_file=None` keeps everything in memory; with a path the state is loaded at start (or
     seeded and written if the file is missing or empty) and saved after every successful write.
+    `faults` is where the emulator starts; `PUT /_emulator/faults` changes it at runtime.
     """
 
     state_file: Path | None = None
     client_id: str = "emulator"
     client_secret: str = "emulator-secret"
     seed: bool = True
+    faults: FaultConfig = field(default_factory=FaultConfig)

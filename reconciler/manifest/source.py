@@ -2,13 +2,17 @@
 
 ruamel.yaml's round-trip loader keeps line and column of each key and item; `Document.locate`
 turns a path into `line:col`, so every later check can point at the exact spot in the file.
+That loader is slow (about 10x the C-based safe loader), and positions are only needed when
+something is wrong: files are parsed with the fast loader, and the round-trip tree is built on
+first use, for the files a problem is reported in. Both loaders are ruamel's, with the same
+YAML 1.2 rules, so they read the same values.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +27,19 @@ PathItem = str | int
 
 @dataclass
 class Document:
-    """One parsed YAML file: its display name, the ruamel tree, and a plain JSON-like copy."""
+    """One parsed YAML file: its display name, its plain JSON-like data, and (on demand) the
+    round-trip tree that knows positions."""
 
     name: str
-    tree: Any
     data: Any
+    text: str = ""
+    _tree: Any = field(default=None, repr=False)
+
+    @property
+    def tree(self) -> Any:
+        if self._tree is None:
+            self._tree = YAML(typ="rt").load(self.text)
+        return self._tree
 
     def locate(self, path: Sequence[PathItem], at_key: bool = False) -> tuple[int, int]:
         """1-based (line, col) of the value at `path`, or of its key when `at_key`.
@@ -100,9 +112,14 @@ def read_yaml(path: Path, name: str) -> Document | Problem:
         return Problem(name, 1, 1, f"not UTF-8 text: {error.reason}")
     except OSError as error:
         return Problem(name, 1, 1, f"cannot read: {error.strerror}")
-    yaml = YAML(typ="rt")
     try:
-        tree = yaml.load(text)
+        return Document(
+            name=name, data=to_plain(YAML(typ="safe", pure=False).load(text)), text=text
+        )
+    except YAMLError:
+        pass  # libyaml (the C parser) rejects some valid YAML 1.2: ask the pure parser
+    try:
+        tree = YAML(typ="rt").load(text)
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -112,4 +129,4 @@ def read_yaml(path: Path, name: str) -> Document | Problem:
         return Problem(name, line, col, f"invalid YAML: {what}")
     except YAMLError as error:
         return Problem(name, 1, 1, f"invalid YAML: {error}")
-    return Document(name=name, tree=tree, data=to_plain(tree))
+    return Document(name=name, data=to_plain(tree), text=text, _tree=tree)

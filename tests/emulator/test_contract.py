@@ -157,3 +157,44 @@ def test_error_responses_match_the_error_schemas(api: httpx.Client, populated: P
         ({**bad, "message": {}}, "BadRequestErrorResponse"),
     ):
         _assert_valid(body, name)
+
+
+def test_change_request_responses_match_their_schemas(
+    api: httpx.Client, populated: Project
+) -> None:
+    key = populated["key"]
+    feature = f"/v2/projects/{key}/features/new-checkout"
+    base = f"{feature}/change-requests"
+    created = api.post(base, json={"path": feature, "method": "PATCH", "body": {"name": "CR"}})
+    assert created.status_code == 201, created.text
+    request_id = created.json()["_id"]
+    _assert_valid(created.json(), "FeatureChangeRequest")
+    submitted = api.patch(
+        f"{base}/{request_id}/submit", json={"description": "Why", "reviewers": ["auth0|r"]}
+    )
+    _assert_valid(submitted.json(), "FeatureChangeRequest")
+    for request in api.get(base).json():
+        _assert_valid(request, "FeatureChangeRequest")
+    _assert_valid(api.get(f"{base}/{request_id}").json(), "FeatureChangeRequest")
+    _assert_valid(api.get(feature).json(), "Feature")
+    for summary in api.get(f"/v2/projects/{key}/change-requests").json():
+        _assert_valid(summary, "FeatureChangeRequestSummary")
+
+    conflict = api.post(base, json={"path": feature, "method": "PATCH", "body": {}}).json()
+    locked = api.patch(feature, json={"name": "Direct"}).json()
+    for body, name in (
+        ({**conflict, "message": {}}, "ConflictErrorResponse"),
+        ({**locked, "message": {}}, "PreconditionFailedErrorResponse"),
+    ):
+        _assert_valid(body, name)
+
+    reviewed = api.patch(
+        f"{base}/{request_id}/review", json={"action": "approved", "comment": "ok"}
+    )
+    _assert_valid(reviewed.json(), "FeatureChangeRequest")
+    applied = api.patch(
+        f"{base}/{request_id}/apply", json={"description": "Go", "action": "applied"}
+    )
+    assert applied.json()["status"] == "applied"
+    _assert_valid(applied.json(), "FeatureChangeRequest")
+    _assert_valid(api.get(f"{base}/latest").json(), "FeatureChangeRequest")

@@ -45,6 +45,45 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
         assert other["_id"] not in all_ids
 
 
+def test_change_requests_survive_a_restart(tmp_path: Path) -> None:
+    state = tmp_path / "emulator.json"
+    config = EmulatorConfig(state_file=state)
+    feature = "/v2/projects/demo/features/new-checkout"
+    with EmulatorServer(config) as first, _client(first) as api:
+        create_feature(api, "demo", checkout_feature())
+        created = api.post(
+            f"{feature}/change-requests",
+            json={"path": feature, "method": "PATCH", "body": {"name": "Later"}},
+        ).json()
+        submitted = api.patch(
+            f"{feature}/change-requests/{created['_id']}/submit",
+            json={"description": "Why", "reviewers": ["auth0|r"]},
+        ).json()
+    with EmulatorServer(config) as second, _client(second) as api:
+        assert api.get(f"{feature}/change-requests/{created['_id']}").json() == submitted
+        assert api.get(feature).json()["changeRequests"][0]["_id"] == created["_id"]
+        assert api.patch(feature, json={"name": "Direct"}).status_code == 412  # still locked
+        applied = api.patch(
+            f"{feature}/change-requests/{created['_id']}/review",
+            params={"apply": "true"},
+            json={"action": "approved", "comment": "ok"},
+        )
+        assert applied.json()["status"] == "applied"
+    saved = json.loads(state.read_text())
+    assert [r["status"] for r in saved["devcycle"]["changeRequests"]] == ["applied"]
+
+
+def test_state_from_before_change_requests_loads(tmp_path: Path) -> None:
+    state = tmp_path / "old.json"
+    with EmulatorServer(EmulatorConfig(state_file=state)):
+        pass
+    saved = json.loads(state.read_text())
+    del saved["devcycle"]["changeRequests"]
+    state.write_text(json.dumps(saved))
+    with EmulatorServer(EmulatorConfig(state_file=state)) as server, _client(server) as api:
+        assert api.get("/v2/projects/demo/change-requests").json() == []
+
+
 def test_seed_creates_the_demo_project(tmp_path: Path) -> None:
     state = tmp_path / "seeded.json"
     with EmulatorServer(EmulatorConfig(state_file=state)) as server, _client(server) as api:

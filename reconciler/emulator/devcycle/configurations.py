@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .errors import BadRequest
+from .feature_locks import ensure_direct_write
 from .features import apply_configurations, draft_of
 from .http import Call, Reply
 from .targeting import render_config
@@ -30,6 +31,7 @@ def update_configuration(call: Call) -> Reply:
     draft = draft_of(call)
     env = draft.store.get("environments", draft.project["_id"], ref)
     body = validate_body(call.body, "UpdateFeatureConfigDto")
+    ensure_direct_write(draft.store, draft.project, draft.feature)
     apply_configurations(draft, {env["_id"]: body})
     draft.check_and_commit()
     return Reply(render_config(draft.feature, env, draft.feature["configurations"][env["_id"]]))

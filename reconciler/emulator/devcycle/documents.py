@@ -3,8 +3,9 @@
 A stored feature keeps its targeting as `configurations: {<environment _id>: config}` and does
 not embed its variables (a variable belongs to a feature through its own `_feature`). Rendering
 turns that into the vendor's `Feature` (variables embedded as full `Variable` objects, one
-`FeatureConfig` per environment of the project, in environment order). `commit` is the single
-place a validated draft replaces the stored documents.
+`FeatureConfig` per environment of the project, in environment order, and its open change
+requests as `changeRequests`). `commit` is the single place a validated draft replaces the
+stored documents.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import copy
 from collections import defaultdict
 from typing import Any
 
+from .change_request_documents import embedded_by_feature, open_requests, render_embedded
 from .store import DevCycleStore, Doc
 from .targeting import default_config, render_config
 
@@ -71,12 +73,15 @@ def render_feature(
     feature: Doc,
     variables: list[Doc] | None = None,
     environments: list[Doc] | None = None,
+    change_requests: list[Doc] | None = None,
 ) -> Doc:
     """A stored feature as the vendor's `Feature` object."""
     if variables is None:
         variables = feature_variables(store, feature["_id"])
     if environments is None:
         environments = store.in_project("environments", feature["_project"])
+    if change_requests is None:
+        change_requests = [render_embedded(r) for r in open_requests(store, feature["_id"])]
     rendered = {
         name: copy.deepcopy(value) for name, value in feature.items() if name != "configurations"
     }
@@ -85,6 +90,9 @@ def render_feature(
         render_config(feature, env, feature["configurations"].get(env["_id"]))
         for env in environments
     ]
+    # "Pending change requests for this Feature": the open ones (`draft` and `pending`).
+    # Vendor behaviour unknown: whether drafts are listed, and that the array is always present.
+    rendered["changeRequests"] = change_requests
     return rendered
 
 
@@ -94,6 +102,7 @@ def render_features(store: DevCycleStore, features: list[Doc]) -> list[Doc]:
     for variable in sorted(store.variables.values(), key=lambda v: (v["createdAt"], v["_id"])):
         if "_feature" in variable:
             by_feature[variable["_feature"]].append(variable)
+    requests = embedded_by_feature(store)
     environments: dict[str, list[Doc]] = {}
     rendered = []
     for feature in features:
@@ -101,7 +110,13 @@ def render_features(store: DevCycleStore, features: list[Doc]) -> list[Doc]:
         if project_id not in environments:
             environments[project_id] = store.in_project("environments", project_id)
         rendered.append(
-            render_feature(store, feature, by_feature[feature["_id"]], environments[project_id])
+            render_feature(
+                store,
+                feature,
+                by_feature[feature["_id"]],
+                environments[project_id],
+                requests[feature["_id"]],
+            )
         )
     return rendered
 

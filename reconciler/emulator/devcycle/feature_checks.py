@@ -44,6 +44,10 @@ def check_feature(
         problems.append(
             f"controlVariation '{control}' is not the key of a variation of this feature"
         )
+    static = feature.get("staticVariation")
+    if feature["status"] == "complete" and static not in keys:
+        # A completed feature serves its static variation; it must stay one of its variations.
+        problems.append(f"staticVariation '{static}' is not the key of a variation of this feature")
     env_keys = {env["_id"]: env["key"] for env in environments}
     for env_id, config in feature["configurations"].items():
         if env_id in env_keys:

@@ -5,6 +5,8 @@ the request to it, checks the whole draft (`check_feature`) and only then commit
 refused request changes nothing. PATCH semantics: every field is optional; arrays given
 (`variables`, `variations`, `tags`) replace the current ones wholesale; `configurations` changes
 only the environments it names, and within one only the parts given (`status`, `targets`).
+`apply_update` is that PATCH on a draft, shared with change requests, which apply the same body
+later; direct writes first pass `ensure_direct_write` (approval workflow, pending request lock).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from .documents import (
 )
 from .errors import BadRequest, Conflict
 from .feature_checks import check_feature
+from .feature_locks import ensure_direct_write, ensure_unlocked
 from .http import Call, Reply
 from .pagination import check_enum, paginate, parse_page_query
 from .store import DevCycleStore, Doc
@@ -56,8 +59,12 @@ class Draft:
     def environments(self) -> list[Doc]:
         return self.store.in_project("environments", self.project["_id"])
 
-    def check_and_commit(self) -> None:
+    def check(self) -> None:
+        """Raise what the whole feature, as the write would leave it, breaks."""
         check_feature(self.store, self.feature, self.variables, self.environments)
+
+    def check_and_commit(self) -> None:
+        self.check()
         self.feature["updatedAt"] = self.now
         commit(self.store, self.feature, self.variables, self.detached, self.now)
 
@@ -70,14 +77,19 @@ def draft_of(call: Call) -> Draft:
     store = call.store
     project = store.project(call.param("project"))
     feature = store.get("features", project["_id"], call.param("feature"))
+    return new_draft(store, project, feature, call.actor, call.source)
+
+
+def new_draft(store: DevCycleStore, project: Doc, feature: Doc, actor: str, source: str) -> Draft:
+    """A draft of a stored feature: copies, so the stored documents change only on commit."""
     return Draft(
         store=store,
         project=project,
         feature=copy.deepcopy(feature),
         variables=[copy.deepcopy(v) for v in feature_variables(store, feature["_id"])],
-        actor=call.actor,
+        actor=actor,
         now=store.now(),
-        source=call.source,
+        source=source,
     )
 
 
@@ -271,6 +283,14 @@ def create_feature(call: Call) -> Reply:
 def update_feature(call: Call) -> Reply:
     draft = draft_of(call)
     body = validate_body(call.body, "UpdateFeatureDto")
+    ensure_direct_write(draft.store, draft.project, draft.feature)
+    apply_update(draft, body)
+    draft.check_and_commit()
+    return Reply(draft.render())
+
+
+def apply_update(draft: Draft, body: dict[str, Any]) -> None:
+    """Apply a validated `UpdateFeatureDto` to a draft (not yet checked nor committed)."""
     feature = draft.feature
     if "key" in body:
         draft.store.ensure_unique_key(
@@ -289,8 +309,6 @@ def update_feature(call: Call) -> Reply:
         apply_variations(draft, body["variations"])
     settle_control_variation(draft, body.get("controlVariation"))
     apply_configurations(draft, body.get("configurations", {}))
-    draft.check_and_commit()
-    return Reply(draft.render())
 
 
 def delete_feature(call: Call) -> Reply:
@@ -301,6 +319,10 @@ def delete_feature(call: Call) -> Reply:
     delete_variables = call.query.get("deleteVariables")
     if delete_variables not in (None, "true", "false"):
         raise BadRequest(["deleteVariables must be a boolean value"])
+    # Vendor behaviour unknown: deleting a feature locked by a pending change request; refused
+    # (412) like every other write to it. The approval workflow does not gate deletes: delete is
+    # not a change request operation, so requiring one would make features undeletable.
+    ensure_unlocked(store, feature)
     now = store.now()
     for variable in feature_variables(store, feature["_id"]):
         if delete_variables == "true":
@@ -308,5 +330,13 @@ def delete_feature(call: Call) -> Reply:
         else:
             variable.pop("_feature", None)
             variable["updatedAt"] = now
+    # Vendor behaviour unknown: what becomes of the feature's change requests; they go with it
+    # (they cannot be applied to a feature that no longer exists).
+    for request_id in [
+        request_id
+        for request_id, request in store.change_requests.items()
+        if request["_feature"] == feature["_id"]
+    ]:
+        del store.change_requests[request_id]
     del store.features[feature["_id"]]
     return Reply()

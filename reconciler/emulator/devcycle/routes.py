@@ -1,19 +1,33 @@
 """The DevCycle route table: vendor paths and methods to handlers.
 
 Paths and methods are the vendor's (reference §4). Features exist in v2 (create, list, get,
-PATCH) and in the deprecated v1 (list, create, get, PATCH and the only DELETE).
+PATCH, status) and in the deprecated v1 (list, create, get, PATCH, status and the only DELETE).
+Feature change requests are v2 only; `.../change-requests/latest` is listed before
+`.../change-requests/{id}`, which would otherwise take `latest` for an id.
 """
 
 from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from . import audiences, configurations, environments, features, projects, variables, variations
+from . import (
+    audiences,
+    change_requests,
+    configurations,
+    environments,
+    feature_status,
+    features,
+    projects,
+    variables,
+    variations,
+)
 from .auth import TokenRegistry, token_endpoint
 from .http import Handler, api_endpoint
 from .store import DevCycleStore
 
 P = "/v1/projects/{project}"
+F2 = "/v2/projects/{project}/features/{feature}"
+CR = f"{F2}/change-requests"
 TABLE: list[tuple[str, str, Handler]] = [
     ("GET", "/v1/projects", projects.list_projects),
     ("POST", "/v1/projects", projects.create_project),
@@ -36,11 +50,22 @@ TABLE: list[tuple[str, str, Handler]] = [
     ("POST", "/v2/projects/{project}/features", features.create_feature),
     ("GET", "/v2/projects/{project}/features/{feature}", features.get_feature),
     ("PATCH", "/v2/projects/{project}/features/{feature}", features.update_feature),
+    ("PATCH", f"{F2}/status", feature_status.update_feature_status),
+    ("GET", "/v2/projects/{project}/change-requests", change_requests.list_project_change_requests),
+    ("GET", CR, change_requests.list_feature_change_requests),
+    ("POST", CR, change_requests.create_change_request),
+    ("GET", f"{CR}/latest", change_requests.latest_change_request),
+    ("GET", f"{CR}/{{id}}", change_requests.get_change_request),
+    ("PATCH", f"{CR}/{{id}}/submit", change_requests.submit_change_request),
+    ("PATCH", f"{CR}/{{id}}/review", change_requests.review_change_request),
+    ("PATCH", f"{CR}/{{id}}/apply", change_requests.apply_change_request),
+    ("PATCH", f"{CR}/{{id}}/cancel", change_requests.cancel_change_request),
     ("GET", f"{P}/features", features.list_features),
     ("POST", f"{P}/features", features.create_feature),
     ("GET", f"{P}/features/{{feature}}", features.get_feature),
     ("PATCH", f"{P}/features/{{feature}}", features.update_feature),
     ("DELETE", f"{P}/features/{{feature}}", features.delete_feature),
+    ("PATCH", f"{P}/features/{{feature}}/status", feature_status.update_feature_status),
     ("GET", f"{P}/features/{{feature}}/variations", variations.list_variations),
     ("POST", f"{P}/features/{{feature}}/variations", variations.create_variation),
     ("GET", f"{P}/features/{{feature}}/variations/{{key}}", variations.get_variation),

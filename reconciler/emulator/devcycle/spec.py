@@ -36,6 +36,8 @@ REQUEST_DTOS = (
     "GenerateSdkTokensDto",
     "CreateFeatureDto",
     "UpdateFeatureDto",
+    "UpdateFeatureStatusDto",
+    "UpdateStaticConfigurationDto",
     "UpdateFeatureConfigDto",
     "FeatureVariationDto",
     "UpdateFeatureVariationDto",
@@ -44,6 +46,10 @@ REQUEST_DTOS = (
     "UpdateVariableStatusDto",
     "CreateAudienceDto",
     "UpdateAudienceDto",
+    "CreateFeatureChangeRequestDto",
+    "SubmitFeatureChangeRequestDto",
+    "ReviewFeatureChangeRequestDto",
+    "ApplyFeatureChangeRequestDto",
 )
 
 OPT_IN_FILTER: dict[str, Any] = {

@@ -1,9 +1,10 @@
 """The emulated DevCycle organization's state: plain JSON documents, ids, clock and lookups.
 
-Everything the emulator knows is five collections of JSON objects keyed by `_id` (projects,
-environments, features, variables, audiences) plus a little bookkeeping. Keeping the state as
-plain JSON makes persistence a `json.dump` and lets handlers build a changed copy of a document,
-validate it, and only then put it back, which is what makes a failed PATCH change nothing.
+Everything the emulator knows is six collections of JSON objects keyed by `_id` (projects,
+environments, features, variables, audiences, feature change requests) plus a little
+bookkeeping. Keeping the state as plain JSON makes persistence a `json.dump` and lets handlers
+build a changed copy of a document, validate it, and only then put it back, which is what makes
+a failed PATCH change nothing.
 
 Ids look like MongoDB ObjectIds (24 hex digits: seconds, an instance tag, a counter), as the
 vendor's do. Timestamps are ISO 8601 UTC with milliseconds and `Z`, and strictly increase, so
@@ -22,7 +23,17 @@ from typing import Any
 from .errors import Conflict, NotFound
 
 Doc = dict[str, Any]
-COLLECTIONS = ("projects", "environments", "features", "variables", "audiences")
+COLLECTIONS = (
+    "projects",
+    "environments",
+    "features",
+    "variables",
+    "audiences",
+    "changeRequests",
+)
+# Collections added after state files of this format were first written: a file without one
+# loads it empty instead of being refused.
+LATER_COLLECTIONS = ("changeRequests",)
 FORMAT_VERSION = 1
 
 
@@ -58,6 +69,10 @@ class DevCycleStore:
     @property
     def audiences(self) -> dict[str, Doc]:
         return self.collections["audiences"]
+
+    @property
+    def change_requests(self) -> dict[str, Doc]:
+        return self.collections["changeRequests"]
 
     def is_empty(self) -> bool:
         return not any(self.collections.values())
@@ -153,7 +168,7 @@ class DevCycleStore:
             raise ValueError("the DevCycle state has no valid 'meta' object")
         collections: dict[str, dict[str, Doc]] = {}
         for name in COLLECTIONS:
-            docs = data.get(name)
+            docs = data.get(name, [] if name in LATER_COLLECTIONS else None)
             if not isinstance(docs, list):
                 raise ValueError(f"'{name}' must be a list of objects")
             for index, doc in enumerate(docs):

@@ -67,6 +67,8 @@ def get_variable(call: Call) -> Reply:
 
 def update_variable(call: Call) -> Reply:
     """A type change of an attached variable must still fit the feature's variation values."""
+    # Vendor behaviour unknown: whether the approval workflow or a pending change request also
+    # gates writes to a feature's variables; they are variables' own routes, not gated here.
     store = call.store
     project = store.project(call.param("project"))
     current = store.get("variables", project["_id"], call.param("key"))

@@ -1,7 +1,7 @@
 """A feature's variations (`/v1/projects/{project}/features/{feature}/variations`).
 
-Writes answer with the whole `Feature` (as the vendor does) and go through the same draft and
-whole-feature check as a feature PATCH.
+Writes answer with the whole `Feature` (as the vendor does) and go through the same draft,
+direct-write gate and whole-feature check as a feature PATCH.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 
 from .errors import Conflict, NotFound
+from .feature_locks import ensure_direct_write
 from .features import ERR_DUPE_VARIATION, draft_of
 from .http import Call, Reply
 from .store import Doc
@@ -34,6 +35,7 @@ def get_variation(call: Call) -> Reply:
 def create_variation(call: Call) -> Reply:
     draft = draft_of(call)
     body = validate_body(call.body, "FeatureVariationDto")
+    ensure_direct_write(draft.store, draft.project, draft.feature)
     variations = draft.feature["variations"]
     if any(v["key"] == body["key"] for v in variations):
         raise Conflict(body["key"], ERR_DUPE_VARIATION)
@@ -56,6 +58,7 @@ def update_variation(call: Call) -> Reply:
     # Vendor behaviour unknown: that `variables` replaces the whole value map (not a merge).
     draft = draft_of(call)
     body = validate_body(call.body, "UpdateFeatureVariationDto")
+    ensure_direct_write(draft.store, draft.project, draft.feature)
     variation = _find(draft.feature["variations"], call.param("key"))
     new_key = str(body["key"] if "key" in body else variation["key"])
     if any(v["key"] == new_key and v is not variation for v in draft.feature["variations"]):

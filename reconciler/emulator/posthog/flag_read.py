@@ -1,0 +1,226 @@
+"""How PostHog renders a feature flag, and which flags its list endpoint returns.
+
+The full shape is `FeatureFlagSerializer`'s (the fields of the OpenAPI `FeatureFlag` schema), with
+the echoes a reconciler has to canonicalise before diffing: `cohort_name` injected into cohort
+conditions, `is_simple_flag`/`rollout_percentage` derived, `experiment_set` listing the linked
+experiments. `surveys` and `features` are lists on the wire even though the OpenAPI document types
+them as objects (drf-spectacular reads a `-> dict` annotation; the serializer returns `many=True`
+data). The minimal shape is `MinimalFeatureFlagSerializer`'s, used by local evaluation and by an
+experiment's `feature_flag`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from starlette.datastructures import QueryParams
+
+from .state import PostHogState, Record
+
+STALE_AFTER = timedelta(days=30)
+
+
+def user_basic(state: PostHogState, user_id: int | None) -> dict[str, Any] | None:
+    """`UserBasicSerializer` output for a user id (None for a user that no longer exists)."""
+    user = state.user(user_id)
+    if user is None:
+        return None
+    return {
+        "id": user["id"],
+        "uuid": user["uuid"],
+        "distinct_id": user.get("distinct_id"),
+        "first_name": user.get("first_name", ""),
+        "last_name": user.get("last_name", ""),
+        "email": user["email"],
+        "is_email_verified": user.get("is_email_verified"),
+        "hedgehog_config": None,
+        "role_at_organization": None,
+    }
+
+
+def is_simple_flag(flag: Record) -> bool:
+    """One condition, no properties, person-aggregated: the UI's "simple" flag."""
+    groups = flag["filters"].get("groups") or []
+    return (
+        len(groups) == 1
+        and all(not group.get("properties") for group in groups)
+        and flag["filters"].get("aggregation_group_type_index") is None
+    )
+
+
+def flag_status(flag: Record) -> str:
+    """`FeatureFlagStatusChecker` status name."""
+    if flag["deleted"]:
+        return "DELETED"
+    # Vendor behaviour unknown: PostHog's staleness also looks at evaluation traffic
+    # (`last_called_at`); with no traffic, a 100%-rolled-out flag older than 30 days is stale.
+    created = datetime.fromisoformat(flag["created_at"].replace("Z", "+00:00"))
+    groups = flag["filters"].get("groups") or []
+    fully_rolled_out = any(
+        not group.get("properties") and group.get("rollout_percentage") in (None, 100)
+        for group in groups
+    )
+    if (
+        flag["active"]
+        and flag.get("last_called_at") is None
+        and fully_rolled_out
+        and datetime.now(UTC) - created > STALE_AFTER
+    ):
+        return "STALE"
+    return "ACTIVE"
+
+
+def _with_cohort_names(state: PostHogState, flag: Record, include_deleted: bool) -> dict[str, Any]:
+    """The filters with `cohort_name` set on every cohort condition (None if unknown)."""
+    filters = copy.deepcopy(flag["filters"])
+    names = {
+        str(cohort["id"]): cohort["name"]
+        for cohort in state.cohorts_of(flag["team_id"])
+        if include_deleted or not cohort["deleted"]
+    }
+    for group in filters.get("groups") or []:
+        for prop in group.get("properties") or []:
+            if prop.get("type") == "cohort":
+                prop["cohort_name"] = names.get(str(prop.get("value")))
+    return filters
+
+
+def serialize_flag(state: PostHogState, flag: Record, *, in_list: bool = False) -> dict[str, Any]:
+    """The `FeatureFlag` object PostHog returns from list, retrieve, create and update.
+
+    The list endpoint resolves cohort names from the project's non-deleted cohorts only (its
+    prefetch filters `deleted=False`); retrieve and writes look cohorts up without that filter.
+    """
+    simple = is_simple_flag(flag)
+    groups = flag["filters"].get("groups") or []
+    return {
+        "id": flag["id"],
+        "name": flag["name"],
+        "key": flag["key"],
+        "filters": _with_cohort_names(state, flag, include_deleted=not in_list),
+        "deleted": flag["deleted"],
+        "active": flag["active"],
+        "created_by": user_basic(state, flag.get("created_by_id")),
+        "created_at": flag["created_at"],
+        "updated_at": flag.get("updated_at"),
+        "version": flag.get("version"),
+        "last_modified_by": user_basic(state, flag.get("last_modified_by_id")),
+        "is_simple_flag": simple,
+        "rollout_percentage": groups[0].get("rollout_percentage") if simple else None,
+        "ensure_experience_continuity": flag.get("ensure_experience_continuity"),
+        "experiment_set": [
+            e["id"] for e in state.experiments_of_flag(flag["id"]) if not e["deleted"]
+        ],
+        "surveys": [],
+        "features": [],
+        "rollback_conditions": flag.get("rollback_conditions"),
+        "performed_rollback": flag.get("performed_rollback"),
+        "can_edit": True,
+        "tags": list(flag.get("tags") or []),
+        "evaluation_tags": list(flag.get("evaluation_tags") or []),
+        "usage_dashboard": flag.get("usage_dashboard"),
+        "analytics_dashboards": list(flag.get("analytics_dashboards") or []),
+        "has_enriched_analytics": flag.get("has_enriched_analytics"),
+        # Vendor behaviour unknown: the level PostHog's access control computes for a personal
+        # API key's owner; "editor" is what a project member with write access sees.
+        "user_access_level": "editor",
+        "is_remote_configuration": flag.get("is_remote_configuration"),
+        "has_encrypted_payloads": flag.get("has_encrypted_payloads"),
+        "status": flag_status(flag),
+        "evaluation_runtime": flag.get("evaluation_runtime"),
+        "last_called_at": flag.get("last_called_at"),
+    }
+
+
+def minimal_flag(flag: Record, filters: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`MinimalFeatureFlagSerializer` output (local evaluation, an experiment's flag)."""
+    return {
+        "id": flag["id"],
+        "team_id": flag["team_id"],
+        "name": flag["name"],
+        "key": flag["key"],
+        "filters": copy.deepcopy(flag["filters"]) if filters is None else filters,
+        "deleted": flag["deleted"],
+        "active": flag["active"],
+        "ensure_experience_continuity": flag.get("ensure_experience_continuity"),
+        "has_encrypted_payloads": flag.get("has_encrypted_payloads"),
+        "version": flag.get("version"),
+        "evaluation_runtime": flag.get("evaluation_runtime"),
+        "evaluation_tags": list(flag.get("evaluation_tags") or []),
+    }
+
+
+def _is_multivariate(flag: Record) -> bool:
+    return bool((flag["filters"].get("multivariate") or {}).get("variants"))
+
+
+def _json_list(raw: str) -> list[Any]:
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        return []
+    return value if isinstance(value, list) else []
+
+
+def _matches(state: PostHogState, flag: Record, name: str, value: str) -> bool:
+    """One list filter of `FeatureFlagViewSet._apply_filters`."""
+    if name == "active":
+        if value == "STALE":
+            return flag_status(flag) == "STALE"
+        return flag["active"] == (value == "true")
+    if name == "created_by_id":
+        return str(flag.get("created_by_id")) == value
+    if name == "search":
+        needle = value.lower()
+        experiment_names = [
+            e["name"] for e in state.experiments_of_flag(flag["id"]) if not e["deleted"]
+        ]
+        return any(
+            needle in text.lower() for text in [flag["key"], flag["name"], *experiment_names]
+        )
+    if name == "type":
+        if value == "boolean":
+            return not _is_multivariate(flag)
+        if value == "multivariant":
+            return _is_multivariate(flag)
+        if value == "experiment":
+            return bool(state.experiments_of_flag(flag["id"]))
+        if value == "remote_config":
+            return bool(flag.get("is_remote_configuration"))
+        return True
+    if name == "key":
+        return str(flag["key"]).lower() == value.lower()
+    if name == "evaluation_runtime":
+        return flag.get("evaluation_runtime") == value
+    if name == "excluded_properties":
+        return flag["key"] not in _json_list(value)
+    if name == "tags":
+        wanted = _json_list(value)
+        return not wanted or any(tag in wanted for tag in flag.get("tags") or [])
+    return True
+
+
+_ORDERABLE = ("id", "key", "name", "created_at", "updated_at")
+
+
+def list_flags(state: PostHogState, project_id: int, query: QueryParams) -> list[Record]:
+    """The flags the list endpoint returns, in its order (default newest first).
+
+    Soft-deleted flags are never listed; retrieve by id still returns them.
+    """
+    flags = [f for f in state.flags_of(project_id) if not f["deleted"]]
+    for name, value in query.items():
+        flags = [f for f in flags if _matches(state, f, name, value)]
+    order = query.get("order") or "-created_at"
+    field = order.lstrip("-")
+    if field not in _ORDERABLE:
+        # Vendor behaviour unknown: an unknown `order` field (Django raises FieldError).
+        field = "created_at"
+    return sorted(
+        flags,
+        key=lambda f: (f.get(field) or "", f["id"]) if field != "id" else (f["id"], 0),
+        reverse=order.startswith("-"),
+    )

@@ -1,0 +1,293 @@
+"""All of the PostHog emulator's state, as plain JSON-ready records behind one lock.
+
+Records are stored in the shape the emulator persists (not the shape the API renders), so
+`to_json` is a deep copy and a snapshot written by one run loads in the next. Every handler
+runs under `lock` (an RLock, so a persistence callback that calls `to_json` from inside a
+write does not deadlock); requests are therefore serialised, which is what makes PostHog's
+row-locked version increments and key uniqueness hold under concurrent clients.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+Record = dict[str, Any]
+
+SNAPSHOT_FORMAT = "flagsync-posthog-emulator/1"
+ID_KINDS = ("feature_flag", "experiment", "cohort", "dashboard", "holdout")
+
+
+class _Row(BaseModel):
+    """The fields every stored record must have; the rest is kept as it is."""
+
+    model_config = ConfigDict(extra="allow")
+    id: int
+
+
+class _ProjectRow(_Row):
+    name: str
+    api_token: str
+    group_type_mapping: dict[str, str]
+
+
+class _TeamRow(_Row):
+    team_id: int
+
+
+class _FlagRow(_TeamRow):
+    key: str
+    filters: dict[str, Any]
+    deleted: bool
+    active: bool
+    version: int | None
+
+
+class _ExperimentRow(_TeamRow):
+    name: str
+    feature_flag_id: int
+    deleted: bool
+
+
+class _CohortRow(_TeamRow):
+    name: str | None
+    filters: dict[str, Any] | None
+    deleted: bool
+    is_static: bool
+
+
+class _UserRow(_Row):
+    uuid: str
+    email: str
+
+
+class _KeyRow(BaseModel):
+    value: str
+    user_id: int
+
+
+class _Snapshot(BaseModel):
+    """The persisted document. Unknown top-level keys are an error: they mean a wrong file."""
+
+    model_config = ConfigDict(extra="forbid")
+    format: str
+    organization: dict[str, Any]
+    users: list[_UserRow]
+    personal_api_keys: list[_KeyRow]
+    projects: list[_ProjectRow]
+    cohorts: list[_CohortRow]
+    feature_flags: list[_FlagRow]
+    experiments: list[_ExperimentRow]
+    holdouts: list[_TeamRow]
+    dashboards: list[_TeamRow]
+    next_ids: dict[str, int]
+
+
+@dataclass
+class PostHogState:
+    """Organization, projects, keys, cohorts, flags, experiments; JSON-serialisable."""
+
+    organization: Record
+    users: list[Record]
+    personal_api_keys: list[Record]
+    projects: list[Record]
+    cohorts: list[Record] = field(default_factory=list)
+    feature_flags: list[Record] = field(default_factory=list)
+    experiments: list[Record] = field(default_factory=list)
+    holdouts: list[Record] = field(default_factory=list)
+    dashboards: list[Record] = field(default_factory=list)
+    next_ids: dict[str, int] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+
+    # -- construction and persistence -------------------------------------------------------
+
+    @classmethod
+    def seeded(cls) -> PostHogState:
+        """The demo organization: two projects, their keys and cohorts (see `seed.py`)."""
+        from .seed import seed_snapshot
+
+        return cls.from_json(seed_snapshot())
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PostHogState:
+        """Load a snapshot written by `to_json`; a ValueError names what is wrong."""
+        if not isinstance(data, dict):
+            raise ValueError("PostHog emulator state must be a JSON object")
+        try:
+            snapshot = _Snapshot.model_validate(data)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in err['loc']) or '(root)'}: {err['msg']}"
+                for err in exc.errors()[:5]
+            )
+            raise ValueError(f"invalid PostHog emulator state: {problems}") from None
+        if snapshot.format != SNAPSHOT_FORMAT:
+            raise ValueError(
+                f"invalid PostHog emulator state: format is {snapshot.format!r}, "
+                f"expected {SNAPSHOT_FORMAT!r}"
+            )
+        raw = copy.deepcopy(data)
+        state = cls(
+            organization=raw["organization"],
+            users=raw["users"],
+            personal_api_keys=raw["personal_api_keys"],
+            projects=raw["projects"],
+            cohorts=raw["cohorts"],
+            feature_flags=raw["feature_flags"],
+            experiments=raw["experiments"],
+            holdouts=raw["holdouts"],
+            dashboards=raw["dashboards"],
+            next_ids=raw["next_ids"],
+        )
+        state._check_references()
+        return state
+
+    def to_json(self) -> dict[str, Any]:
+        """A deep copy of everything, loadable by `from_json`."""
+        with self.lock:
+            return copy.deepcopy(
+                {
+                    "format": SNAPSHOT_FORMAT,
+                    "organization": self.organization,
+                    "users": self.users,
+                    "personal_api_keys": self.personal_api_keys,
+                    "projects": self.projects,
+                    "cohorts": self.cohorts,
+                    "feature_flags": self.feature_flags,
+                    "experiments": self.experiments,
+                    "holdouts": self.holdouts,
+                    "dashboards": self.dashboards,
+                    "next_ids": self.next_ids,
+                }
+            )
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Put back a snapshot taken with `to_json` (a failed request's rollback)."""
+        with self.lock:
+            for name in (
+                "organization",
+                "users",
+                "personal_api_keys",
+                "projects",
+                "cohorts",
+                "feature_flags",
+                "experiments",
+                "holdouts",
+                "dashboards",
+                "next_ids",
+            ):
+                setattr(self, name, copy.deepcopy(snapshot[name]))
+
+    def _check_references(self) -> None:
+        """Cross-record rules a JSON schema cannot state (ids unique, owners exist)."""
+        project_ids = {p["id"] for p in self.projects}
+        if len(project_ids) != len(self.projects):
+            raise ValueError("invalid PostHog emulator state: duplicate project id")
+        tokens = [p["api_token"] for p in self.projects]
+        if len(set(tokens)) != len(tokens):
+            raise ValueError("invalid PostHog emulator state: duplicate project api_token")
+        user_ids = {u["id"] for u in self.users}
+        for key in self.personal_api_keys:
+            if key["user_id"] not in user_ids:
+                raise ValueError(
+                    f"invalid PostHog emulator state: personal API key of unknown user "
+                    f"{key['user_id']}"
+                )
+        for kind, rows in (
+            ("cohort", self.cohorts),
+            ("feature_flag", self.feature_flags),
+            ("experiment", self.experiments),
+            ("holdout", self.holdouts),
+            ("dashboard", self.dashboards),
+        ):
+            ids = [row["id"] for row in rows]
+            if len(set(ids)) != len(ids):
+                raise ValueError(f"invalid PostHog emulator state: duplicate {kind} id")
+            for row in rows:
+                if row["team_id"] not in project_ids:
+                    raise ValueError(
+                        f"invalid PostHog emulator state: {kind} {row['id']} belongs to "
+                        f"unknown project {row['team_id']}"
+                    )
+            floor = max(ids, default=0) + 1
+            self.next_ids[kind] = max(self.next_ids.get(kind, 1), floor)
+        keys = [(f["team_id"], f["key"]) for f in self.feature_flags]
+        if len(set(keys)) != len(keys):
+            raise ValueError("invalid PostHog emulator state: duplicate feature flag key")
+        flag_ids = {f["id"] for f in self.feature_flags}
+        for experiment in self.experiments:
+            if experiment["feature_flag_id"] not in flag_ids:
+                raise ValueError(
+                    f"invalid PostHog emulator state: experiment {experiment['id']} links "
+                    f"unknown feature flag {experiment['feature_flag_id']}"
+                )
+
+    # -- lookups ------------------------------------------------------------------------------
+
+    def next_id(self, kind: str) -> int:
+        """Allocate the next id of a kind (ids are global, like PostgreSQL sequences)."""
+        value = self.next_ids.get(kind, 1)
+        self.next_ids[kind] = value + 1
+        return value
+
+    def user(self, user_id: int | None) -> Record | None:
+        """A user by id."""
+        return next((u for u in self.users if u["id"] == user_id), None)
+
+    def user_for_personal_key(self, value: str) -> Record | None:
+        """The owner of a personal API key."""
+        key = next((k for k in self.personal_api_keys if k["value"] == value), None)
+        return self.user(key["user_id"]) if key else None
+
+    def project(self, project_id: int) -> Record | None:
+        """A project by id."""
+        return next((p for p in self.projects if p["id"] == project_id), None)
+
+    def project_for_token(self, token: str) -> Record | None:
+        """A project by its project API key (`phc_...`)."""
+        return next((p for p in self.projects if p["api_token"] == token), None)
+
+    def flags_of(self, project_id: int) -> list[Record]:
+        """Every flag of a project, soft-deleted ones included."""
+        return [f for f in self.feature_flags if f["team_id"] == project_id]
+
+    def flag(self, project_id: int, flag_id: int) -> Record | None:
+        """A flag by id within a project."""
+        return next(
+            (f for f in self.feature_flags if f["id"] == flag_id and f["team_id"] == project_id),
+            None,
+        )
+
+    def flag_by_id(self, flag_id: int) -> Record | None:
+        """A flag by its global id."""
+        return next((f for f in self.feature_flags if f["id"] == flag_id), None)
+
+    def cohorts_of(self, project_id: int) -> list[Record]:
+        """Every cohort of a project, deleted ones included."""
+        return [c for c in self.cohorts if c["team_id"] == project_id]
+
+    def cohort(self, project_id: int, cohort_id: int) -> Record | None:
+        """A cohort by id within a project."""
+        return next(
+            (c for c in self.cohorts if c["id"] == cohort_id and c["team_id"] == project_id),
+            None,
+        )
+
+    def experiments_of(self, project_id: int) -> list[Record]:
+        """Every experiment of a project, soft-deleted ones included."""
+        return [e for e in self.experiments if e["team_id"] == project_id]
+
+    def experiments_of_flag(self, flag_id: int) -> list[Record]:
+        """The experiments linked to a flag, soft-deleted ones included."""
+        return [e for e in self.experiments if e["feature_flag_id"] == flag_id]
+
+    def holdout(self, project_id: int, holdout_id: int) -> Record | None:
+        """An experiment holdout by id within a project."""
+        return next(
+            (h for h in self.holdouts if h["id"] == holdout_id and h["team_id"] == project_id),
+            None,
+        )
