@@ -26,6 +26,9 @@ import stamina
 from reconciler import __version__
 from reconciler.errors import ApiError
 
+# flagsync reports retries itself, in its own words; stamina's default hook would also log them.
+stamina.instrumentation.set_on_retry_hooks([])
+
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _POSTHOG_WAIT = re.compile(r"available in (\d+(?:\.\d+)?) seconds?")
 MAX_SERVER_WAIT = 120.0  # never sleep longer than this on a server's say-so
@@ -74,6 +77,56 @@ def server_wait(response: httpx.Response) -> float | None:
         if match:
             return min(float(match.group(1)), MAX_SERVER_WAIT)
     return None
+
+
+class GaveUp(Exception):
+    """Retries ran out: the last answer (if any) or the transport failure."""
+
+    def __init__(self, response: httpx.Response | None, reason: str, lost_write: bool) -> None:
+        super().__init__(reason)
+        self.response = response
+        self.reason = reason
+        self.lost_write = lost_write
+
+
+def send_with_retries(
+    call: str,
+    send: Callable[[], httpx.Response],
+    policy: RetryPolicy,
+    note: Callable[[str], None],
+    writes: bool,
+) -> tuple[httpx.Response, bool]:
+    """`send()` until it answers with something other than a retryable status or a transport
+    failure; returns the answer and whether a write attempt's answer was lost on the way.
+    `note` hears one line per retry. Raises `GaveUp` when the policy is exhausted."""
+    lost_write = False
+    last_reason = ""
+    try:
+        for attempt in stamina.retry_context(
+            on=backoff_hook,
+            attempts=policy.attempts,
+            timeout=policy.timeout,
+            wait_initial=policy.wait_initial,
+            wait_max=policy.wait_max,
+            wait_jitter=policy.wait_jitter,
+        ):
+            with attempt:
+                if attempt.num > 1:
+                    note(f"retried {call} (attempt {attempt.num}, after {last_reason})")
+                try:
+                    response = send()
+                except httpx.TransportError as error:
+                    last_reason = transport_reason(error)
+                    lost_write = lost_write or writes
+                    raise
+                if response.status_code in RETRY_STATUSES:
+                    last_reason = f"HTTP {response.status_code}"
+                    raise RetryableAnswer(response)
+    except RetryableAnswer as exhausted:
+        raise GaveUp(exhausted.response, last_reason, lost_write) from None
+    except httpx.HTTPError as error:
+        raise GaveUp(None, transport_reason(error), lost_write) from None
+    return response, lost_write
 
 
 class RateLimiter:
@@ -198,39 +251,21 @@ class ApiClient:
     ) -> httpx.Response:
         """Send one request with retries; raise `ApiError` when it finally fails."""
         call = f"{method} {path}"
-        lost_write = False
-        last_reason = ""
-        policy = self.retry
         try:
-            for attempt in stamina.retry_context(
-                on=backoff_hook,
-                attempts=policy.attempts,
-                timeout=policy.timeout,
-                wait_initial=policy.wait_initial,
-                wait_max=policy.wait_max,
-                wait_jitter=policy.wait_jitter,
-            ):
-                with attempt:
-                    if attempt.num > 1:
-                        self._note_retry(call, attempt.num, last_reason)
-                    last_reason = ""
-                    try:
-                        response = self._send(method, path, params, body)
-                    except httpx.TransportError as error:
-                        last_reason = transport_reason(error)
-                        lost_write = lost_write or method != "GET"
-                        raise
-                    if response.status_code in RETRY_STATUSES:
-                        last_reason = f"HTTP {response.status_code}"
-                        raise RetryableAnswer(response)
-        except RetryableAnswer as exhausted:
-            raise self._error(call, exhausted.response, lost_write) from None
-        except httpx.HTTPError as error:
-            reason = transport_reason(error)
+            response, lost_write = send_with_retries(
+                call,
+                lambda: self._send(method, path, params, body),
+                self.retry,
+                self._note_retry,
+                writes=method != "GET",
+            )
+        except GaveUp as failure:
+            if failure.response is not None:
+                raise self._error(call, failure.response, failure.lost_write) from None
             raise ApiError(
                 call,
-                self._redact(f"cannot reach {self._http.base_url}: {reason}"),
-                after_lost_attempt=lost_write,
+                self._redact(f"cannot reach {self._http.base_url}: {failure.reason}"),
+                after_lost_attempt=failure.lost_write,
             ) from None
         if response.status_code >= 400:
             raise self._error(call, response, lost_write)
@@ -243,8 +278,7 @@ class ApiClient:
         self.stats.count()
         return self._http.request(method, path, params=params, json=body)
 
-    def _note_retry(self, call: str, attempt: int, reason: str) -> None:
-        text = f"retried {call} (attempt {attempt}, after {reason or 'an error'})"
+    def _note_retry(self, text: str) -> None:
         self.stats.retried(text)
         if self._on_retry is not None:
             self._on_retry(text)

@@ -20,10 +20,11 @@ import httpx
 from reconciler.errors import ApiError, FlagsyncError
 from reconciler.providers.http import (
     ApiClient,
+    GaveUp,
     RateLimiter,
     RetryPolicy,
     json_or_none,
-    transport_reason,
+    send_with_retries,
 )
 
 MAX_PAGE_SIZE = 1000  # the vendor's perPage limit
@@ -73,10 +74,19 @@ class TokenAuth(httpx.Auth):
     until shortly before it expires, and fetched again once if the API answers 401.
     """
 
-    def __init__(self, credentials: Credentials, auth_url: str, timeout: float) -> None:
+    def __init__(
+        self,
+        credentials: Credentials,
+        auth_url: str,
+        timeout: float,
+        retry: RetryPolicy,
+        note: Callable[[str], None],
+    ) -> None:
         self._credentials = credentials
         self._auth_url = auth_url
         self._timeout = timeout
+        self._retry = retry
+        self._note = note
         self._token: str | None = credentials.token
         self._expires_at = math.inf if credentials.token else 0.0
 
@@ -103,11 +113,23 @@ class TokenAuth(httpx.Auth):
         }
         call = f"POST {self._auth_url}"
         try:
-            response = httpx.post(self._auth_url, data=form, timeout=self._timeout)
-        except httpx.HTTPError as error:
+            response, _ = send_with_retries(
+                call,
+                lambda: httpx.post(self._auth_url, data=form, timeout=self._timeout),
+                self._retry,
+                self._note,
+                writes=False,  # asking for a token again is harmless
+            )
+        except GaveUp as failure:
+            if failure.response is None:
+                raise ApiError(call, f"cannot get a DevCycle token: {failure.reason}") from None
+            response = failure.response
+        if response.status_code >= 500 or response.status_code == 429:
             raise ApiError(
-                call, f"cannot get a DevCycle token: {transport_reason(error)}"
-            ) from None
+                call,
+                f"the token endpoint failed (HTTP {response.status_code}), still after retries",
+                status=response.status_code,
+            )
         if response.status_code != 200:
             body = json_or_none(response)
             reason = ""
@@ -142,9 +164,12 @@ class DevCycleClient(ApiClient):
         limiter: RateLimiter | None = None,
         on_retry: Callable[[str], None] | None = None,
     ) -> None:
+        retry = retry or RetryPolicy()
         super().__init__(
             api_url,
-            auth=TokenAuth(credentials, auth_url, timeout),
+            auth=TokenAuth(
+                credentials, auth_url, timeout, retry, lambda text: self._note_retry(text)
+            ),
             secrets=credentials.secrets(),
             timeout=timeout,
             transport=transport,

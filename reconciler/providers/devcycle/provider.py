@@ -178,13 +178,10 @@ class DevCycleProvider:
         if direct:
             body = self._update_body(desired, direct, live, adopt)
             path = f"{self._v2}/features/{quote(desired.key, safe='')}"
-            work.steps.append(
-                Step(
-                    action="update",
-                    key=desired.key,
-                    calls=[ApiCall(method="PATCH", path=path, body=body)],
-                )
-            )
+            calls = [ApiCall(method="PATCH", path=path, body=body)]
+            if "variables" in body:
+                calls.extend(self._variable_deletions(desired, live))
+            work.steps.append(Step(action="update", key=desired.key, calls=calls))
         request_body = self._update_body(desired, reviewed, live, adopt) if reviewed else None
         return self._with_open_requests(
             desired.key, work, request_body, reviewed, live, cancel_stale
@@ -367,8 +364,24 @@ class DevCycleProvider:
         request_id = answer.get("_id", "") if isinstance(answer, dict) else ""
         return {"flagsync_change_request": request_id}
 
+    def _variable_deletions(self, desired: Flag, live: LiveState) -> list[ApiCall]:
+        """Variables the manifest dropped: DevCycle only detaches them from the feature (they
+        would block their key for good), so they are deleted once the PATCH detached them."""
+        current = live.flags.flags[desired.key]
+        return [
+            ApiCall(method="DELETE", path=f"{self._v1}/variables/{quote(key, safe='')}")
+            for key in current.variables
+            if key not in desired.variables
+        ]
+
     def _recover(self, call: ApiCall, error: ApiError) -> Any | None:
         """The answer a call would have had, when its refusal shows that it already happened."""
+        try:
+            return self._recovered(call, error)
+        except ApiError:
+            return None  # the look-up failed too: report the original refusal
+
+    def _recovered(self, call: ApiCall, error: ApiError) -> Any | None:
         if call.method == "DELETE" and error.status == 404:
             return {}  # already gone: what the delete wanted
         if not error.after_lost_attempt or error.status is None or error.status >= 500:

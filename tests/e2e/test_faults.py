@@ -1,0 +1,153 @@
+"""flagsync under a misbehaving vendor: at least 1,000 injected faults (5xx, 429, writes whose
+answer is lost) across applies of generated manifests. Every run must end converged (the plan is
+empty once the faults stop), with no duplicates and nothing lost, and say what was retried."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from reconciler.apply import apply_plan
+from reconciler.emulator import EmulatorConfig, EmulatorServer, FaultConfig
+from reconciler.model import Flag, FlagSet
+from reconciler.providers.devcycle.client import Credentials, DevCycleClient
+from reconciler.providers.devcycle.provider import DevCycleProvider
+from reconciler.providers.http import RetryPolicy
+from reconciler.reconcile import PlanOptions, make_plan
+from reconciler.workspace import EnvironmentSettings, Workspace
+from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, REPO, Cli, cli_environment
+from tests.strategies import ENVIRONMENTS, flags, renamed
+
+TARGET_FAULTS = 1000
+EXAMPLES_PER_RUN = 100
+MAX_RUNS = 6
+FAULTS = {
+    "error_rate": 0.2,
+    "throttle_rate": 0.1,
+    "retry_after": "never",
+    "drop_after_write_rate": 0.15,
+    "seed": 7,
+}
+FAST_RETRIES = RetryPolicy(attempts=8, timeout=30, wait_initial=0.001, wait_max=0.01, wait_jitter=0)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[EmulatorServer]:
+    config = EmulatorConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+    with EmulatorServer(config) as running:
+        yield running
+
+
+def _set_faults(server: EmulatorServer, faults: dict[str, Any]) -> None:
+    assert httpx.put(f"{server.url}/_emulator/faults", json=faults).status_code == 200
+
+
+def _fault_count(server: EmulatorServer) -> int:
+    stats = httpx.get(f"{server.url}/_emulator/stats").json()
+    return sum(v for k, v in stats["faults"].items() if k != "latency")
+
+
+def _provider(server: EmulatorServer, retries: list[str]) -> DevCycleProvider:
+    workspace = Workspace(
+        file=Path("flagsync.yaml"),
+        provider="devcycle",
+        project="demo",
+        api_url=server.url,
+        auth_url=f"{server.url}/oauth/token",
+        environments={env: EnvironmentSettings() for env in ENVIRONMENTS},
+        manifests=(),
+    )
+    client = DevCycleClient(
+        server.url,
+        f"{server.url}/oauth/token",
+        Credentials(client_id=CLIENT_ID, client_secret=CLIENT_SECRET),
+        retry=FAST_RETRIES,
+        on_retry=retries.append,
+    )
+    return DevCycleProvider(workspace, client)
+
+
+def _converge(provider: DevCycleProvider, desired: FlagSet) -> None:
+    """Apply until done, as a user re-running apply would; a fault may outlast the retries."""
+    options = PlanOptions(prune=True)
+    errors = []
+    for _ in range(5):
+        plan = make_plan(provider.workspace, desired, provider, options)
+        result = apply_plan(plan, provider, lambda line: None)
+        if result.ok:
+            return
+        errors.append(str(result.error))
+    raise AssertionError(f"apply did not succeed in 5 runs: {errors}")
+
+
+def test_a_thousand_faults_and_every_run_converges(server: EmulatorServer) -> None:
+    retries: list[str] = []
+    provider = _provider(server, retries)
+    httpx.post(f"{server.url}/_emulator/stats/reset")
+    keys = [f"fault-{index}" for index in range(8)]
+
+    @settings(
+        max_examples=EXAMPLES_PER_RUN,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],  # shrinking against a live server takes minutes: report as is
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(st.lists(st.tuples(st.sampled_from(keys), flags()), min_size=1, max_size=8))
+    def one_apply(drawn: list[tuple[str, Flag]]) -> None:
+        desired = FlagSet(flags={key: renamed(flag, key) for key, flag in dict(drawn).items()})
+        _set_faults(server, FAULTS)
+        try:
+            _converge(provider, desired)
+        finally:
+            _set_faults(server, {})
+        # Converged: nothing left to do, nothing duplicated, nothing lost or left behind.
+        check = make_plan(provider.workspace, desired, provider, PlanOptions(prune=True))
+        assert check.changes == [], check.changes
+        live_keys = [f["key"] for f in provider.client.list_all("/v2/projects/demo/features")]
+        assert len(live_keys) == len(set(live_keys))
+        assert sorted(live_keys) == sorted(desired.flags)
+
+    try:
+        for _ in range(MAX_RUNS):
+            one_apply()
+            if _fault_count(server) >= TARGET_FAULTS:
+                break
+        injected = _fault_count(server)
+    finally:
+        _set_faults(server, {})
+        provider.close()
+    assert injected >= TARGET_FAULTS, f"only {injected} faults injected"
+    assert any("after connection dropped" in line for line in retries)
+    assert any("after HTTP 429" in line for line in retries)
+    assert any("after HTTP 50" in line for line in retries)
+
+
+def test_cli_reports_what_it_retried(tmp_path: Path) -> None:
+    faults = FaultConfig(
+        error_rate=0.3,
+        throttle_rate=0.1,
+        retry_after="always",
+        retry_after_seconds=0.0,
+        drop_after_write_rate=0.2,
+        seed=3,
+    )
+    config = EmulatorConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, faults=faults)
+    workspace = tmp_path / "devcycle"
+    shutil.copytree(REPO / "examples" / "devcycle", workspace)
+    with EmulatorServer(config) as faulty:
+        cli = Cli(workspace, cli_environment(faulty))
+        applied = cli("apply", "--yes")
+        assert applied.returncode == 0, applied.stdout + applied.stderr
+        assert "retried " in applied.stderr
+        assert "requests retried)" in applied.stdout
+        _set_faults(faulty, {})
+        after = cli("plan")
+        assert after.returncode == 0, after.stdout
