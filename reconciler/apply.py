@@ -74,8 +74,10 @@ def apply_plan(
     executor: Executor,
     report: Callable[[str], None],
     workers: int = DEFAULT_WORKERS,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ApplyResult:
-    """Run every step of `plan`; `report` receives one line per call as it completes."""
+    """Run every step of `plan`; `report` receives one line per call as it completes, and
+    `progress` (steps done, steps in all) after every step."""
     groups: dict[str, list[Step]] = {}
     for step in plan.steps:
         groups.setdefault(step.key, []).append(step)
@@ -101,6 +103,9 @@ def apply_plan(
                 return
             with result._lock:
                 result.done.append(step)
+                finished = len(result.done)
+            if progress is not None:
+                progress(finished, len(plan.steps))
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         list(pool.map(run, groups.values()))

@@ -7,6 +7,7 @@ changes. Every expected failure is a `FlagsyncError`, printed as one clear messa
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +36,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 quiet_option = click.option(
     "--quiet", "-q", is_flag=True, help="Print only the plan and the outcome, not every request."
 )
+
+
+class Progress:
+    """One self-updating line on a terminal ("Applying: 120/1000 flags"), instead of a line per
+    request; nothing in CI, in a pipe, or with --quiet, where the plain log is more useful."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.enabled = not quiet and sys.stderr.isatty() and not os.environ.get("CI")
+
+    def update(self, done: int, total: int) -> None:
+        click.echo(f"\r  {done}/{total} flags done", nl=False, err=True)
+        if done == total:
+            click.echo("", err=True)
 
 
 def _retry_note(quiet: bool) -> Callable[[str], None] | None:
@@ -257,8 +271,15 @@ def apply(
                     "applied; run `flagsync plan` again."
                 )
         click.echo("Applying:")
-        report = (lambda line: None) if quiet else click.echo
-        result = apply_plan(the_plan, provider, report, workers=workspace.concurrency)
+        bar = Progress(quiet)
+        report = (lambda line: None) if quiet or bar.enabled else click.echo
+        result = apply_plan(
+            the_plan,
+            provider,
+            report,
+            workers=workspace.concurrency,
+            progress=bar.update if bar.enabled else None,
+        )
         retries = len(provider.client.stats.retries)
     finally:
         provider.close()
@@ -267,8 +288,10 @@ def apply(
     if counts["change_request"]:
         done += f", {counts['change_request']} change request(s) opened for review"
     if not result.ok:
+        failed = result.failed.key if result.failed else "?"
         raise FlagsyncError(
-            f"apply stopped: {done} before the failure; {result.remaining} not attempted. "
+            f"apply stopped at {failed}: {result.error}\n"
+            f"{done} before the failure; {result.remaining} not attempted. "
             "Run `flagsync plan` to see what is left."
         )
     if retries:

@@ -1,0 +1,80 @@
+"""Run one flagsync command in this process and record where its time and memory went.
+
+    python benchmarks/measure.py REPORT.json plan --quiet
+
+Writes {command_s, load_s, apply_s, max_rss_mb} to REPORT.json: the time spent loading and
+validating manifests and sending apply's writes is measured by wrapping those two functions.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from reconciler import cli
+from reconciler.providers.http import ApiClient
+
+timings = {"load_s": 0.0, "apply_s": 0.0}
+sent: list[float] = []  # when each request left, for the busiest rate-limit window
+
+
+def timed(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            timings[name] += time.perf_counter() - started
+
+    return wrapper
+
+
+def busiest(times: list[float], span: float) -> int:
+    """The most requests sent within any window of `span` seconds."""
+    best, start = 0, 0
+    for end, moment in enumerate(times):
+        while moment - times[start] >= span:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def main() -> None:
+    report = Path(sys.argv[1])
+    cli.load_flags = timed("load_s", cli.load_flags)
+    cli.apply_plan = timed("apply_s", cli.apply_plan)
+    send = ApiClient._send
+
+    def recording_send(self: ApiClient, *args: Any) -> Any:
+        sent.append(time.monotonic())
+        return send(self, *args)
+
+    setattr(ApiClient, "_send", recording_send)  # noqa: B010 (monkeypatching a method)
+    started = time.perf_counter()
+    code = 0
+    try:
+        cli.main(sys.argv[2:], standalone_mode=False)
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    elapsed = time.perf_counter() - started
+    max_rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    report.write_text(
+        json.dumps(
+            {
+                **timings,
+                "command_s": elapsed,
+                "max_rss_mb": max_rss_kb / 1024,
+                "busiest_minute": busiest(sent, 60.0),
+            }
+        )
+    )
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()
