@@ -7,6 +7,7 @@ changes. Every expected failure is a `FlagsyncError`, printed as one clear messa
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -212,6 +213,51 @@ def plan(
     if out_file is not None and output == "text":
         click.echo(f"Saved the plan to {out_file}; `flagsync apply {out_file}` applies exactly it.")
     sys.exit(EXIT_CHANGES if the_plan.has_changes else EXIT_OK)
+
+
+@main.command()
+@workspace_option
+@click.option(
+    "--output",
+    "-o",
+    type=click.Choice(sorted(RENDERERS)),
+    default="text",
+    show_default=True,
+    help="How to print the report (json for alerting).",
+)
+@quiet_option
+@reports_errors
+def drift(workspace_path: Path | None, output: str, quiet: bool) -> None:
+    """Report where live state differs from Git (for a scheduled job). Exit 2: drift, 0: none.
+
+    The report is the plan that would undo the drift, plus the flags nobody declared: those
+    in the project but in no manifest (unmanaged), flagsync's own flags gone from the
+    manifests, and existing flags the manifests declare that flagsync never took over.
+    """
+    workspace = load_workspace(workspace_path)
+    desired = load_flags(workspace)
+    provider = open_provider(workspace, _retry_note(quiet))
+    try:
+        the_plan = make_plan(workspace, desired, provider, PlanOptions())
+    finally:
+        provider.close()
+    drifted = bool(the_plan.changes or the_plan.orphans or the_plan.adoptable)
+    if output == "json":
+        report = json.loads(render_json(the_plan))
+        report = {"drift": drifted, **report}
+        click.echo(json.dumps(report, indent=2))
+    else:
+        heading = (
+            "Drift: the live state differs from the manifests."
+            if drifted
+            else ("No drift: the live state matches the manifests.")
+        )
+        if output == "markdown":
+            click.echo(f"**{heading}**\n")
+        else:
+            click.echo(click.style(heading, bold=True))
+        click.echo(RENDERERS[output](the_plan), nl=False)
+    sys.exit(EXIT_CHANGES if drifted else EXIT_OK)
 
 
 @main.command()
