@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import cli
-from reconciler.providers.http import ApiClient
+from reconciler.providers.http import RateLimiter
 
 timings = {"load_s": 0.0, "apply_s": 0.0}
 sent: list[float] = []  # when each request left, for the busiest rate-limit window
@@ -48,13 +48,13 @@ def main() -> None:
     report = Path(sys.argv[1])
     cli.load_flags = timed("load_s", cli.load_flags)
     cli.apply_plan = timed("apply_s", cli.apply_plan)
-    send = ApiClient._send
+    acquire = RateLimiter.acquire
 
-    def recording_send(self: ApiClient, *args: Any) -> Any:
-        sent.append(time.monotonic())
-        return send(self, *args)
+    def recording_acquire(self: RateLimiter) -> None:
+        acquire(self)
+        sent.append(time.monotonic())  # the moment the limiter let the request go
 
-    setattr(ApiClient, "_send", recording_send)  # noqa: B010 (monkeypatching a method)
+    setattr(RateLimiter, "acquire", recording_acquire)  # noqa: B010 (monkeypatching a method)
     started = time.perf_counter()
     code = 0
     try:
@@ -69,7 +69,7 @@ def main() -> None:
                 **timings,
                 "command_s": elapsed,
                 "max_rss_mb": max_rss_kb / 1024,
-                "busiest_minute": busiest(sent, 60.0),
+                "busiest_minute": busiest(sorted(sent), 60.0),
             }
         )
     )

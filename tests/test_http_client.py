@@ -115,7 +115,7 @@ class FakeClock:
 
 def test_rate_limiter_paces_to_the_minute_limit() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(per_minute=3, clock=clock, sleep=clock.sleep)
+    limiter = RateLimiter(per_minute=3, clock=clock, sleep=clock.sleep, margin=0)
     times = []
     for _ in range(7):
         limiter.acquire()
@@ -123,9 +123,19 @@ def test_rate_limiter_paces_to_the_minute_limit() -> None:
     assert times == [0.0, 0.0, 0.0, 60.0, 60.0, 60.0, 120.0]
 
 
+def test_rate_limiter_keeps_a_margin_for_network_delays() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(per_minute=2, clock=clock, sleep=clock.sleep)
+    times = []
+    for _ in range(3):
+        limiter.acquire()
+        times.append(clock.now)
+    assert times == [0.0, 0.0, 61.0]
+
+
 def test_rate_limiter_respects_both_windows() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(per_minute=2, per_hour=3, clock=clock, sleep=clock.sleep)
+    limiter = RateLimiter(per_minute=2, per_hour=3, clock=clock, sleep=clock.sleep, margin=0)
     times = []
     for _ in range(4):
         limiter.acquire()

@@ -142,8 +142,12 @@ class RateLimiter:
         per_hour: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        margin: float = 1.0,
     ) -> None:
-        windows = ((per_minute, 60.0), (per_hour, 3600.0))
+        # The vendor counts requests when they arrive, after varying network delays: a window
+        # `margin` seconds longer than the vendor's keeps two requests one window apart from
+        # landing in the same vendor window.
+        windows = ((per_minute, 60.0 + margin), (per_hour, 3600.0 + margin))
         self._windows = [(limit, span) for limit, span in windows if limit]
         self._sent: list[float] = []  # send times, ascending
         self._lock = threading.Lock()
