@@ -4,6 +4,11 @@ Paths and methods are the vendor's (reference §4). Features exist in v2 (create
 PATCH, status) and in the deprecated v1 (list, create, get, PATCH, status and the only DELETE).
 Feature change requests are v2 only; `.../change-requests/latest` is listed before
 `.../change-requests/{id}`, which would otherwise take `latest` for an id.
+
+Beside the Management API, the same server answers what server SDKs call: the config CDN's
+`/config/v2/server/{sdkKey}.json` and the events API's `/v1/events/batch`, both authenticated
+by an SDK key instead of an OAuth token, so an application's SDK can point its
+`config_cdn_uri` and `events_api_uri` at the emulator.
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ from . import (
     variations,
 )
 from .auth import TokenRegistry, token_endpoint
+from .config_cdn import CONFIG_PATH, ConfigCdn
 from .http import Handler, api_endpoint
+from .sdk_events import EVENTS_PATH, events_endpoint
 from .store import DevCycleStore
 
 P = "/v1/projects/{project}"
@@ -87,8 +94,12 @@ TABLE: list[tuple[str, str, Handler]] = [
 
 
 def routes(store: DevCycleStore, tokens: TokenRegistry) -> list[BaseRoute]:
-    """Every DevCycle route, the OAuth token endpoint included."""
-    table: list[BaseRoute] = [Route("/oauth/token", token_endpoint(tokens), methods=["POST"])]
+    """Every DevCycle route, the OAuth token endpoint and the SDK-facing routes included."""
+    table: list[BaseRoute] = [
+        Route("/oauth/token", token_endpoint(tokens), methods=["POST"]),
+        Route(CONFIG_PATH, ConfigCdn(store).endpoint, methods=["GET"]),
+        Route(EVENTS_PATH, events_endpoint(store), methods=["POST"]),
+    ]
     for method, path, handler in TABLE:
         table.append(Route(path, api_endpoint(store, tokens, handler), methods=[method]))
     return table
