@@ -30,6 +30,11 @@ FilterField = Literal[
     "app_version",
     "custom",
     "audience",
+    # PostHog: a person or group property (`data_key`), a cohort by name, another flag by key.
+    "person",
+    "group",
+    "cohort",
+    "flag",
 ]
 # Comparators, as the manifest names them (provider adapters map them to vendor symbols).
 Comparator = Literal[
@@ -47,8 +52,17 @@ Comparator = Literal[
     "gte",
     "lt",
     "lte",
+    "matches",
+    "not_matches",
 ]
 Scalar = str | bool | int | float
+
+_NO_DEFAULT = object()
+SETTING_DEFAULTS: dict[str, Any] = {
+    "ensure_experience_continuity": False,
+    "evaluation_runtime": "all",
+}
+"""The vendors' defaults for `Flag.settings` (PostHog's), which canonical settings leave out."""
 
 PERCENT_DIGITS = 4
 """Percentages are compared at this many decimals: 33.3333 % survives a fraction round trip."""
@@ -78,6 +92,10 @@ class Filter(Canonical):
 
     `values` is empty for exists / not_exists. For `custom`, `data_key` names the custom data
     property and `data_key_type` its type; for `audience`, `values` are reusable audience keys.
+    PostHog's fields: `person` and `group` name the property in `data_key` (a group filter also
+    names its `group_type`, e.g. company); `cohort` values are cohort *names* and `flag` has the
+    other flag's key in `data_key` and `[true]`, `[false]` or `[variant]` as values. Names and
+    keys, never ids: ids differ per PostHog project, so providers resolve them when they write.
     """
 
     field: FilterField
@@ -85,6 +103,7 @@ class Filter(Canonical):
     values: tuple[Scalar, ...] = ()
     data_key: str | None = None
     data_key_type: Literal["String", "Boolean", "Number"] | None = None
+    group_type: str | None = None
 
 
 class Audience(Canonical):
@@ -139,18 +158,32 @@ class Rollout(Canonical):
 
 
 class Target(Canonical):
-    """An ordered targeting rule: who (audience), what (serve: variation -> percent), when."""
+    """An ordered targeting rule: who (audience), what (serve: variation -> percent), when.
+
+    `serve` is empty for a flag without variations (a PostHog boolean flag: matched users get
+    `true`). `percentage` is the share of the audience the target includes (PostHog's
+    rollout_percentage); None means all of it, and 100 is folded to None so both spellings of
+    "everyone in the audience" compare equal.
+    """
 
     name: str | None = None
     audience: Audience = EVERYONE
-    serve: dict[str, float]
+    serve: dict[str, float] = Field(default_factory=dict)
     rollout: Rollout | None = None
+    percentage: float | None = None
 
     @field_validator("serve")
     @classmethod
     def _canonical_split(cls, value: dict[str, float]) -> dict[str, float]:
         split = {key: round_percent(pct) for key, pct in value.items() if round_percent(pct) != 0}
         return dict(sorted(split.items()))
+
+    @field_validator("percentage")
+    @classmethod
+    def _canonical_percentage(cls, value: float | None) -> float | None:
+        if value is None or round_percent(value) == 100.0:
+            return None
+        return round_percent(value)
 
 
 class EnvironmentConfig(Canonical):
@@ -169,10 +202,12 @@ class Variable(Canonical):
 
 
 class Variation(Canonical):
-    """A named set of variable values that targets serve."""
+    """A named set of variable values that targets serve; `payload` is any JSON value the SDK
+    hands out with it (PostHog's per-variant payloads; None = no payload)."""
 
     name: str
     values: dict[str, Any] = Field(default_factory=dict)
+    payload: Any = None
 
 
 class Flag(Canonical):
@@ -186,11 +221,26 @@ class Flag(Canonical):
     variables: dict[str, Variable] = Field(default_factory=dict)
     variations: dict[str, Variation] = Field(default_factory=dict)
     environments: dict[str, EnvironmentConfig] = Field(default_factory=dict)
+    payload: Any = None
+    """A flag without variations: the JSON value served with `true` (PostHog's "true" payload)."""
+    settings: dict[str, Any] = Field(default_factory=dict)
+    """Provider-specific settings the neutral model does not cover, round-tripped untouched
+    (PostHog: ensure_experience_continuity, evaluation_runtime). Values equal to the vendor's
+    default are dropped, so leaving a setting out and writing its default compare equal."""
 
     @field_validator("tags")
     @classmethod
     def _sorted_tags(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(sorted(set(value)))
+
+    @field_validator("settings")
+    @classmethod
+    def _without_defaults(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return {
+            name: setting
+            for name, setting in sorted(value.items())
+            if SETTING_DEFAULTS.get(name, _NO_DEFAULT) != setting
+        }
 
 
 class FlagSet(Canonical):

@@ -23,10 +23,22 @@ Action = Literal["create", "update", "delete"]
 Via = Literal["direct", "change-request"]
 PREVIOUS_ID = "{previous._id}"
 
-FLAG_FIELDS = ("name", "description", "type", "tags", "variables", "variations")
+FLAG_FIELDS = (
+    "name",
+    "description",
+    "type",
+    "tags",
+    "variables",
+    "variations",
+    "payload",
+    "settings",
+)
 # How deep a field path goes before the whole value is shown instead: a changed target shows as
 # `targets[1].serve: before -> after`, not as a dozen nested leaves.
-_ATOM_DEPTH = {"variables": 3, "variations": 4, "targets": 3}
+_ATOM_DEPTH = {"variables": 3, "variations": 4, "targets": 3, "settings": 2}
+# Fields whose absence means a value (the model folds it to None): a change to or from the
+# implicit value reads `targets[1].percentage: 10 -> 100`, not `10 -> (removed)`.
+_IMPLICIT = {"percentage": 100.0}
 
 
 class FieldChange(BaseModel):
@@ -213,9 +225,17 @@ def field_changes(before: dict[str, Any], after: dict[str, Any]) -> list[FieldCh
         return (order.get(path[0], len(order)), rest)
 
     return [
-        FieldChange.at(path, _get(before, path), _get(after, path))
+        FieldChange.at(
+            path, _implicit(path, _get(before, path)), _implicit(path, _get(after, path))
+        )
         for path in sorted(paths, key=reading_order)
     ]
+
+
+def _implicit(path: tuple[Any, ...], value: Any) -> Any:
+    if value is None and path and path[-1] in _IMPLICIT and path[0] == "targets":
+        return _IMPLICIT[str(path[-1])]
+    return value
 
 
 def _listing(after: dict[str, Any]) -> Iterable[FieldChange]:

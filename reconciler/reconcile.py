@@ -12,13 +12,16 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from reconciler.errors import FlagsyncError
-from reconciler.model import FlagSet
+from reconciler.model import Flag, FlagSet
 from reconciler.plan import Change, FieldChange, Plan, diff_flag
+from reconciler.providers.base import FinishesPlans, Provider
 from reconciler.providers.devcycle.provider import DevCycleProvider
+from reconciler.providers.posthog.provider import PostHogProvider
 from reconciler.render.json_output import FORMAT_VERSION
 from reconciler.workspace import Workspace
 
@@ -41,16 +44,18 @@ class PlanOptions:
 
 def open_provider(
     workspace: Workspace, on_retry: Callable[[str], None] | None = None
-) -> DevCycleProvider:
+) -> Provider[Any]:
     """The provider the workspace names, with credentials from the environment; `on_retry`
     hears about every retried request."""
+    if workspace.provider == "posthog":
+        return PostHogProvider.from_workspace(workspace, on_retry)
     return DevCycleProvider.from_workspace(workspace, on_retry)
 
 
 def make_plan(
     workspace: Workspace,
     desired: FlagSet,
-    provider: DevCycleProvider,
+    provider: Provider[Any],
     options: PlanOptions | None = None,
 ) -> Plan:
     """Read live state, diff it against the manifests, and attach the calls per flag."""
@@ -65,7 +70,7 @@ def make_plan(
     live = provider.read(set(selected))
     plan = Plan(
         provider=provider.name,
-        project=workspace.project,
+        project=workspace.project_label,
         environments=list(options.environments or workspace.environment_names),
         fingerprints=live.fingerprints,
         unmanaged=[key for key in live.others if key not in desired.flags],
@@ -77,7 +82,10 @@ def make_plan(
         if adopting and not options.adopt:
             plan.adoptable.append(key)
             continue
-        changes = _restrict(diff_flag(flag, current), options.environments)
+        changes = diff_flag(flag, current) + _strays(
+            flag, current, key in live.owned, options, plan
+        )
+        changes = _restrict(changes, options.environments)
         if adopting:
             ownership = FieldChange.at(("managed",), False, True)
             changes.insert(0, Change(action="update", key=key, fields=[ownership]))
@@ -98,7 +106,24 @@ def make_plan(
             plan.steps.append(provider.delete_step(key))
         else:
             plan.orphans.append(key)
+    if isinstance(provider, FinishesPlans):
+        provider.finish_plan(plan)
     return plan
+
+
+def _strays(
+    flag: Flag, current: Flag | None, owned: bool, options: PlanOptions, plan: Plan
+) -> list[Change]:
+    """Environments a live flag is in that its manifest no longer names (PostHog: a project the
+    flag was promoted to and then withdrawn from). Like a flag gone from the manifests, it is
+    deleted there only when flagsync owns it and pruning is on; otherwise the plan lists it."""
+    if current is None or not owned:
+        return []
+    stray = [env for env in current.environments if env not in flag.environments]
+    if stray and not options.prune:
+        plan.orphans.extend(f"{flag.key} [{env}]" for env in stray)
+        return []
+    return [Change(action="delete", key=flag.key, environment=env) for env in stray]
 
 
 def _restrict(changes: list[Change], environments: tuple[str, ...]) -> list[Change]:
@@ -130,15 +155,15 @@ def load_saved_plan(path: Path, workspace: Workspace) -> Plan:
         plan = Plan.model_validate(data)
     except ValidationError as error:
         raise FlagsyncError(f"{path}: not a valid plan file: {error.errors()[0]['msg']}") from None
-    if (plan.provider, plan.project) != (workspace.provider, workspace.project):
+    if (plan.provider, plan.project) != (workspace.provider, workspace.project_label):
         raise FlagsyncError(
             f"{path} was planned for {plan.provider} project '{plan.project}', but the "
-            f"workspace targets {workspace.provider} project '{workspace.project}'"
+            f"workspace targets {workspace.provider} project '{workspace.project_label}'"
         )
     return plan
 
 
-def moved_since(plan: Plan, provider: DevCycleProvider) -> list[str]:
+def moved_since(plan: Plan, provider: Provider[Any]) -> list[str]:
     """The flags a saved plan touches whose live state changed since it was computed."""
     touched = {step.key for step in plan.steps}
     live = provider.read(touched)

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from reconciler.errors import FlagsyncError, ValidationFailed
+from reconciler.errors import FlagsyncError, Problem, ValidationFailed
 from reconciler.manifest import schema_check
 from reconciler.manifest.source import Document, read_yaml
 
@@ -21,9 +21,12 @@ DEFAULT_REQUEST_DESCRIPTION = "flagsync: {summary}"
 DEFAULT_MANIFESTS = "flags/"
 DEVCYCLE_API_URL = "https://api.devcycle.com"
 DEVCYCLE_AUTH_URL = "https://auth.devcycle.com/oauth/token"
+POSTHOG_API_URL = "https://us.posthog.com"
 # Override the workspace's URLs without editing it (e.g. to point CI at an emulator).
 API_URL_VARIABLE = "DEVCYCLE_API_URL"
 AUTH_URL_VARIABLE = "DEVCYCLE_AUTH_URL"
+POSTHOG_API_URL_VARIABLE = "POSTHOG_API_URL"
+Provider = Literal["devcycle", "posthog"]
 
 
 class EnvironmentSettings(BaseModel):
@@ -35,6 +38,9 @@ class EnvironmentSettings(BaseModel):
     changes: Literal["direct", "change-request"] = "direct"
     reviewers: tuple[str, ...] = ()
     description: str = DEFAULT_REQUEST_DESCRIPTION
+    project_id: int | None = None
+    """PostHog: the project this environment is (PostHog has no environments inside a project,
+    so each environment is its own project, with its own flag, cohort and group ids)."""
 
 
 class Safety(BaseModel):
@@ -62,8 +68,8 @@ class Workspace(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     file: Path
-    provider: Literal["devcycle"]
-    project: str
+    provider: Provider
+    project: str = ""
     api_url: str = DEVCYCLE_API_URL
     auth_url: str = DEVCYCLE_AUTH_URL
     environments: dict[str, EnvironmentSettings]
@@ -80,6 +86,19 @@ class Workspace(BaseModel):
     @property
     def change_request_environments(self) -> list[str]:
         return [name for name, env in self.environments.items() if env.changes == "change-request"]
+
+    @property
+    def project_label(self) -> str:
+        """What plans call the target: DevCycle's project key, or PostHog's projects by
+        environment (`staging=1, production=2`), which also ties a saved plan to them."""
+        if self.provider == "posthog":
+            return ", ".join(f"{env}={s.project_id}" for env, s in self.environments.items())
+        return self.project
+
+    @property
+    def project_ids(self) -> dict[str, int]:
+        """PostHog: environment -> project id (every environment has one once loaded)."""
+        return {env: s.project_id for env, s in self.environments.items() if s.project_id}
 
 
 def display_name(path: Path) -> str:
@@ -105,7 +124,7 @@ def load_workspace(path: Path | None) -> Workspace:
         raise ValidationFailed([document])
     if not isinstance(document.data, dict):
         raise ValidationFailed([document.problem([], "the workspace file must be a mapping")])
-    problems = schema_check.check(document, "workspace")
+    problems = schema_check.check(document, "workspace") or provider_problems(document)
     if problems:
         raise ValidationFailed(problems)
     data: dict[str, Any] = document.data
@@ -115,10 +134,8 @@ def load_workspace(path: Path | None) -> Workspace:
     return Workspace(
         file=file,
         provider=data["provider"],
-        project=data["project"],
-        api_url=(os.environ.get(API_URL_VARIABLE) or data.get("api_url", DEVCYCLE_API_URL)).rstrip(
-            "/"
-        ),
+        project=str(data.get("project", "")),
+        api_url=_api_url(data),
         auth_url=os.environ.get(AUTH_URL_VARIABLE) or data.get("auth_url", DEVCYCLE_AUTH_URL),
         environments={
             name: EnvironmentSettings(**(v or {})) for name, v in data["environments"].items()
@@ -129,3 +146,65 @@ def load_workspace(path: Path | None) -> Workspace:
         rate_limit=RateLimit(**data.get("rate_limit", {})),
         concurrency=data.get("concurrency", 8),
     )
+
+
+def _api_url(data: dict[str, Any]) -> str:
+    """The workspace's API URL, overridden by the provider's environment variable."""
+    if data["provider"] == "posthog":
+        url = os.environ.get(POSTHOG_API_URL_VARIABLE) or data.get("api_url", POSTHOG_API_URL)
+    else:
+        url = os.environ.get(API_URL_VARIABLE) or data.get("api_url", DEVCYCLE_API_URL)
+    return str(url).rstrip("/")
+
+
+def provider_problems(document: Document) -> list[Problem]:
+    """What one provider needs from the workspace that the schema cannot say per provider:
+    DevCycle a `project`; PostHog a distinct `project_id` per environment and no change
+    requests (flagsync does not open PostHog change requests yet)."""
+    data: dict[str, Any] = document.data
+    problems: list[Problem] = []
+    if data["provider"] == "devcycle":
+        if "project" not in data:
+            problems.append(document.problem([], "missing required field 'project'"))
+        for env, settings in data["environments"].items():
+            if "project_id" in (settings or {}):
+                problems.append(
+                    document.problem(
+                        ["environments", env, "project_id"],
+                        "project_id is for PostHog; a DevCycle environment is named by its key",
+                        at_key=True,
+                    )
+                )
+        return problems
+    seen: dict[int, str] = {}
+    for env, settings in data["environments"].items():
+        settings = settings or {}
+        if "project_id" not in settings:
+            problems.append(
+                document.problem(
+                    ["environments", env],
+                    f"environment '{env}' needs `project_id: <id>`: with PostHog each "
+                    "environment is a project (the number in the project's URL, "
+                    "/project/<id>/)",
+                    at_key=True,
+                )
+            )
+        elif settings["project_id"] in seen:
+            problems.append(
+                document.problem(
+                    ["environments", env, "project_id"],
+                    f"project {settings['project_id']} is already environment "
+                    f"'{seen[settings['project_id']]}': each environment needs its own project",
+                )
+            )
+        else:
+            seen[settings["project_id"]] = env
+        if settings.get("changes") == "change-request":
+            problems.append(
+                document.problem(
+                    ["environments", env, "changes"],
+                    "change requests are not supported for PostHog yet: use `changes: direct` "
+                    "(or leave it out) and review the plan in the pull request",
+                )
+            )
+    return problems

@@ -228,3 +228,161 @@ def renamed(flag: Flag, key: str) -> Flag:
             },
         }
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# PostHog: what one manifest can express for PostHog projects (no variables, no rollouts, one
+# variant split per project, only `all` audiences, person/group/cohort filters)
+
+POSTHOG_ENVIRONMENTS = ["staging", "production"]
+POSTHOG_KEY_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-_"
+COHORTS = ["Beta testers", "Enterprise customers"]
+posthog_keys = st.text(POSTHOG_KEY_ALPHABET, min_size=1, max_size=12)
+json_values: st.SearchStrategy[Any] = st.recursive(
+    st.one_of(
+        st.booleans(),
+        st.integers(-(10**6), 10**6),
+        st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False),
+        st.text(max_size=10),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+payloads = st.one_of(st.none(), json_values)
+property_scalars = st.one_of(names, st.integers(-1000, 1000), st.booleans())
+
+
+@st.composite
+def property_filters(draw: st.DrawFn, field: str) -> Filter:
+    """A person (or group: company) property condition with a PostHog operator."""
+    comparator = draw(
+        st.sampled_from(
+            ["is", "is_not", "contains", "not_contains", "matches", "not_matches"]
+            + ["gt", "gte", "lt", "lte", "exists", "not_exists"]
+        )
+    )
+    values: tuple[Any, ...]
+    if comparator in ("is", "is_not"):
+        values = draw(_values(property_scalars))
+    elif comparator in ("contains", "not_contains"):
+        values = draw(_values(names))
+    elif comparator in ("matches", "not_matches"):
+        values = (draw(st.text("abc.*^$0-9", min_size=1, max_size=8).filter(_compiles)),)
+    elif comparator in ("gt", "gte", "lt", "lte"):
+        values = (str(draw(st.integers(-1000, 1000))),)
+    else:
+        values = ()
+    return Filter.model_validate(
+        {
+            "field": field,
+            "comparator": comparator,
+            "values": values,
+            "data_key": draw(st.sampled_from(["email", "plan", "country", "$browser"])),
+            "group_type": "company" if field == "group" else None,
+        }
+    )
+
+
+def _compiles(pattern: str) -> bool:
+    import re
+
+    try:
+        re.compile(pattern)
+    except re.error:
+        return False
+    return True
+
+
+@st.composite
+def posthog_audiences(draw: st.DrawFn) -> Audience:
+    """Persons (person and cohort filters) or companies (group filters), never both."""
+    kind = draw(st.sampled_from(["everyone", "persons", "groups"]))
+    if kind == "everyone":
+        return Audience()
+    count = draw(st.integers(1, 3))
+    if kind == "groups":
+        return Audience(filters=tuple(draw(property_filters("group")) for _ in range(count)))
+    items = []
+    for _ in range(count):
+        if draw(st.booleans()):
+            items.append(draw(property_filters("person")))
+        else:
+            items.append(
+                Filter(
+                    field="cohort",
+                    comparator=draw(st.sampled_from(["is", "is_not"])),
+                    values=(draw(st.sampled_from(COHORTS)),),
+                )
+            )
+    return Audience(filters=tuple(items))
+
+
+percentages = st.one_of(
+    st.none(), st.integers(0, 100).map(float), st.integers(0, 10000).map(lambda n: n / 100)
+)
+
+
+@st.composite
+def whole_splits(draw: st.DrawFn, variations: list[str]) -> dict[str, float]:
+    """A split over two or more of `variations` in whole percentages (none of them 0)."""
+    chosen = draw(st.lists(st.sampled_from(variations), min_size=2, unique=True))
+    cuts = sorted(
+        draw(
+            st.lists(
+                st.integers(1, 99), min_size=len(chosen) - 1, max_size=len(chosen) - 1, unique=True
+            )
+        )
+    )
+    bounds = [0, *cuts, 100]
+    return {v: float(bounds[i + 1] - bounds[i]) for i, v in enumerate(chosen)}
+
+
+@st.composite
+def posthog_flags(draw: st.DrawFn, key: str | None = None) -> Flag:
+    """A flag PostHog can express, in a non-empty subset of the workspace's projects."""
+    flag_key = key or draw(posthog_keys)
+    variation_keys = draw(st.lists(posthog_keys, min_size=0, max_size=4, unique=True))
+    variations = {
+        variation: Variation(
+            name=draw(st.one_of(st.just(variation), names)), payload=draw(payloads)
+        )
+        for variation in variation_keys
+    }
+    envs = draw(st.lists(st.sampled_from(POSTHOG_ENVIRONMENTS), min_size=1, unique=True))
+    environments = {}
+    for env in POSTHOG_ENVIRONMENTS:
+        if env not in envs:
+            continue
+        split = draw(whole_splits(variation_keys)) if len(variation_keys) > 1 else {}
+        targets = []
+        for _ in range(draw(st.integers(1, 3))):
+            if not variation_keys:
+                serve: dict[str, float] = {}
+            elif len(split) > 1 and draw(st.booleans()):
+                serve = split
+            else:
+                serve = {draw(st.sampled_from(variation_keys)): 100.0}
+            targets.append(
+                Target(
+                    name=draw(st.one_of(st.none(), names)),
+                    audience=draw(posthog_audiences()),
+                    serve=serve,
+                    percentage=draw(percentages),
+                )
+            )
+        environments[env] = EnvironmentConfig(enabled=draw(st.booleans()), targets=tuple(targets))
+    return Flag(
+        key=flag_key,
+        name=flag_key,
+        description=draw(descriptions),
+        tags=tuple(draw(st.lists(posthog_keys, max_size=3))),
+        variations=variations,
+        environments=environments,
+        payload=None if variations else draw(payloads),
+        settings={
+            "ensure_experience_continuity": draw(st.booleans()),
+            "evaluation_runtime": draw(st.sampled_from(["server", "client", "all"])),
+        },
+    )

@@ -269,8 +269,8 @@ def test_workspace_errors_are_located(make_workspace: Callable[..., Path]) -> No
     result = CliRunner().invoke(main, ["validate", "-w", str(file)])
     assert result.exit_code == 1
     assert (
-        "flagsync.yaml:1:11: provider: 'devcyle' is not one of: devcycle (did you mean 'devcycle'?)"
-        in result.output
+        "flagsync.yaml:1:11: provider: 'devcyle' is not one of: devcycle, posthog "
+        "(did you mean 'devcycle'?)" in result.output
     )
 
 

@@ -26,10 +26,17 @@ from reconciler.model import (
 _SHORTHAND_ALL = "everyone"
 
 
-def build_flag(data: dict[str, Any], environments: list[str]) -> Flag:
-    """The model of one flag, configured in every workspace environment."""
+def build_flag(data: dict[str, Any], environments: list[str], provider: str = "devcycle") -> Flag:
+    """The model of one flag.
+
+    DevCycle configures a feature in every environment of its project, so the model has every
+    workspace environment. On PostHog an environment is a project and a flag exists only in the
+    projects its manifest names, so the model has only those.
+    """
     key = data["key"]
     declared = data.get("environments") or {}
+    if provider == "posthog":
+        environments = [env for env in environments if env in declared]
     return Flag(
         key=key,
         name=data.get("name", key),
@@ -46,11 +53,15 @@ def build_flag(data: dict[str, Any], environments: list[str]) -> Flag:
         },
         variations={
             item["key"]: Variation(
-                name=item.get("name", item["key"]), values=item.get("values") or {}
+                name=item.get("name", item["key"]),
+                values=item.get("values") or {},
+                payload=item.get("payload"),
             )
             for item in data.get("variations") or []
         },
         environments={env: build_environment(declared.get(env) or {}) for env in environments},
+        payload=data.get("payload"),
+        settings=dict(data.get("posthog") or {}),
     )
 
 
@@ -62,7 +73,7 @@ def build_environment(data: dict[str, Any]) -> EnvironmentConfig:
 
 
 def build_target(data: dict[str, Any]) -> Target:
-    serve = data["serve"]
+    serve = data.get("serve") or {}
     split = {serve: 100.0} if isinstance(serve, str) else {k: float(v) for k, v in serve.items()}
     rollout = data.get("rollout")
     return Target(
@@ -70,6 +81,7 @@ def build_target(data: dict[str, Any]) -> Target:
         audience=build_audience(data.get("audience", _SHORTHAND_ALL)),
         serve=split,
         rollout=build_rollout(rollout) if rollout else None,
+        percentage=data.get("percentage"),
     )
 
 
@@ -85,6 +97,14 @@ def build_filter(item: dict[str, Any]) -> Filter:
     ((field, condition),) = item.items()
     if field == "audience" and isinstance(condition, str):
         return Filter(field="audience", comparator="is", values=(condition,))
+    if field == "cohort":
+        return _cohort_filter(condition)
+    if field == "flag":
+        return Filter(
+            field="flag", comparator="is", values=(condition["is"],), data_key=condition["key"]
+        )
+    if field in ("person", "group"):
+        return _property_filter(field, condition)
     condition = dict(condition)
     data_key = condition.pop("key", None)
     declared_type = condition.pop("type", None)
@@ -106,6 +126,42 @@ def build_filter(item: dict[str, Any]) -> Filter:
             "values": values,
             "data_key": data_key,
             "data_key_type": data_key_type,
+        }
+    )
+
+
+def _cohort_filter(condition: Any) -> Filter:
+    """`cohort: Beta testers` (in it) or `cohort: {is_not: Beta testers}`."""
+    if isinstance(condition, str):
+        return Filter(field="cohort", comparator="is", values=(condition,))
+    ((operator, name),) = condition.items()
+    return Filter.model_validate({"field": "cohort", "comparator": operator, "values": (name,)})
+
+
+_ORDERING = ("gt", "gte", "lt", "lte")
+
+
+def _property_filter(field: str, condition: dict[str, Any]) -> Filter:
+    """A PostHog person/group property condition. Ordering comparisons keep their value as
+    text, as PostHog stores it (`gt: 5` is sent and read back as "5")."""
+    condition = dict(condition)
+    data_key = condition.pop("key")
+    group_type = condition.pop("type", None)
+    ((operator, value),) = condition.items()
+    values: tuple[Any, ...]
+    if operator == "exists":
+        comparator, values = ("exists" if value else "not_exists"), ()
+    else:
+        comparator, values = operator, tuple(value if isinstance(value, list) else [value])
+    if operator in _ORDERING:
+        values = tuple(str(value) for value in values)
+    return Filter.model_validate(
+        {
+            "field": field,
+            "comparator": comparator,
+            "values": values,
+            "data_key": data_key,
+            "group_type": group_type,
         }
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.errors import Problem, ValidationFailed
-from reconciler.manifest import schema_check
+from reconciler.manifest import provider_rules, schema_check
 from reconciler.manifest.build import build_flag
 from reconciler.manifest.rules import check_all, flag_sites
 from reconciler.manifest.source import Document, read_yaml
@@ -57,8 +57,11 @@ def load_flags(workspace: Workspace) -> FlagSet:
         skipped.update((parsed.name, index) for index in broken)
     # Flags that passed the schema get the semantic checks too, so one run reports everything.
     sites = [s for s in flag_sites(documents) if (s.document.name, s.index) not in skipped]
-    problems.extend(check_all(sites, workspace.environment_names))
+    problems.extend(check_all(sites, workspace.environment_names, workspace.provider))
+    problems.extend(provider_rules.check(sites, workspace.provider))
     if problems:
         raise ValidationFailed(problems)
-    flags = [build_flag(site.data, workspace.environment_names) for site in sites]
+    flags = [
+        build_flag(site.data, workspace.environment_names, workspace.provider) for site in sites
+    ]
     return FlagSet(flags={flag.key: flag for flag in flags})

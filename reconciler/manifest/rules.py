@@ -44,12 +44,15 @@ def flag_sites(documents: list[Document]) -> list[FlagSite]:
     ]
 
 
-def check_all(sites: list[FlagSite], environments: list[str]) -> list[Problem]:
-    """Run every rule over all flags of a workspace."""
+def check_all(
+    sites: list[FlagSite], environments: list[str], provider: str = "devcycle"
+) -> list[Problem]:
+    """Run every rule over all flags of a workspace (provider-specific rules live in
+    `provider_rules`)."""
     problems = list(_unique_keys(sites))
     for site in sites:
         problems.extend(_variation_values(site))
-        problems.extend(_environments(site, environments))
+        problems.extend(_environments(site, environments, provider))
     return problems
 
 
@@ -150,7 +153,7 @@ def _describe_value(value: Any) -> str:
     return "nothing"
 
 
-def _environments(site: FlagSite, environments: list[str]) -> Iterator[Problem]:
+def _environments(site: FlagSite, environments: list[str], provider: str) -> Iterator[Problem]:
     variations = [variation["key"] for variation in site.data.get("variations") or []]
     for env, config in (site.data.get("environments") or {}).items():
         if env not in environments:
@@ -162,7 +165,14 @@ def _environments(site: FlagSite, environments: list[str]) -> Iterator[Problem]:
                 at_key=True,
             )
         targets = config.get("targets") or []
-        if config.get("enabled") and not targets:
+        if provider == "posthog" and not targets:
+            yield site.problem(
+                ["environments", env],
+                f"'{env}' has no targets: a PostHog flag needs at least one release condition; "
+                "add one, e.g. `targets: [{percentage: 0}]` to create it for nobody yet",
+                at_key=True,
+            )
+        elif config.get("enabled") and not targets:
             yield site.problem(
                 ["environments", env, "enabled"],
                 f"'{env}' is enabled but has no targets: DevCycle refuses to enable an environment "
@@ -170,7 +180,8 @@ def _environments(site: FlagSite, environments: list[str]) -> Iterator[Problem]:
             )
         for index, target in enumerate(targets):
             base: list[str | int] = ["environments", env, "targets", index]
-            yield from _serve(site, base, target["serve"], variations)
+            if "serve" in target:
+                yield from _serve(site, base, target["serve"], variations)
             yield from _audience(site, base, target.get("audience"))
             if "rollout" in target:
                 yield from _rollout(site, [*base, "rollout"], target["rollout"])

@@ -25,6 +25,8 @@ _SYMBOLS = {
     "gte": ">=",
     "lt": "<",
     "lte": "<=",
+    "matches": "matches",
+    "not_matches": "does not match",
 }
 ABSENT = "(none)"
 
@@ -47,6 +49,8 @@ def show(parts: list[str | int], value: Any) -> str:
         return show_audience(value)
     if leaf == "rollout":
         return show_rollout(value)
+    if leaf == "percentage" and isinstance(value, int | float):
+        return f"{value:g}%"
     if leaf == "enabled":
         return "on" if value else "off"
     if leaf == "managed":
@@ -67,14 +71,19 @@ def show_variable(key: str, variable: dict[str, Any]) -> str:
 
 
 def show_variation(key: str, variation: dict[str, Any]) -> str:
-    """`"Classic" checkout-version="v1"` (the name only when it is not the key)."""
+    """`"Classic" checkout-version="v1"` (the name only when it is not the key), or
+    `"Blue" payload={"hex": "#00f"}` for a PostHog variant."""
     name = variation.get("name")
     values = " ".join(f"{k}={_plain(v)}" for k, v in (variation.get("values") or {}).items())
     label = _plain(name) if name not in (None, key) else ""
-    return " ".join(part for part in (label, values) if part) or "(no values)"
+    payload = variation.get("payload")
+    shown = f"payload={_plain(payload)}" if payload is not None else ""
+    return " ".join(part for part in (label, values, shown) if part) or "(no values)"
 
 
 def show_split(split: dict[str, float]) -> str:
+    if not split:
+        return "true"  # a flag without variations: matched users get `true`
     if len(split) == 1:
         ((variation, _),) = split.items()
         return variation
@@ -93,8 +102,12 @@ def _show_filter(item: dict[str, Any]) -> str:
     field = item["field"]
     if field == "custom":
         field = f"custom.{item.get('data_key')}"
-    if field == "audience":
-        field = "audience"
+    if field == "person":
+        field = str(item.get("data_key"))
+    if field == "group":
+        field = f"{item.get('group_type')}.{item.get('data_key')}"
+    if field == "flag":
+        field = f"flag {item.get('data_key')}"
     text = f"{field} {_SYMBOLS.get(item['comparator'], item['comparator'])}"
     values = item.get("values") or []
     if values:
@@ -117,6 +130,8 @@ def show_target(target: dict[str, Any]) -> str:
     name = target.get("name")
     text = f"{name}: " if name else ""
     text += f"{show_audience(target.get('audience') or {})} -> {show_split(target['serve'])}"
+    if target.get("percentage") is not None:
+        text += f" for {target['percentage']:g}% of them"
     if target.get("rollout"):
         text += f" ({show_rollout(target['rollout'])})"
     return text

@@ -129,3 +129,19 @@ def test_discovery_endpoints(client: ContractClient) -> None:
     org = client.get("/api/users/@me/").json()["organization"]["id"]
     listed = client.get(f"/api/organizations/{org}/projects/").json()
     assert listed["count"] == 2
+
+
+def test_group_types_are_listed_per_project(
+    client: ContractClient, contract: object | None
+) -> None:
+    """`GET /api/projects/{id}/groups_types/`: an unpaginated list of the OpenAPI GroupType."""
+    response = client.get("/api/projects/2/groups_types/")
+    assert response.status_code == 200
+    body = response.json()
+    assert [(g["group_type"], g["group_type_index"]) for g in body] == [("company", 0)]
+    if contract is not None:
+        from .openapi import Contract
+
+        assert isinstance(contract, Contract)
+        assert not contract.errors("response", "GroupType", body[0])
+    assert client.get("/api/projects/99/groups_types/").status_code == 404

@@ -50,6 +50,28 @@ def retrieve_project(call: Call) -> Reply:
     return Reply(serialize_project(call.state, call.project))
 
 
+def list_group_types(call: Call) -> Reply:
+    """`GET /api/projects/{id}/groups_types/`: the project's group types, an unpaginated list
+    of the OpenAPI `GroupType` (names left unset, as PostHog has them until someone names them
+    in the UI)."""
+    assert call.project is not None
+    mapping = call.project.get("group_type_mapping", {})
+    return Reply(
+        [
+            {
+                "group_type": name,
+                "group_type_index": int(index),
+                "name_singular": None,
+                "name_plural": None,
+                "detail_dashboard": None,
+                "default_columns": None,
+                "created_at": call.project.get("created_at"),
+            }
+            for index, name in sorted(mapping.items(), key=lambda item: int(item[0]))
+        ]
+    )
+
+
 def me(call: Call) -> Reply:
     user = user_basic(call.state, call.user["id"]) or {}
     project = call.state.project(int(call.user.get("current_project_id") or 0))
@@ -67,5 +89,6 @@ def me(call: Call) -> Reply:
 
 PROJECTS: dict[str, Handler] = {"GET": list_projects}
 PROJECT: dict[str, Handler] = {"GET": retrieve_project}
+GROUP_TYPES: dict[str, Handler] = {"GET": list_group_types}
 ORGANIZATION_PROJECTS: dict[str, Handler] = {"GET": list_organization_projects}
 ME: dict[str, Handler] = {"GET": me}

@@ -45,6 +45,7 @@ def posthog_routes(
         (f"{PROJECT}/experiments/{{experiment_id}}", experiment_routes.DETAIL, True),
         (f"{PROJECT}/cohorts", cohorts.COLLECTION, True),
         (f"{PROJECT}/cohorts/{{cohort_id}}", cohorts.DETAIL, True),
+        (f"{PROJECT}/groups_types", projects.GROUP_TYPES, True),
         (PROJECT, projects.PROJECT, True),
     ]
     routes: list[BaseRoute] = []

@@ -1,0 +1,1 @@
+"""PostHog: feature flags per project (an environment is a project)."""

@@ -1,0 +1,109 @@
+"""HTTP client for PostHog's private REST API: Bearer auth, exceptions-hog errors, pagination.
+
+Built on the shared `ApiClient` (retries, rate limiting, redaction). The personal API key is
+sent as `Authorization: Bearer <key>` (PostHog's preferred form) and is registered as a secret,
+so it is replaced by `***` in every message.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from reconciler.errors import ApiError, FlagsyncError
+from reconciler.providers.http import ApiClient, RateLimiter, RetryPolicy
+
+KEY_VARIABLE = "POSTHOG_PERSONAL_API_KEY"
+PAGE_SIZE = 1000
+"""PostHog's lists are DRF `LimitOffsetPagination` without a `max_limit` (default page 100), so
+the server takes any `limit`; 1,000 keeps a page's body moderate while a 10,000-flag project
+costs ten list calls. `next` is followed until null either way, so a server that caps the
+limit lower still yields every row."""
+MAX_PAGES = 100_000  # a guard against a server whose `next` never ends
+PER_MINUTE, PER_HOUR = 480, 4800
+"""PostHog's documented CRUD limits per personal API key (480/minute and 4,800/hour)."""
+
+
+def personal_api_key() -> str:
+    """The personal API key from POSTHOG_PERSONAL_API_KEY (never from files)."""
+    key = os.environ.get(KEY_VARIABLE) or ""
+    if not key:
+        raise FlagsyncError(
+            f"PostHog credentials missing: set {KEY_VARIABLE} to a personal API key (PostHog: "
+            "Settings -> Personal API keys) with the feature_flag:read, feature_flag:write, "
+            "cohort:read and project:read scopes"
+        )
+    return key
+
+
+def default_limiter(per_minute: int | None, per_hour: int | None) -> RateLimiter:
+    """The workspace's limits, or PostHog's documented ones when it sets none."""
+    if per_minute is None and per_hour is None:
+        per_minute, per_hour = PER_MINUTE, PER_HOUR
+    return RateLimiter(per_minute, per_hour)
+
+
+class PostHogClient(ApiClient):
+    """One PostHog instance (US, EU or self-hosted) with one personal API key."""
+
+    vendor = "PostHog"
+
+    def __init__(
+        self,
+        api_url: str,
+        api_key: str,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        limiter: RateLimiter | None = None,
+        on_retry: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__(
+            api_url,
+            headers={"Authorization": f"Bearer {api_key}"},
+            secrets=[api_key],
+            timeout=timeout,
+            transport=transport,
+            retry=retry,
+            limiter=limiter,
+            on_retry=on_retry,
+        )
+
+    def vendor_message(self, body: Any) -> str | None:
+        """exceptions-hog says `{type, code, detail, attr}`; `attr` names the field."""
+        if not isinstance(body, dict) or not body.get("detail"):
+            return None
+        detail = str(body["detail"])
+        attr = body.get("attr")
+        return f"{detail} (field: {attr})" if attr else detail
+
+    def list_all(self, path: str, params: dict[str, Any] | None = None) -> list[Any]:
+        """Every row of a limit/offset list, following `next` until it is null.
+
+        Only `limit` and `offset` are taken from `next`: the request goes to the configured
+        base URL, so a `next` pointing at another host never receives the key.
+        """
+        query: dict[str, Any] = {**(params or {}), "limit": PAGE_SIZE, "offset": 0}
+        rows: list[Any] = []
+        for _ in range(MAX_PAGES):
+            body = self.json("GET", path, params=query)
+            if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+                raise ApiError(f"GET {path}", "expected a paginated list ({count, results})")
+            rows.extend(body["results"])
+            following = _next_page(body.get("next"))
+            if following is None:
+                return rows
+            query = {**query, **following}
+        raise ApiError(f"GET {path}", f"more than {MAX_PAGES} pages: giving up")
+
+
+def _next_page(link: Any) -> dict[str, Any] | None:
+    if not isinstance(link, str) or not link:
+        return None
+    found = parse_qs(urlsplit(link).query)
+    page: dict[str, Any] = {name: found[name][0] for name in ("limit", "offset") if name in found}
+    return page or None

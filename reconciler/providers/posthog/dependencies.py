@@ -1,0 +1,123 @@
+"""Flags that depend on flags created by the same apply.
+
+PostHog references a flag dependency by the other flag's id, which differs per project and does
+not exist before the flag is created. When the plan is made, a dependency on a flag that is not
+live in that project is written as a placeholder, `{flag-id:<key>}` (see `context.py`).
+
+- `order_steps` puts the steps of a flag before the steps of the flags depending on it, and
+  refuses a plan whose placeholder names a flag no step creates in that project;
+- `CreatedFlags` records every flag id the provider reads or creates; the executor asks it for
+  a placeholder's id, waiting (bounded) for the create still running in another worker. apply
+  starts flags in plan order, so the create a step waits for has always been started before it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from reconciler.errors import FlagsyncError
+from reconciler.plan import ApiCall, Step
+from reconciler.providers.posthog.context import placeholder_key
+
+_PROJECT = re.compile(r"^/api/projects/(\d+)/feature_flags/")
+WAIT_SECONDS = 300.0
+
+
+def project_of(call: ApiCall) -> int | None:
+    match = _PROJECT.match(call.path)
+    return int(match.group(1)) if match else None
+
+
+def flag_properties(body: Any) -> Iterator[dict[str, Any]]:
+    """Every flag-dependency property in a request body's filters."""
+    filters = body.get("filters") if isinstance(body, dict) else None
+    for group in (filters or {}).get("groups") or []:
+        for prop in group.get("properties") or []:
+            if prop.get("type") == "flag":
+                yield prop
+
+
+def placeholders(call: ApiCall) -> list[str]:
+    """The flag keys a call's body refers to by placeholder."""
+    keys = [placeholder_key(prop.get("key")) for prop in flag_properties(call.body)]
+    return [key for key in keys if key is not None]
+
+
+def creates(call: ApiCall) -> tuple[int, str] | None:
+    """(project, key) when the call creates a flag."""
+    project = project_of(call)
+    if call.method == "POST" and project is not None and isinstance(call.body, dict):
+        return project, str(call.body.get("key"))
+    return None
+
+
+def order_steps(steps: list[Step]) -> list[Step]:
+    """The steps with every flag's steps after those of the flags its placeholders name (plan
+    order otherwise); raises when a placeholder names a flag no step creates."""
+    created = {found for step in steps for call in step.calls if (found := creates(call))}
+    groups: dict[str, list[Step]] = {}
+    needs: dict[str, set[str]] = {}
+    for step in steps:
+        groups.setdefault(step.key, []).append(step)
+        for call in step.calls:
+            project = project_of(call)
+            for parent in placeholders(call):
+                if (project, parent) not in created:
+                    environment = ", ".join(step.environments) or f"project {project}"
+                    raise FlagsyncError(
+                        f"flag '{step.key}' [{environment}] depends on flag '{parent}', which "
+                        f"does not exist in PostHog project {project} and no manifest creates "
+                        "it there"
+                    )
+                needs.setdefault(step.key, set()).add(parent)
+    ordered: list[Step] = []
+    visiting: set[str] = set()
+    done: set[str] = set()
+
+    def visit(key: str) -> None:
+        if key in done or key not in groups:
+            return
+        if key in visiting:
+            raise FlagsyncError(f"flags depend on each other in a cycle through '{key}'")
+        visiting.add(key)
+        for parent in sorted(needs.get(key, ())):
+            visit(parent)
+        visiting.discard(key)
+        done.add(key)
+        ordered.extend(groups[key])
+
+    for key in groups:
+        visit(key)
+    return ordered
+
+
+class CreatedFlags:
+    """Flag ids by (project, key), shared by the workers of one apply."""
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[int, str], int] = {}
+        self._failed: set[tuple[int, str]] = set()
+        self._changed = threading.Condition()
+
+    def note(self, project: int, key: str, flag_id: int) -> None:
+        with self._changed:
+            self._ids[(project, key)] = flag_id
+            self._failed.discard((project, key))
+            self._changed.notify_all()
+
+    def failed(self, project: int, key: str) -> None:
+        with self._changed:
+            self._failed.add((project, key))
+            self._changed.notify_all()
+
+    def wait(self, project: int, key: str, timeout: float = WAIT_SECONDS) -> int | None:
+        """The id, once known; None when its creation failed or the wait timed out."""
+        wanted = (project, key)
+        with self._changed:
+            self._changed.wait_for(
+                lambda: wanted in self._ids or wanted in self._failed, timeout=timeout
+            )
+            return self._ids.get(wanted)

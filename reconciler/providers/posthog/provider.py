@@ -1,0 +1,344 @@
+"""The PostHog provider: environments are projects; one step per flag and project.
+
+Reading costs, per project: list calls for its flags and cohorts (1,000 rows a page), never one
+call per flag, plus one for its group types when a group filter needs them; projects are read
+concurrently.
+Writing sends one request per flag and project: a POST with everything for a project the flag
+is missing from (including one where it was soft-deleted: creating the key again frees the
+tombstone), or a PATCH with the complete filters plus `version` and `original_flag`, so an edit
+made in PostHog's UI since the plan is a 409 conflict rather than silently overwritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.errors import ApiError, FlagsyncError
+from reconciler.model import Flag, FlagSet
+from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Step, field_changes
+from reconciler.providers.posthog import dependencies, translate
+from reconciler.providers.posthog.client import PostHogClient, default_limiter, personal_api_key
+from reconciler.providers.posthog.context import ProjectContext, placeholder_key
+from reconciler.providers.posthog.merge import merge_projects
+from reconciler.workspace import Workspace
+
+READ_WORKERS = 4
+_COMPARED = ("key", "name", "filters", "active", "tags", "deleted", "version")
+_ORIGINAL = ("key", "name", "filters", "active", "tags", *translate.SETTINGS)
+
+
+@dataclass
+class LiveState:
+    """What one read saw, across the workspace's projects.
+
+    `raw` holds each asked-for or owned flag's live objects per environment; `projects` each
+    environment's names and ids. A flag is `owned` when every copy carries the ownership tag.
+    """
+
+    flags: FlagSet
+    fingerprints: dict[str, str]
+    owned: set[str] = field(default_factory=set)
+    others: list[str] = field(default_factory=list)
+    raw: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    projects: dict[str, ProjectContext] = field(default_factory=dict)
+
+
+@dataclass
+class FlagWork:
+    """What a plan does for one flag: changes, and one step per project that needs a write."""
+
+    changes: list[Change] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    pending: list[PendingRequest] = field(default_factory=list)
+
+
+class PostHogProvider:
+    """Plan and apply against the PostHog projects of a workspace's environments."""
+
+    name = "posthog"
+
+    def __init__(self, workspace: Workspace, client: PostHogClient) -> None:
+        self.workspace = workspace
+        self.client = client
+        self._ids = dependencies.CreatedFlags()
+        self._last: LiveState | None = None
+
+    @classmethod
+    def from_workspace(
+        cls, workspace: Workspace, on_retry: Callable[[str], None] | None = None
+    ) -> PostHogProvider:
+        limiter = default_limiter(workspace.rate_limit.per_minute, workspace.rate_limit.per_hour)
+        client = PostHogClient(
+            workspace.api_url, personal_api_key(), limiter=limiter, on_retry=on_retry
+        )
+        return cls(workspace, client)
+
+    def close(self) -> None:
+        self.client.close()
+
+    # -- read ------------------------------------------------------------------------------
+
+    def read(self, keys: set[str]) -> LiveState:
+        """Read every project; translate only the flags named in `keys`."""
+        projects = self.workspace.project_ids
+        with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
+            read = dict(zip(projects, pool.map(self._read_project, projects.items()), strict=True))
+        contexts = {env: context for env, (context, _) in read.items()}
+        copies: dict[str, dict[str, dict[str, Any]]] = {}
+        for env, (context, flags) in read.items():
+            for raw in flags:
+                copies.setdefault(str(raw["key"]), {})[env] = raw
+                self._ids.note(context.project_id, str(raw["key"]), int(raw["id"]))
+        live = LiveState(flags=FlagSet(), fingerprints={}, projects=contexts)
+        models: dict[str, Flag] = {}
+        for key, per_env in copies.items():
+            owned = all(translate.is_owned(raw) for raw in per_env.values())
+            if owned:
+                live.owned.add(key)
+            if key not in keys and not owned:
+                live.others.append(key)
+                continue
+            live.raw[key] = per_env
+            live.fingerprints[key] = fingerprint(per_env)
+            if key in keys:
+                models[key] = merge_projects(
+                    {
+                        env: translate.flag_to_model(raw, contexts[env])
+                        for env, raw in per_env.items()
+                    }
+                )
+        live.flags = FlagSet(flags=models)
+        live.others.sort()
+        self._last = live
+        return live
+
+    def _read_project(self, item: tuple[str, int]) -> tuple[ProjectContext, list[dict[str, Any]]]:
+        env, project_id = item
+        base = f"/api/projects/{project_id}"
+        try:
+            flags = self.client.list_all(f"{base}/feature_flags/")
+        except ApiError as error:
+            if error.status in (403, 404):
+                raise FlagsyncError(
+                    f"{self.workspace.file}: environment '{env}': PostHog project {project_id} "
+                    f"not found, or the personal API key cannot see it ({error})"
+                ) from None
+            raise
+        flags = [flag for flag in flags if not flag.get("deleted")]
+        cohorts = self.client.list_all(f"{base}/cohorts/")
+        context = ProjectContext(
+            environment=env,
+            project_id=project_id,
+            cohorts={str(c["name"]): int(c["id"]) for c in cohorts if not c.get("deleted")},
+            flags={str(f["key"]): int(f["id"]) for f in flags},
+            load_group_types=lambda: self._group_types(base),
+        )
+        return context, flags
+
+    def _group_types(self, base: str) -> dict[str, int]:
+        """The project's group types by name (`company` -> 0)."""
+        answer = self.client.json("GET", f"{base}/groups_types/")
+        return {
+            str(g["group_type"]): int(g["group_type_index"])
+            for g in answer or []
+            if isinstance(g, dict)
+        }
+
+    # -- plan ------------------------------------------------------------------------------
+
+    def steps_for(
+        self,
+        desired: Flag,
+        live: LiveState,
+        changes: list[Change],
+        adopt: bool = False,
+        cancel_stale: bool = False,
+    ) -> FlagWork:
+        """One step per project whose flag differs from the manifest (or is missing there).
+
+        A change to a flag-level field (description, variations, payloads, tags, settings)
+        reaches every project, since PostHog keeps them per project; an environment change only
+        its project. A project the flag is missing from shows as a creation in the plan.
+        """
+        copies = live.raw.get(desired.key, {})
+        everywhere = any(change.environment is None for change in changes)
+        touched = {change.environment for change in changes if change.environment}
+        work = FlagWork(changes=[self._as_creation(c, desired, copies) for c in changes])
+        for env in desired.environments:
+            if not (everywhere or env in touched):
+                continue
+            context = live.projects[env]
+            raw = copies.get(env)
+            if raw is None:
+                work.steps.append(self._create_step(desired, env, context))
+                continue
+            wanted = _in(desired, env)
+            if translate.flag_to_model(raw, context) == wanted and translate.is_owned(raw):
+                continue
+            work.steps.append(self._update_step(desired, env, context, raw))
+        for change in changes:
+            if change.action == "delete" and change.environment in copies:
+                work.steps.append(self._retire_step(desired.key, change.environment, live))
+        return work
+
+    def _as_creation(self, change: Change, desired: Flag, copies: dict[str, Any]) -> Change:
+        """An environment change for a project the flag is missing from reads as a creation."""
+        env = change.environment
+        if env is None or env in copies or change.action != "update":
+            return change
+        config = desired.environments[env].model_dump(mode="json", exclude_none=True)
+        return change.model_copy(update={"action": "create", "fields": field_changes({}, config)})
+
+    def _create_step(self, desired: Flag, env: str, context: ProjectContext) -> Step:
+        body = translate.create_body(desired, env, context)
+        path = f"/api/projects/{context.project_id}/feature_flags/"
+        return Step(
+            action="create",
+            key=desired.key,
+            environments=[env],
+            calls=[ApiCall(method="POST", path=path, body=body)],
+        )
+
+    def _update_step(
+        self, desired: Flag, env: str, context: ProjectContext, raw: dict[str, Any]
+    ) -> Step:
+        body = translate.flag_body(desired, env, context)
+        body["version"] = raw.get("version")
+        body["original_flag"] = {name: raw[name] for name in _ORIGINAL if name in raw}
+        path = f"/api/projects/{context.project_id}/feature_flags/{raw['id']}/"
+        return Step(
+            action="update",
+            key=desired.key,
+            environments=[env],
+            calls=[ApiCall(method="PATCH", path=path, body=body)],
+        )
+
+    def _retire_step(self, key: str, env: str, live: LiveState) -> Step:
+        raw = live.raw[key][env]
+        return Step(
+            action="delete",
+            key=key,
+            environments=[env],
+            calls=[self._soft_delete(live.projects[env].project_id, raw)],
+        )
+
+    def open_requests_only(self, key: str, live: LiveState, cancel_stale: bool) -> FlagWork:
+        """PostHog change requests are not supported yet: there is never one to report."""
+        return FlagWork()
+
+    def delete_step(self, key: str) -> Step:
+        """Soft delete (PostHog answers DELETE with 405): `PATCH {"deleted": true}` in every
+        project the flag is in."""
+        if self._last is None or key not in self._last.raw:
+            raise FlagsyncError(f"flag '{key}': not read from PostHog, cannot plan its deletion")
+        copies = self._last.raw[key]
+        calls = [
+            self._soft_delete(self._last.projects[env].project_id, raw)
+            for env, raw in copies.items()
+        ]
+        return Step(action="delete", key=key, environments=list(copies), calls=calls)
+
+    @staticmethod
+    def _soft_delete(project_id: int, raw: dict[str, Any]) -> ApiCall:
+        path = f"/api/projects/{project_id}/feature_flags/{raw['id']}/"
+        return ApiCall(method="PATCH", path=path, body={"deleted": True})
+
+    def finish_plan(self, plan: Plan) -> None:
+        """Order the steps so a flag is created before the flags depending on it."""
+        plan.steps = dependencies.order_steps(plan.steps)
+
+    # -- apply -----------------------------------------------------------------------------
+
+    def execute(self, call: ApiCall) -> Any:
+        """Send one planned call, with placeholders replaced by the ids they stand for."""
+        created = dependencies.creates(call)
+        try:
+            call = self._resolved(call)
+            answer = self.client.json(
+                call.method, call.path, params=call.params or None, body=call.body
+            )
+        except ApiError as error:
+            recovered = self._recover(call, error)
+            if recovered is None:
+                if created is not None:
+                    self._ids.failed(*created)
+                raise self._explained(call, error) from None
+            answer = recovered
+        except FlagsyncError:
+            if created is not None:
+                self._ids.failed(*created)
+            raise
+        if created is not None and isinstance(answer, dict) and "id" in answer:
+            self._ids.note(created[0], created[1], int(answer["id"]))
+        return answer
+
+    def _resolved(self, call: ApiCall) -> ApiCall:
+        """The call with every `{flag-id:<key>}` replaced by the flag's id in its project."""
+        parents = dependencies.placeholders(call)
+        if not parents:
+            return call
+        project = dependencies.project_of(call)
+        assert project is not None
+        body = json.loads(json.dumps(call.body))
+        for prop in dependencies.flag_properties(body):
+            parent = placeholder_key(prop.get("key"))
+            if parent is None:
+                continue
+            flag_id = self._ids.wait(project, parent)
+            if flag_id is None:
+                raise FlagsyncError(
+                    f"{call.describe()}: flag '{body.get('key', '')}' depends on flag "
+                    f"'{parent}', which was not created in PostHog project {project}"
+                )
+            prop["key"] = str(flag_id)
+        return call.model_copy(update={"body": body})
+
+    def _explained(self, call: ApiCall, error: ApiError) -> ApiError:
+        if error.status != 409 or call.method != "PATCH":
+            return error
+        key = ((call.body or {}).get("original_flag") or {}).get("key", "")
+        return ApiError(
+            error.call,
+            f"flag '{key}' was changed in PostHog since the plan; run `flagsync plan` again to "
+            "see the current state (nothing was overwritten)",
+            status=409,
+            vendor_message=error.vendor_message,
+        )
+
+    def _recover(self, call: ApiCall, error: ApiError) -> Any | None:
+        """A create whose first answer was lost and that was committed: the flag found under
+        the key is flagsync's (tagged), so the create happened."""
+        created = dependencies.creates(call)
+        if created is None or not error.after_lost_attempt or error.status != 400:
+            return None
+        project, key = created
+        try:
+            found = self.client.list_all(f"/api/projects/{project}/feature_flags/", {"search": key})
+        except ApiError:
+            return None
+        mine = [f for f in found if f.get("key") == key and translate.is_owned(f)]
+        return mine[0] if len(mine) == 1 else None
+
+
+def _in(flag: Flag, env: str) -> Flag:
+    """`flag` as one project sees it: the flag-level fields and that one environment."""
+    return flag.model_copy(update={"environments": {env: flag.environments[env]}})
+
+
+def fingerprint(copies: dict[str, dict[str, Any]]) -> str:
+    """Which versions of a flag's copies a plan saw: id and `version` per project, and a hash of
+    what flagsync manages (so an edit that does not move `version` is noticed too)."""
+    versions = ",".join(
+        f"{env}:{raw.get('id')}@{raw.get('version')}" for env, raw in sorted(copies.items())
+    )
+    content = {
+        env: {name: raw.get(name) for name in (*_COMPARED, *translate.SETTINGS)}
+        for env, raw in sorted(copies.items())
+    }
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
+    return f"{versions}#{digest}"
