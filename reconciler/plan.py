@@ -78,6 +78,9 @@ class ApiCall(BaseModel):
     path: str
     params: dict[str, str] = Field(default_factory=dict)
     body: Any = None
+    expect: str | None = None
+    """For a create: a fingerprint of the object it makes. Finding an object with this
+    fingerprint under the key (another applier, or a lost answer) means it is done."""
 
     def describe(self) -> str:
         query = "&".join(f"{key}={value}" for key, value in self.params.items())

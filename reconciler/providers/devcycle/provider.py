@@ -67,6 +67,9 @@ class DevCycleProvider:
         project = quote(workspace.project, safe="")
         self._v1 = f"/v1/projects/{project}"
         self._v2 = f"/v2/projects/{project}"
+        # id -> key maps of the last read, to translate a feature found while applying
+        self._last_environment_keys: dict[str, str] = {}
+        self._last_audience_keys: dict[str, str] = {}
 
     @classmethod
     def from_workspace(
@@ -112,6 +115,7 @@ class DevCycleProvider:
             flags[key] = translate.feature_to_flag(
                 feature, environments, audience_keys, self.workspace.environment_names
             )
+        self._last_environment_keys, self._last_audience_keys = environments, audience_keys
         return LiveState(
             flags=FlagSet(flags=flags),
             fingerprints=fingerprints,
@@ -204,11 +208,9 @@ class DevCycleProvider:
             }
         )
         body = translate.flag_to_create_body(initial, live.audience_ids)
-        create = Step(
-            action="create",
-            key=desired.key,
-            calls=[ApiCall(method="POST", path=f"{self._v2}/features", body=body)],
-        )
+        path = f"{self._v2}/features"
+        call = ApiCall(method="POST", path=path, body=body, expect=model_fingerprint(initial))
+        create = Step(action="create", key=desired.key, calls=[call])
         work = FlagWork(
             changes=[_via_request(c) if c.environment in waiting else c for c in changes],
             steps=[create],
@@ -374,6 +376,22 @@ class DevCycleProvider:
             if key not in desired.variables
         ]
 
+    def _same_feature(self, call: ApiCall) -> Any | None:
+        """A create refused because the key is taken is done if the feature under that key is
+        flagsync's and exactly what this create would have made (a lost answer, or a
+        concurrent apply of the same manifests)."""
+        key = quote(str((call.body or {}).get("key", "")), safe="")
+        feature = self.client.json("GET", f"{self._v2}/features/{key}")
+        if not isinstance(feature, dict) or not translate.is_owned(feature):
+            return None
+        found = translate.feature_to_flag(
+            feature,
+            self._last_environment_keys,
+            self._last_audience_keys,
+            self.workspace.environment_names,
+        )
+        return feature if call.expect is None or model_fingerprint(found) == call.expect else None
+
     def _recover(self, call: ApiCall, error: ApiError) -> Any | None:
         """The answer a call would have had, when its refusal shows that it already happened."""
         try:
@@ -384,12 +402,10 @@ class DevCycleProvider:
     def _recovered(self, call: ApiCall, error: ApiError) -> Any | None:
         if call.method == "DELETE" and error.status == 404:
             return {}  # already gone: what the delete wanted
+        if call.method == "POST" and call.path == f"{self._v2}/features" and error.status == 409:
+            return self._same_feature(call)
         if not error.after_lost_attempt or error.status is None or error.status >= 500:
             return None
-        if call.method == "POST" and call.path == f"{self._v2}/features" and error.status == 409:
-            key = quote(str((call.body or {}).get("key", "")), safe="")
-            feature = self.client.json("GET", f"{self._v2}/features/{key}")
-            return feature if translate.is_owned(feature) else None
         if call.method == "POST" and call.path.endswith("/change-requests"):
             drafts = [
                 r for r in self.client.json("GET", call.path) or [] if r.get("status") == "draft"
@@ -402,6 +418,11 @@ class DevCycleProvider:
                 request if isinstance(request, dict) and request.get("status") == wanted else None
             )
         return None
+
+
+def model_fingerprint(flag: Flag) -> str:
+    """A hash of a flag's canonical model: equal meaning, equal fingerprint."""
+    return hashlib.sha256(flag.model_dump_json().encode()).hexdigest()[:16]
 
 
 def fingerprint(feature: dict[str, Any]) -> str:
