@@ -65,7 +65,7 @@ def _done(step: Step, call: ApiCall, answer: Any) -> str:
     if step.via == "change-request":
         return f"opened change request {request} for"
     if isinstance(answer, dict) and answer.get("flagsync_change_request"):
-        return f"approval required: opened change request {answer['flagsync_change_request']} for"
+        return f"approval required: change request {answer['flagsync_change_request']} pending for"
     return PAST_TENSE[step.action]
 
 

@@ -52,12 +52,15 @@ class ApiError(FlagsyncError):
         status: int | None = None,
         vendor_message: str | None = None,
         after_lost_attempt: bool = False,
+        body: object = None,
     ) -> None:
         self.call = call
         self.status = status
         self.vendor_message = vendor_message
         self.after_lost_attempt = after_lost_attempt
         """A write was retried after its answer was lost: it may have been committed."""
+        self.body = body
+        """The decoded error body, for providers that read more than the message from it."""
         detail = f"{call}: {message}"
         if vendor_message:
             detail += f": {vendor_message}"

@@ -305,7 +305,8 @@ class ApiClient:
 
     def _error(self, call: str, response: httpx.Response, lost_write: bool) -> ApiError:
         status = response.status_code
-        vendor = self.vendor_message(json_or_none(response))
+        body = json_or_none(response)
+        vendor = self.vendor_message(body)
         explanation = {
             400: "rejected",
             401: f"{self.vendor} did not accept the credentials",
@@ -324,6 +325,7 @@ class ApiClient:
             status=status,
             vendor_message=self._redact(vendor) if vendor else None,
             after_lost_attempt=lost_write,
+            body=body,
         )
 
     def _redact(self, text: str) -> str:

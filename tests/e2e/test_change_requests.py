@@ -157,6 +157,6 @@ def test_approval_required_by_the_project_falls_back_to_a_request(
     manifest.write_text(manifest.read_text().replace("name: Dark mode", "name: Dark theme"))
     applied = example("apply", "--yes")
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    assert "approval required: opened change request" in applied.stdout
+    assert "approval required: change request" in applied.stdout
     assert api.get(f"{FEATURES}/dark-mode").json()["name"] == "Dark mode"
     assert len(_open_requests(api, "dark-mode")) == 1

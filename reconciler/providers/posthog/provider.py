@@ -311,8 +311,16 @@ class PostHogProvider:
         )
 
     def _recover(self, call: ApiCall, error: ApiError) -> Any | None:
-        """A create whose first answer was lost and that was committed: the flag found under
-        the key is flagsync's (tagged), so the create happened."""
+        """Refusals that are not failures.
+
+        - An approval policy: PostHog answers 409 with a `change_request_id`, leaves the flag
+          unchanged and opens a change request for reviewers: a pending change, not an error.
+        - A create whose first answer was lost and that was committed: the flag found under the
+          key is flagsync's (tagged), so the create happened.
+        """
+        request_id = error.body.get("change_request_id") if isinstance(error.body, dict) else None
+        if error.status == 409 and request_id is not None:
+            return {"flagsync_change_request": str(request_id)}
         created = dependencies.creates(call)
         if created is None or not error.after_lost_attempt or error.status != 400:
             return None
