@@ -45,6 +45,17 @@ def _validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(schema(name))
 
 
+@cache
+def _fast_validator(name: str) -> Any:
+    """jsonschema-rs, when installed: it answers "valid?" about 100x faster than the pure
+    Python validator, which then only runs to word the errors of an invalid document."""
+    try:
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover - a platform without the compiled wheel
+        return None
+    return jsonschema_rs.validator_for(schema(name))
+
+
 def check(document: Document, schema_name: str) -> list[Problem]:
     """Every schema violation in `document`, located and worded for a person."""
     return [problem for _, problem in located_errors(document, schema_name)]
@@ -53,6 +64,9 @@ def check(document: Document, schema_name: str) -> list[Problem]:
 def located_errors(document: Document, schema_name: str) -> list[tuple[list[Any], Problem]]:
     """Every schema violation with the data path it concerns, so callers can tell which parts
     of a document are still sound enough for further checks."""
+    fast = _fast_validator(schema_name)
+    if fast is not None and fast.is_valid(document.data):
+        return []  # the common case, answered by the compiled validator
     found: list[tuple[list[Any], Problem]] = []
     for error in _validator(schema_name).iter_errors(document.data):
         path = list(error.absolute_path)

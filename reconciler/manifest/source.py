@@ -2,10 +2,10 @@
 
 ruamel.yaml's round-trip loader keeps line and column of each key and item; `Document.locate`
 turns a path into `line:col`, so every later check can point at the exact spot in the file.
-That loader is slow (about 10x the C-based safe loader), and positions are only needed when
-something is wrong: files are parsed with the fast loader, and the round-trip tree is built on
-first use, for the files a problem is reported in. Both loaders are ruamel's, with the same
-YAML 1.2 rules, so they read the same values.
+That loader is slow (about 5x libyaml), and positions are only needed when something is wrong:
+files are read with `fast_yaml` (libyaml with YAML 1.2's rules), and the round-trip tree is
+built on first use, for the files a problem is reported in. `tests/test_fast_yaml.py` holds the
+two readers to the same values.
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from reconciler.errors import Problem
+from reconciler.manifest import fast_yaml
 
 PathItem = str | int
 
@@ -113,11 +115,9 @@ def read_yaml(path: Path, name: str) -> Document | Problem:
     except OSError as error:
         return Problem(name, 1, 1, f"cannot read: {error.strerror}")
     try:
-        return Document(
-            name=name, data=to_plain(YAML(typ="safe", pure=False).load(text)), text=text
-        )
-    except YAMLError:
-        pass  # libyaml (the C parser) rejects some valid YAML 1.2: ask the pure parser
+        return Document(name=name, data=to_plain(fast_yaml.load(text)), text=text)
+    except yaml.YAMLError:
+        pass  # libyaml refuses some valid YAML 1.2, and every invalid file: ruamel.yaml decides
     try:
         tree = YAML(typ="rt").load(text)
     except MarkedYAMLError as error:
