@@ -93,12 +93,13 @@ def reports_errors(command: F) -> F:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="flagsync")
 def main() -> None:
-    """Feature flags as code: validate manifests, plan and apply them to DevCycle.
+    """Feature flags as code: validate manifests, plan and apply them to DevCycle or PostHog.
 
     \b
     Exit codes: 0 success (plan: no changes), 1 error, 2 plan found changes.
     Credentials come from the environment only: DEVCYCLE_CLIENT_ID and
-    DEVCYCLE_CLIENT_SECRET, or DEVCYCLE_API_TOKEN.
+    DEVCYCLE_CLIENT_SECRET (or DEVCYCLE_API_TOKEN) for DevCycle,
+    POSTHOG_PERSONAL_API_KEY for PostHog.
     """
 
 
