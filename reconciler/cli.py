@@ -19,6 +19,7 @@ import click
 from reconciler import __version__
 from reconciler.apply import PAST_TENSE, apply_plan
 from reconciler.errors import FlagsyncError, ValidationFailed
+from reconciler.manifest.importing import write_imported
 from reconciler.manifest.loader import load_flags
 from reconciler.reconcile import (
     PlanOptions,
@@ -214,6 +215,61 @@ def plan(
     if out_file is not None and output == "text":
         click.echo(f"Saved the plan to {out_file}; `flagsync apply {out_file}` applies exactly it.")
     sys.exit(EXIT_CHANGES if the_plan.has_changes else EXIT_OK)
+
+
+@main.command("import")
+@workspace_option
+@click.option(
+    "--flag",
+    "flag_patterns",
+    multiple=True,
+    metavar="PATTERN",
+    help="Only flags whose key matches (a shell pattern); repeatable. Default: every flag.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder for new manifest files (default: the workspace's first manifests folder).",
+)
+@click.option(
+    "--single-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Put every new flag into this one file instead of one file per flag.",
+)
+@quiet_option
+@reports_errors
+def import_(
+    workspace_path: Path | None,
+    flag_patterns: tuple[str, ...],
+    out_dir: Path | None,
+    single_file: Path | None,
+    quiet: bool,
+) -> None:
+    """Write manifests from the live state (a whole project, or the flags --flag selects).
+
+    A flag a manifest already declares is rewritten in its file, keeping the file's comments;
+    other flags get new files. Afterwards `flagsync plan` shows no changes; flags flagsync did
+    not create are taken over with `flagsync apply --adopt`.
+    """
+    workspace = load_workspace(workspace_path)
+    provider = open_provider(workspace, _retry_note(quiet))
+    try:
+        everything = provider.read(set())
+        options = PlanOptions(flag_patterns=flag_patterns)
+        keys = {k for k in [*everything.owned, *everything.others] if options.selects(k)}
+        live = provider.read(keys)
+    finally:
+        provider.close()
+    result = write_imported(workspace, live.flags, out_dir, single_file)
+    click.echo(
+        f"Imported {len(live.flags.flags)} flag(s): {result.created} new file(s), "
+        f"{result.updated} updated (comments kept)."
+    )
+    if live.flags.flags and not set(live.flags.flags) <= live.owned:
+        click.echo("Flags flagsync did not create are taken over with `flagsync apply --adopt`.")
 
 
 @main.command()

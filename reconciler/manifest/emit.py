@@ -1,0 +1,49 @@
+"""Manifest files written by flagsync (`import`): stable formatting, and comments kept.
+
+ruamel.yaml's round-trip mode writes the YAML: a new file gets the editor modeline and a stable
+layout; an existing file is updated in place (its flags replaced by key, new flags appended), so
+its comments, its other flags and its order survive.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+MODELINE = "# yaml-language-server: $schema={schema}\n"
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 100
+    yaml.preserve_quotes = True
+    return yaml
+
+
+def render_manifest(flags: list[dict[str, Any]], schema: str | None = None) -> str:
+    """A new manifest file holding `flags`."""
+    stream = io.StringIO()
+    if schema:
+        stream.write(MODELINE.format(schema=schema))
+    _yaml().dump({"flags": flags}, stream)
+    return stream.getvalue()
+
+
+def update_manifest(text: str, flags: list[dict[str, Any]]) -> str:
+    """`text` with each of `flags` replacing the flag of the same key (or appended)."""
+    yaml = _yaml()
+    document = yaml.load(text) or CommentedMap()
+    entries = document.setdefault("flags", CommentedSeq())
+    by_key = {entry.get("key"): index for index, entry in enumerate(entries)}
+    for flag in flags:
+        if flag["key"] in by_key:
+            entries[by_key[flag["key"]]] = flag
+        else:
+            entries.append(flag)
+    stream = io.StringIO()
+    yaml.dump(document, stream)
+    return stream.getvalue()
