@@ -19,6 +19,7 @@ import click
 from reconciler import __version__
 from reconciler.apply import PAST_TENSE, apply_plan
 from reconciler.errors import FlagsyncError, ValidationFailed
+from reconciler.gc_pause import gc_paused
 from reconciler.manifest.importing import write_imported
 from reconciler.manifest.loader import load_flags
 from reconciler.reconcile import (
@@ -110,7 +111,8 @@ def main() -> None:
 def validate(workspace_path: Path | None) -> None:
     """Check the workspace and every manifest; report all problems as file:line:col."""
     workspace = load_workspace(workspace_path)
-    flags = load_flags(workspace)
+    with gc_paused():
+        flags = load_flags(workspace)
     count = len(flags.flags)
     click.echo(f"OK: {count} flag{'s' if count != 1 else ''} valid ({workspace.file}).")
 
@@ -202,11 +204,13 @@ def plan(
 ) -> None:
     """Show what apply would change. Exit 0: no changes, 2: changes, 1: error."""
     workspace = load_workspace(workspace_path)
-    desired = load_flags(workspace)
+    with gc_paused():
+        desired = load_flags(workspace)
     options = _options(workspace, flag_patterns, environments, prune, adopt, cancel_stale)
     provider = open_provider(workspace, _retry_note(quiet))
     try:
-        the_plan = make_plan(workspace, desired, provider, options)
+        with gc_paused():
+            the_plan = make_plan(workspace, desired, provider, options)
     finally:
         provider.close()
     if out_file is not None:
@@ -292,10 +296,12 @@ def drift(workspace_path: Path | None, output: str, quiet: bool) -> None:
     manifests, and existing flags the manifests declare that flagsync never took over.
     """
     workspace = load_workspace(workspace_path)
-    desired = load_flags(workspace)
+    with gc_paused():
+        desired = load_flags(workspace)
     provider = open_provider(workspace, _retry_note(quiet))
     try:
-        the_plan = make_plan(workspace, desired, provider, PlanOptions())
+        with gc_paused():
+            the_plan = make_plan(workspace, desired, provider, PlanOptions())
     finally:
         provider.close()
     drifted = bool(the_plan.changes or the_plan.orphans or the_plan.adoptable)
@@ -355,7 +361,8 @@ def apply(
                 )
         else:
             options = _options(workspace, flag_patterns, environments, prune, adopt, cancel_stale)
-            the_plan = make_plan(workspace, load_flags(workspace), provider, options)
+            with gc_paused():
+                the_plan = make_plan(workspace, load_flags(workspace), provider, options)
         click.echo(render_text(the_plan), nl=False)
         if not the_plan.has_changes:
             return
