@@ -243,10 +243,65 @@ class Flag(Canonical):
         }
 
 
+ExperimentStatus = Literal["draft", "running", "stopped"]
+EXPERIMENT_STATUSES: tuple[ExperimentStatus, ...] = ("draft", "running", "stopped")
+"""The order an experiment moves in; PostHog cannot move it back."""
+SERVER_METRIC_FIELDS = frozenset({"uuid", "fingerprint"})
+"""Keys PostHog adds to every metric; they carry no meaning the manifest could declare."""
+
+
+class ExperimentVariant(Canonical):
+    """One arm of an experiment: its share of the users (percent) and an optional payload."""
+
+    split: float
+    payload: Any = None
+
+    @field_validator("split")
+    @classmethod
+    def _round(cls, value: float) -> float:
+        return round_percent(value)
+
+
+class Experiment(Canonical):
+    """A PostHog experiment: it owns the feature flag with its key, and lives in the projects
+    (environments) it names. `metrics` are PostHog's own JSON objects, kept as they are except
+    for the server-assigned `uuid` and `fingerprint`, so a read-back compares equal."""
+
+    key: str
+    name: str
+    description: str = ""
+    variants: dict[str, ExperimentVariant] = Field(default_factory=dict)
+    metrics: tuple[dict[str, Any], ...] = ()
+    secondary_metrics: tuple[dict[str, Any], ...] = ()
+    status: ExperimentStatus = "draft"
+    environments: tuple[str, ...] = ()
+
+    @field_validator("variants")
+    @classmethod
+    def _sorted_variants(cls, value: dict[str, ExperimentVariant]) -> dict[str, ExperimentVariant]:
+        return dict(sorted(value.items()))
+
+    @field_validator("metrics", "secondary_metrics")
+    @classmethod
+    def _without_server_fields(
+        cls, value: tuple[dict[str, Any], ...]
+    ) -> tuple[dict[str, Any], ...]:
+        return tuple(
+            {name: item for name, item in metric.items() if name not in SERVER_METRIC_FIELDS}
+            for metric in value
+        )
+
+    @field_validator("environments")
+    @classmethod
+    def _sorted_environments(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(sorted(set(value)))
+
+
 class FlagSet(Canonical):
-    """All flags of one workspace (desired) or one project (live), by key."""
+    """All flags (and experiments) of one workspace (desired) or one project (live), by key."""
 
     flags: dict[str, Flag] = Field(default_factory=dict)
+    experiments: dict[str, Experiment] = Field(default_factory=dict)
 
 
 def comparable(flag: Flag) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from reconciler.model import EnvironmentConfig, Flag, FlagSet
 
 Action = Literal["create", "update", "delete"]
 Via = Literal["direct", "change-request"]
+Resource = Literal["flag", "experiment"]
 PREVIOUS_ID = "{previous._id}"
 
 FLAG_FIELDS = (
@@ -61,7 +62,7 @@ class Change(BaseModel):
     """What happens to one flag (environment None) or one flag's environment."""
 
     action: Action
-    resource: Literal["flag"] = "flag"
+    resource: Resource = "flag"
     key: str
     environment: str | None = None
     fields: list[FieldChange] = Field(default_factory=list)
@@ -100,7 +101,7 @@ class Step(BaseModel):
     """A unit of apply work: the calls for one resource, sent in order."""
 
     action: Action
-    resource: Literal["flag"] = "flag"
+    resource: Resource = "flag"
     key: str
     calls: list[ApiCall]
     via: Via = "direct"

@@ -12,18 +12,32 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import ValidationError
 
 from reconciler.errors import FlagsyncError
-from reconciler.model import Flag, FlagSet
+from reconciler.model import Experiment, Flag, FlagSet
 from reconciler.plan import Change, FieldChange, Plan, diff_flag
 from reconciler.providers.base import FinishesPlans, Provider
 from reconciler.providers.devcycle.provider import DevCycleProvider
 from reconciler.providers.posthog.provider import PostHogProvider
 from reconciler.render.json_output import FORMAT_VERSION
 from reconciler.workspace import Workspace
+
+
+@runtime_checkable
+class PlansExperiments(Protocol):
+    """A provider that manages experiments (PostHog) adds their changes to a plan."""
+
+    def plan_experiments(
+        self,
+        desired: dict[str, Experiment],
+        live: Any,
+        plan: Plan,
+        adopt: bool,
+        environments: list[str],
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -98,6 +112,11 @@ def make_plan(
         plan.changes.extend(work.changes)
         plan.steps.extend(work.steps)
         plan.pending_requests.extend(work.pending)
+    if isinstance(provider, PlansExperiments):
+        experiments = {k: e for k, e in desired.experiments.items() if options.selects(k)}
+        provider.plan_experiments(experiments, live, plan, options.adopt, plan.environments)
+    elif desired.experiments:
+        raise FlagsyncError(f"experiments are not supported for {provider.name} workspaces yet")
     for key in sorted(live.owned - set(desired.flags)):
         if not options.selects(key):
             continue

@@ -45,7 +45,9 @@ def test_defaults_are_left_out() -> None:
     }
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(flags())
 def test_written_manifests_pass_validation(tmp_path: Path, flag: Flag) -> None:
     from reconciler.manifest.emit import render_manifest

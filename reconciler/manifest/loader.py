@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.errors import Problem, ValidationFailed
-from reconciler.manifest import provider_rules, schema_check
+from reconciler.manifest import experiments, provider_rules, schema_check
 from reconciler.manifest.build import build_flag
 from reconciler.manifest.rules import check_all, flag_sites
 from reconciler.manifest.source import Document, read_yaml
@@ -40,7 +40,7 @@ def load_flags(workspace: Workspace) -> FlagSet:
     every problem found when anything is wrong, so the user fixes them in one pass."""
     files, problems = manifest_files(workspace)
     documents: list[Document] = []
-    skipped: set[tuple[str, int]] = set()
+    skipped: set[tuple[str, str, int]] = set()  # (file, section, index) the schema refused
     for path in files:
         parsed = read_yaml(path, display_name(path))
         if isinstance(parsed, Problem):
@@ -52,16 +52,27 @@ def load_flags(workspace: Workspace) -> FlagSet:
         problems.extend(problem for _, problem in errors)
         if any(len(path) < 2 for path, _ in errors):
             continue  # the file's shape is wrong: nothing in it can be checked further
-        broken = {path[1] for path, _ in errors}
         documents.append(parsed)
-        skipped.update((parsed.name, index) for index in broken)
+        skipped.update((parsed.name, path[0], path[1]) for path, _ in errors)
     # Flags that passed the schema get the semantic checks too, so one run reports everything.
-    sites = [s for s in flag_sites(documents) if (s.document.name, s.index) not in skipped]
+    sites = [s for s in flag_sites(documents) if (s.document.name, "flags", s.index) not in skipped]
+    found = [
+        s
+        for s in experiments.experiment_sites(documents)
+        if (s.document.name, experiments.SECTION, s.index) not in skipped
+    ]
     problems.extend(check_all(sites, workspace.environment_names, workspace.provider))
     problems.extend(provider_rules.check(sites, workspace.provider))
+    problems.extend(
+        experiments.check(found, sites, workspace.environment_names, workspace.provider)
+    )
     if problems:
         raise ValidationFailed(problems)
     flags = [
         build_flag(site.data, workspace.environment_names, workspace.provider) for site in sites
     ]
-    return FlagSet(flags={flag.key: flag for flag in flags})
+    built = [experiments.build_experiment(site.data) for site in found]
+    return FlagSet(
+        flags={flag.key: flag for flag in flags},
+        experiments={experiment.key: experiment for experiment in built},
+    )

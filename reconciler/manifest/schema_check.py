@@ -127,7 +127,11 @@ def _describe(error: ValidationError) -> str:
     if validator == "maximum":
         return f"{_show(value)} is above the maximum {expected}"
     if validator == "minItems":
+        if isinstance(expected, int) and expected > 1:
+            return f"needs at least {expected} items, got {len(value)}"
         return "must not be an empty list"
+    if validator == "maxItems":
+        return f"takes at most {expected} items, got {len(value)}"
     if validator == "maxProperties":
         names = ", ".join(sorted(value)) if isinstance(value, dict) else ""
         return f"takes exactly one condition, got {len(value)} ({names})"

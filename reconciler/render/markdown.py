@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from reconciler.plan import Change, Plan
-from reconciler.render.values import change_suffix, grouped, notes, pending_lines, show, summary
+from reconciler.render.values import (
+    change_suffix,
+    group_action,
+    grouped,
+    notes,
+    pending_lines,
+    show,
+    summary,
+)
 
 ICONS = {"create": "+", "update": "~", "delete": "-"}
 
@@ -16,8 +24,7 @@ def render_markdown(plan: Plan) -> str:
         "",
     ]
     for key, changes in grouped(plan):
-        flag_change = next((c for c in changes if c.environment is None), None)
-        action = flag_change.action if flag_change else "update"
+        action = group_action(changes)
         lines.append(f"#### `{ICONS[action]} {key}` ({action})")
         lines.append("")
         lines.append("| where | field | before | after |")

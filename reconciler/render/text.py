@@ -7,6 +7,7 @@ import click
 from reconciler.plan import Change, Plan
 from reconciler.render.values import (
     change_suffix,
+    group_action,
     grouped,
     notes,
     pending_lines,
@@ -23,8 +24,7 @@ def render_text(plan: Plan) -> str:
         "",
     ]
     for key, changes in grouped(plan):
-        flag_change = next((c for c in changes if c.environment is None), None)
-        action = flag_change.action if flag_change else "update"
+        action = group_action(changes)
         mark, colour = MARKS[action]
         lines.append(click.style(f"{mark} {key}", fg=colour, bold=True) + f"  ({action})")
         for change in changes:

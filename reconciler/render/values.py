@@ -57,7 +57,23 @@ def show(parts: list[str | int], value: Any) -> str:
         return "yes (adopted by flagsync)" if value else "no"
     if leaf == "targets":
         return "; ".join(show_target(t) for t in value) or "no targets"
+    if parts == ["variants"] and isinstance(value, dict):
+        return show_experiment_variants(value)
+    if parts == ["status"] and isinstance(value, str):
+        return value
     return _plain(value)
+
+
+def show_experiment_variants(variants: dict[str, Any]) -> str:
+    """`control 50% / compact 50% payload={"columns": 2}`: an experiment's arms, control first."""
+    ordered = sorted(variants.items(), key=lambda item: (item[0] != "control", item[0]))
+    parts = []
+    for key, variant in ordered:
+        text = f"{key} {variant.get('split', 0):g}%"
+        if variant.get("payload") is not None:
+            text += f" payload={_plain(variant['payload'])}"
+        parts.append(text)
+    return " / ".join(parts)
 
 
 def show_variable(key: str, variable: dict[str, Any]) -> str:
@@ -144,11 +160,23 @@ def _plain(value: Any) -> str:
 
 
 def grouped(plan: Plan) -> list[tuple[str, list[Change]]]:
-    """The plan's changes grouped by flag, in plan order."""
+    """The plan's changes grouped by flag (and experiment), in plan order."""
     groups: dict[str, list[Change]] = {}
     for change in plan.changes:
-        groups.setdefault(change.key, []).append(change)
+        label = f"experiment {change.key}" if change.resource == "experiment" else change.key
+        groups.setdefault(label, []).append(change)
     return list(groups.items())
+
+
+def group_action(changes: list[Change]) -> str:
+    """The heading's action: the flag-level change's, or for an experiment (changed per
+    project only) `create` when it is new everywhere it changes."""
+    flag_change = next((c for c in changes if c.environment is None), None)
+    if flag_change is not None:
+        return flag_change.action
+    if changes and all(c.resource == "experiment" and c.action == "create" for c in changes):
+        return "create"
+    return "update"
 
 
 def summary(plan: Plan) -> str:

@@ -13,21 +13,29 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.errors import ApiError, FlagsyncError
-from reconciler.model import Flag, FlagSet
+from reconciler.model import Experiment, Flag, FlagSet
 from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Step, field_changes
 from reconciler.providers.posthog import dependencies, translate
 from reconciler.providers.posthog.client import PostHogClient, default_limiter, personal_api_key
 from reconciler.providers.posthog.context import ProjectContext, placeholder_key
+from reconciler.providers.posthog.experiment_steps import (
+    LiveExperiment,
+    experiment_placeholder,
+    plan_experiment,
+)
 from reconciler.providers.posthog.merge import merge_projects
 from reconciler.workspace import Workspace
 
 READ_WORKERS = 4
+_EXPERIMENTS = re.compile(r"^/api/projects/(\d+)/experiments/$")
+_PATH_PLACEHOLDER = re.compile(r"^/api/projects/(\d+)/.*\{(experiment-id|flag-id):([^}]+)\}")
 _COMPARED = ("key", "name", "filters", "active", "tags", "deleted", "version")
 _ORIGINAL = ("key", "name", "filters", "active", "tags", *translate.SETTINGS)
 
@@ -46,6 +54,9 @@ class LiveState:
     others: list[str] = field(default_factory=list)
     raw: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     projects: dict[str, ProjectContext] = field(default_factory=dict)
+    experiments: dict[str, dict[str, LiveExperiment]] = field(default_factory=dict)
+    """Every live experiment by flag key and environment. Their flags are not in `flags`,
+    `owned` or `others`: an experiment's flag is managed through the experiment."""
 
 
 @dataclass
@@ -66,6 +77,7 @@ class PostHogProvider:
         self.workspace = workspace
         self.client = client
         self._ids = dependencies.CreatedFlags()
+        self._experiment_ids: dict[tuple[int, str], int] = {}
         self._last: LiveState | None = None
 
     @classmethod
@@ -88,13 +100,20 @@ class PostHogProvider:
         projects = self.workspace.project_ids
         with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
             read = dict(zip(projects, pool.map(self._read_project, projects.items()), strict=True))
-        contexts = {env: context for env, (context, _) in read.items()}
+        contexts = {env: context for env, (context, _, _) in read.items()}
         copies: dict[str, dict[str, dict[str, Any]]] = {}
-        for env, (context, flags) in read.items():
-            for raw in flags:
-                copies.setdefault(str(raw["key"]), {})[env] = raw
-                self._ids.note(context.project_id, str(raw["key"]), int(raw["id"]))
         live = LiveState(flags=FlagSet(), fingerprints={}, projects=contexts)
+        for env, (context, flags, experiments) in read.items():
+            by_key = {str(raw["key"]): raw for raw in flags}
+            for raw in flags:
+                self._ids.note(context.project_id, str(raw["key"]), int(raw["id"]))
+            for experiment in experiments:
+                key = str(experiment.get("feature_flag_key") or "")
+                live.experiments.setdefault(key, {})[env] = LiveExperiment(
+                    experiment, by_key.pop(key, None), context.project_id, env
+                )
+            for key, raw in by_key.items():
+                copies.setdefault(key, {})[env] = raw
         models: dict[str, Flag] = {}
         for key, per_env in copies.items():
             owned = all(translate.is_owned(raw) for raw in per_env.values())
@@ -114,10 +133,17 @@ class PostHogProvider:
                 )
         live.flags = FlagSet(flags=models)
         live.others.sort()
+        for key, experiment_copies in live.experiments.items():
+            seen = experiment_fingerprint(experiment_copies)
+            live.fingerprints[key] = (
+                f"{live.fingerprints[key]}|{seen}" if key in live.fingerprints else seen
+            )
         self._last = live
         return live
 
-    def _read_project(self, item: tuple[str, int]) -> tuple[ProjectContext, list[dict[str, Any]]]:
+    def _read_project(
+        self, item: tuple[str, int]
+    ) -> tuple[ProjectContext, list[dict[str, Any]], list[dict[str, Any]]]:
         env, project_id = item
         base = f"/api/projects/{project_id}"
         try:
@@ -131,6 +157,9 @@ class PostHogProvider:
             raise
         flags = [flag for flag in flags if not flag.get("deleted")]
         cohorts = self.client.list_all(f"{base}/cohorts/")
+        experiments = [
+            e for e in self.client.list_all(f"{base}/experiments/") if not e.get("deleted")
+        ]
         context = ProjectContext(
             environment=env,
             project_id=project_id,
@@ -138,7 +167,7 @@ class PostHogProvider:
             flags={str(f["key"]): int(f["id"]) for f in flags},
             load_group_types=lambda: self._group_types(base),
         )
-        return context, flags
+        return context, flags, experiments
 
     def _group_types(self, base: str) -> dict[str, int]:
         """The project's group types by name (`company` -> 0)."""
@@ -248,6 +277,30 @@ class PostHogProvider:
         path = f"/api/projects/{project_id}/feature_flags/{raw['id']}/"
         return ApiCall(method="PATCH", path=path, body={"deleted": True})
 
+    def plan_experiments(
+        self,
+        desired: dict[str, Experiment],
+        live: LiveState,
+        plan: Plan,
+        adopt: bool,
+        environments: list[str],
+    ) -> None:
+        """Add the experiments' changes and steps to `plan`; list the live experiments no
+        manifest names (flagsync never deletes an experiment)."""
+        project_ids = {env: context.project_id for env, context in live.projects.items()}
+        for key, experiment in desired.items():
+            work = plan_experiment(
+                experiment, live.experiments.get(key, {}), project_ids, environments, adopt
+            )
+            plan.changes.extend(work.changes)
+            plan.steps.extend(work.steps)
+            plan.adoptable.extend(work.adoptable)
+        for key, copies in sorted(live.experiments.items()):
+            wanted = desired[key].environments if key in desired else ()
+            for env, copy in sorted(copies.items()):
+                if env not in wanted and copy.owned:
+                    plan.orphans.append(f"{key} (experiment) [{env}]")
+
     def finish_plan(self, plan: Plan) -> None:
         """Order the steps so a flag is created before the flags depending on it."""
         plan.steps = dependencies.order_steps(plan.steps)
@@ -258,7 +311,7 @@ class PostHogProvider:
         """Send one planned call, with placeholders replaced by the ids they stand for."""
         created = dependencies.creates(call)
         try:
-            call = self._resolved(call)
+            call = self._resolved(self._resolved_path(call))
             answer = self.client.json(
                 call.method, call.path, params=call.params or None, body=call.body
             )
@@ -275,7 +328,41 @@ class PostHogProvider:
             raise
         if created is not None and isinstance(answer, dict) and "id" in answer:
             self._ids.note(created[0], created[1], int(answer["id"]))
+        self._note_experiment(call, answer)
         return answer
+
+    def _note_experiment(self, call: ApiCall, answer: Any) -> None:
+        """A created experiment's id and its new flag's id, for the calls after it."""
+        project = _EXPERIMENTS.match(call.path)
+        if call.method != "POST" or project is None or not isinstance(answer, dict):
+            return
+        key = str(answer.get("feature_flag_key") or (call.body or {}).get("feature_flag_key"))
+        self._experiment_ids[(int(project.group(1)), key)] = int(answer["id"])
+        flag = answer.get("feature_flag")
+        if isinstance(flag, dict) and "id" in flag:
+            self._ids.note(int(project.group(1)), key, int(flag["id"]))
+
+    def _resolved_path(self, call: ApiCall) -> ApiCall:
+        """The call with an experiment's or flag's id placeholder in its path replaced: the
+        calls after an experiment's create address what the create made."""
+        found = _PATH_PLACEHOLDER.search(call.path)
+        if found is None:
+            return call
+        project, kind, key = int(found.group(1)), found.group(2), found.group(3)
+        if kind == "experiment-id":
+            known: int | None = self._experiment_ids.get((project, key))
+        else:
+            known = self._ids.wait(project, key, timeout=0)
+        if known is None:
+            raise FlagsyncError(
+                f"{call.describe()}: experiment '{key}' was not created in PostHog project "
+                f"{project}, so this call cannot be sent"
+            )
+        path = call.path.replace(
+            experiment_placeholder(key) if kind == "experiment-id" else "{flag-id:" + key + "}",
+            str(known),
+        )
+        return call.model_copy(update={"path": path})
 
     def _resolved(self, call: ApiCall) -> ApiCall:
         """The call with every `{flag-id:<key>}` replaced by the flag's id in its project."""
@@ -336,6 +423,15 @@ class PostHogProvider:
 def _in(flag: Flag, env: str) -> Flag:
     """`flag` as one project sees it: the flag-level fields and that one environment."""
     return flag.model_copy(update={"environments": {env: flag.environments[env]}})
+
+
+def experiment_fingerprint(copies: dict[str, LiveExperiment]) -> str:
+    """Which state of an experiment a plan saw: a hash of each project's experiment and flag."""
+    content = {
+        env: {"experiment": live.raw, "flag": live.flag} for env, live in sorted(copies.items())
+    }
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode())
+    return f"experiment#{digest.hexdigest()[:16]}"
 
 
 def fingerprint(copies: dict[str, dict[str, Any]]) -> str:

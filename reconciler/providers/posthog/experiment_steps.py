@@ -1,0 +1,184 @@
+"""Planning PostHog experiments: per project, the changes a reviewer reads and the calls.
+
+An experiment lives in each project its manifest names, so every change is per environment.
+The lifecycle is declarative but one-way, as PostHog's is: `launch/` starts a draft, `end/`
+stops a running experiment, and nothing moves one back; a manifest asking for that is a plan
+error rather than a silent no-op. After launch PostHog freezes the variant keys (splits may
+still move, with `update_feature_flag_params`), so changing the keys then is a plan error too.
+
+flagsync owns an experiment when its flag carries the ownership tag (experiments have no tags):
+a create tags the flag it made, and an experiment flagsync did not create is changed only with
+`--adopt`, which tags it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.errors import FlagsyncError
+from reconciler.model import EXPERIMENT_STATUSES, Experiment
+from reconciler.plan import ApiCall, Change, FieldChange, Step, field_changes
+from reconciler.providers.posthog import experiments as translate
+from reconciler.providers.posthog.context import placeholder
+
+FORWARD_ONLY = "PostHog experiments only move forward: draft → running → stopped"
+EXPERIMENT_PLACEHOLDER = "{{experiment-id:{key}}}"
+
+
+def experiment_placeholder(key: str) -> str:
+    """Stands for the id of the experiment a preceding call of the same step creates."""
+    return EXPERIMENT_PLACEHOLDER.format(key=key)
+
+
+@dataclass(frozen=True)
+class LiveExperiment:
+    """One project's experiment as read, with its feature flag (None if not listed)."""
+
+    raw: dict[str, Any]
+    flag: dict[str, Any] | None
+    project_id: int
+    environment: str
+
+    @property
+    def model(self) -> Experiment:
+        return translate.experiment_to_model(self.raw, self.flag, self.environment)
+
+    @property
+    def owned(self) -> bool:
+        return translate.owned(self.flag)
+
+
+@dataclass
+class ExperimentWork:
+    """What a plan does for one experiment, and the projects it would have to adopt."""
+
+    changes: list[Change] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    adoptable: list[str] = field(default_factory=list)
+
+
+def comparable(experiment: Experiment) -> dict[str, Any]:
+    """The fields a plan compares (the key and environments are where, not what)."""
+    return experiment.model_dump(mode="json", exclude={"key", "environments"})
+
+
+def plan_experiment(
+    desired: Experiment,
+    copies: dict[str, LiveExperiment],
+    project_ids: dict[str, int],
+    environments: list[str],
+    adopt: bool,
+) -> ExperimentWork:
+    """Changes and steps for `desired` in each of `environments` it names."""
+    work = ExperimentWork()
+    for env in desired.environments:
+        if env not in environments:
+            continue
+        live = copies.get(env)
+        if live is None:
+            work.changes.append(_change("create", desired.key, env, comparable(desired), {}))
+            work.steps.append(_create_step(desired, env, project_ids[env]))
+            continue
+        _update(desired, live, adopt, work)
+    return work
+
+
+def _change(
+    action: str, key: str, env: str, after: dict[str, Any], before: dict[str, Any]
+) -> Change:
+    return Change.model_validate(
+        {
+            "action": action,
+            "resource": "experiment",
+            "key": key,
+            "environment": env,
+            "fields": [f.model_dump() for f in field_changes(before, after)],
+        }
+    )
+
+
+def _create_step(desired: Experiment, env: str, project_id: int) -> Step:
+    base = f"/api/projects/{project_id}"
+    calls = [
+        ApiCall(method="POST", path=f"{base}/experiments/", body=translate.create_body(desired)),
+        ApiCall(
+            method="PATCH",
+            path=f"{base}/feature_flags/{placeholder(desired.key)}/",
+            body=translate.ownership_body(None),
+        ),
+    ]
+    calls.extend(_lifecycle(base, experiment_placeholder(desired.key), "draft", desired.status))
+    return Step(
+        action="create", resource="experiment", key=desired.key, environments=[env], calls=calls
+    )
+
+
+def _lifecycle(base: str, experiment_id: str, current: str, wanted: str) -> list[ApiCall]:
+    """`launch/` and `end/` calls that move `current` forward to `wanted`."""
+    calls = []
+    path = f"{base}/experiments/{experiment_id}"
+    if current == "draft" and wanted != "draft":
+        calls.append(ApiCall(method="POST", path=f"{path}/launch/", body={}))
+    if current != "stopped" and wanted == "stopped":
+        calls.append(ApiCall(method="POST", path=f"{path}/end/", body={}))
+    return calls
+
+
+def _update(desired: Experiment, live: LiveExperiment, adopt: bool, work: ExperimentWork) -> None:
+    current = live.model
+    where = f"experiment '{desired.key}' [{live.environment}]"
+    if EXPERIMENT_STATUSES.index(desired.status) < EXPERIMENT_STATUSES.index(current.status):
+        raise FlagsyncError(
+            f"{where}: the manifest says {desired.status}, but it is {current.status} in PostHog "
+            f"project {live.project_id}. {FORWARD_ONLY}"
+        )
+    if current.status != "draft" and set(desired.variants) != set(current.variants):
+        raise FlagsyncError(
+            f"{where}: variants {', '.join(current.variants)} cannot become "
+            f"{', '.join(desired.variants)}: PostHog freezes an experiment's variant keys once "
+            "it is launched (splits and payloads may still change)"
+        )
+    adopting = not live.owned
+    if adopting and not adopt:
+        if desired != current.model_copy(update={"environments": desired.environments}):
+            work.adoptable.append(f"{desired.key} (experiment) [{live.environment}]")
+        return
+    change = _change(
+        "update", desired.key, live.environment, comparable(desired), comparable(current)
+    )
+    if adopting:
+        change.fields.insert(0, FieldChange.at(("managed",), False, True))
+    if not change.fields:
+        return
+    base = f"/api/projects/{live.project_id}"
+    experiment_id = str(live.raw["id"])
+    calls = []
+    flag_path = f"{base}/feature_flags/{(live.flag or {}).get('id')}/"
+    payloads = (
+        None if live.flag is None else translate.flag_payloads_body(desired, current, live.flag)
+    )
+    if payloads is not None:
+        # The flag first: PostHog refuses variants whose flag still has a payload for a variant
+        # that is going away, and the flag's complete filters carry the new variants anyway.
+        calls.append(ApiCall(method="PATCH", path=flag_path, body=payloads))
+    body = translate.update_body(desired, current, live.raw)
+    if body is not None:
+        calls.append(
+            ApiCall(method="PATCH", path=f"{base}/experiments/{experiment_id}/", body=body)
+        )
+    if live.flag is not None and adopting:
+        calls.append(
+            ApiCall(method="PATCH", path=flag_path, body=translate.ownership_body(live.flag))
+        )
+    calls.extend(_lifecycle(base, experiment_id, current.status, desired.status))
+    work.changes.append(change)
+    work.steps.append(
+        Step(
+            action="update",
+            resource="experiment",
+            key=desired.key,
+            environments=[live.environment],
+            calls=calls,
+        )
+    )
