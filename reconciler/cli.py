@@ -114,7 +114,12 @@ def validate(workspace_path: Path | None) -> None:
     with gc_paused():
         flags = load_flags(workspace)
     count = len(flags.flags)
-    click.echo(f"OK: {count} flag{'s' if count != 1 else ''} valid ({workspace.file}).")
+    what = f"{count} flag{'s' if count != 1 else ''}"
+    if flags.experiments:
+        what += (
+            f" and {len(flags.experiments)} experiment{'s' if len(flags.experiments) != 1 else ''}"
+        )
+    click.echo(f"OK: {what} valid ({workspace.file}).")
 
 
 def selection_options(command: F) -> F:
