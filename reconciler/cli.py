@@ -22,6 +22,7 @@ from reconciler.errors import FlagsyncError, ValidationFailed
 from reconciler.gc_pause import gc_paused
 from reconciler.manifest.importing import write_imported
 from reconciler.manifest.loader import load_flags
+from reconciler.plan import Plan
 from reconciler.reconcile import (
     PlanOptions,
     load_saved_plan,
@@ -209,15 +210,8 @@ def plan(
 ) -> None:
     """Show what apply would change. Exit 0: no changes, 2: changes, 1: error."""
     workspace = load_workspace(workspace_path)
-    with gc_paused():
-        desired = load_flags(workspace)
     options = _options(workspace, flag_patterns, environments, prune, adopt, cancel_stale)
-    provider = open_provider(workspace, _retry_note(quiet))
-    try:
-        with gc_paused():
-            the_plan = make_plan(workspace, desired, provider, options)
-    finally:
-        provider.close()
+    the_plan = _read_only_plan(workspace, options, quiet)
     if out_file is not None:
         out_file.write_text(render_json(the_plan), encoding="utf-8")
     click.echo(RENDERERS[output](the_plan), nl=False)
@@ -281,6 +275,19 @@ def import_(
         click.echo("Flags flagsync did not create are taken over with `flagsync apply --adopt`.")
 
 
+def _read_only_plan(workspace: Workspace, options: PlanOptions, quiet: bool) -> Plan:
+    """Load the manifests, read live state and compute the plan, for commands that only show
+    it (plan, drift); `apply` keeps its provider open to execute the plan."""
+    with gc_paused():
+        desired = load_flags(workspace)
+    provider = open_provider(workspace, _retry_note(quiet))
+    try:
+        with gc_paused():
+            return make_plan(workspace, desired, provider, options)
+    finally:
+        provider.close()
+
+
 @main.command()
 @workspace_option
 @click.option(
@@ -301,14 +308,7 @@ def drift(workspace_path: Path | None, output: str, quiet: bool) -> None:
     manifests, and existing flags the manifests declare that flagsync never took over.
     """
     workspace = load_workspace(workspace_path)
-    with gc_paused():
-        desired = load_flags(workspace)
-    provider = open_provider(workspace, _retry_note(quiet))
-    try:
-        with gc_paused():
-            the_plan = make_plan(workspace, desired, provider, PlanOptions())
-    finally:
-        provider.close()
+    the_plan = _read_only_plan(workspace, PlanOptions(), quiet)
     drifted = bool(the_plan.changes or the_plan.orphans or the_plan.adoptable)
     if output == "json":
         report = json.loads(render_json(the_plan))

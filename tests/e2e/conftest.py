@@ -9,11 +9,15 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from reconciler.emulator import EmulatorConfig, EmulatorServer
+from reconciler.providers.devcycle.client import Credentials, DevCycleClient
+from reconciler.providers.devcycle.provider import DevCycleProvider
+from reconciler.workspace import EnvironmentSettings, Workspace
 
 REPO = Path(__file__).resolve().parents[2]
 CLIENT_ID, CLIENT_SECRET = "e2e-client", "e2e-secret-value"
@@ -82,3 +86,28 @@ def example(tmp_path: Path, emulator: EmulatorServer) -> Cli:
     workspace = tmp_path / "devcycle"
     shutil.copytree(REPO / "examples" / "devcycle", workspace)
     return Cli(cwd=workspace, env=cli_environment(emulator))
+
+
+def devcycle_provider(
+    server: EmulatorServer, environments: list[str] | None = None, **client_options: Any
+) -> DevCycleProvider:
+    """flagsync's DevCycle provider in this process, against `server` (close it when done)."""
+    workspace = Workspace(
+        file=Path("flagsync.yaml"),
+        provider="devcycle",
+        project="demo",
+        api_url=server.url,
+        auth_url=f"{server.url}/oauth/token",
+        environments={
+            env: EnvironmentSettings()
+            for env in environments or ["development", "staging", "production"]
+        },
+        manifests=(),
+    )
+    client = DevCycleClient(
+        server.url,
+        f"{server.url}/oauth/token",
+        Credentials(client_id=CLIENT_ID, client_secret=CLIENT_SECRET),
+        **client_options,
+    )
+    return DevCycleProvider(workspace, client)

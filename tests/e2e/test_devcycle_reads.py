@@ -3,15 +3,10 @@ reusable audiences referenced by key."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 
 from reconciler.emulator import EmulatorServer
-from reconciler.providers.devcycle.client import Credentials, DevCycleClient
-from reconciler.providers.devcycle.provider import DevCycleProvider
-from reconciler.workspace import EnvironmentSettings, Workspace
-from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, Cli
+from tests.e2e.conftest import Cli, devcycle_provider
 
 
 def test_reading_2050_features_costs_three_feature_pages(
@@ -23,22 +18,10 @@ def test_reading_2050_features_costs_three_feature_pages(
             json={"key": f"bulk-{index:04d}", "name": f"Bulk {index}", "configurations": {}},
         )
         assert response.status_code == 201
-    workspace = Workspace(
-        file=Path("flagsync.yaml"),
-        provider="devcycle",
-        project="demo",
-        api_url=emulator.url,
-        auth_url=f"{emulator.url}/oauth/token",
-        environments={"production": EnvironmentSettings()},
-        manifests=(),
-    )
-    client = DevCycleClient(
-        emulator.url,
-        f"{emulator.url}/oauth/token",
-        Credentials(client_id=CLIENT_ID, client_secret=CLIENT_SECRET),
-    )
+    provider = devcycle_provider(emulator, ["production"])
+    client = provider.client
     with client:
-        live = DevCycleProvider(workspace, client).read({"bulk-0007", "bulk-2049"})
+        live = provider.read({"bulk-0007", "bulk-2049"})
         # environments (1 page) + audiences (1 page) + features (3 pages of 1,000)
         assert client.request_count == 5
     assert sorted(live.flags.flags) == ["bulk-0007", "bulk-2049"]

@@ -17,13 +17,18 @@ from hypothesis import strategies as st
 from reconciler.apply import apply_plan
 from reconciler.emulator import EmulatorConfig, EmulatorServer, FaultConfig
 from reconciler.model import Flag, FlagSet
-from reconciler.providers.devcycle.client import Credentials, DevCycleClient
 from reconciler.providers.devcycle.provider import DevCycleProvider
 from reconciler.providers.http import RetryPolicy
 from reconciler.reconcile import PlanOptions, make_plan
-from reconciler.workspace import EnvironmentSettings, Workspace
-from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, REPO, Cli, cli_environment
-from tests.strategies import ENVIRONMENTS, flags, renamed
+from tests.e2e.conftest import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    REPO,
+    Cli,
+    cli_environment,
+    devcycle_provider,
+)
+from tests.strategies import flags, renamed
 
 TARGET_FAULTS = 1000
 EXAMPLES_PER_RUN = 100
@@ -55,23 +60,7 @@ def _fault_count(server: EmulatorServer) -> int:
 
 
 def _provider(server: EmulatorServer, retries: list[str]) -> DevCycleProvider:
-    workspace = Workspace(
-        file=Path("flagsync.yaml"),
-        provider="devcycle",
-        project="demo",
-        api_url=server.url,
-        auth_url=f"{server.url}/oauth/token",
-        environments={env: EnvironmentSettings() for env in ENVIRONMENTS},
-        manifests=(),
-    )
-    client = DevCycleClient(
-        server.url,
-        f"{server.url}/oauth/token",
-        Credentials(client_id=CLIENT_ID, client_secret=CLIENT_SECRET),
-        retry=FAST_RETRIES,
-        on_retry=retries.append,
-    )
-    return DevCycleProvider(workspace, client)
+    return devcycle_provider(server, retry=FAST_RETRIES, on_retry=retries.append)
 
 
 def _converge(provider: DevCycleProvider, desired: FlagSet) -> None:

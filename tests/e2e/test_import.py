@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,13 +16,11 @@ from reconciler.emulator import EmulatorConfig, EmulatorServer
 from reconciler.manifest.importing import write_imported
 from reconciler.manifest.loader import load_flags
 from reconciler.model import Flag
-from reconciler.providers.devcycle.client import Credentials, DevCycleClient
 from reconciler.providers.devcycle.provider import DevCycleProvider
 from reconciler.providers.devcycle.translate import OWNERSHIP_TAG, flag_to_create_body
 from reconciler.reconcile import PlanOptions, make_plan
-from reconciler.workspace import EnvironmentSettings, Workspace
-from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, Cli
-from tests.strategies import ENVIRONMENTS, flags, renamed
+from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, Cli, devcycle_provider
+from tests.strategies import flags, renamed
 
 _unique = itertools.count()
 
@@ -66,22 +63,9 @@ def test_import_rewrites_a_declared_flag_and_keeps_comments(
 def provider() -> Iterator[DevCycleProvider]:
     config = EmulatorConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
     with EmulatorServer(config) as server:
-        workspace = Workspace(
-            file=Path("flagsync.yaml"),
-            provider="devcycle",
-            project="demo",
-            api_url=server.url,
-            auth_url=f"{server.url}/oauth/token",
-            environments={env: EnvironmentSettings() for env in ENVIRONMENTS},
-            manifests=(),
-        )
-        client = DevCycleClient(
-            server.url,
-            f"{server.url}/oauth/token",
-            Credentials(client_id=CLIENT_ID, client_secret=CLIENT_SECRET),
-        )
-        yield DevCycleProvider(workspace, client)
-        client.close()
+        provider = devcycle_provider(server)
+        yield provider
+        provider.close()
 
 
 @settings(

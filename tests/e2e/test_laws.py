@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,12 +13,10 @@ from hypothesis import strategies as st
 from reconciler.apply import apply_plan
 from reconciler.emulator import EmulatorConfig, EmulatorServer
 from reconciler.model import Flag, FlagSet
-from reconciler.providers.devcycle.client import Credentials, DevCycleClient
 from reconciler.providers.devcycle.provider import DevCycleProvider
 from reconciler.reconcile import make_plan
-from reconciler.workspace import EnvironmentSettings, Workspace
-from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET
-from tests.strategies import ENVIRONMENTS, flags, renamed
+from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, devcycle_provider
+from tests.strategies import flags, renamed
 
 _unique = itertools.count()
 
@@ -28,22 +25,9 @@ _unique = itertools.count()
 def provider() -> Iterator[DevCycleProvider]:
     config = EmulatorConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
     with EmulatorServer(config) as server:
-        workspace = Workspace(
-            file=Path("flagsync.yaml"),
-            provider="devcycle",
-            project="demo",
-            api_url=server.url,
-            auth_url=f"{server.url}/oauth/token",
-            environments={env: EnvironmentSettings() for env in ENVIRONMENTS},
-            manifests=(),
-        )
-        client = DevCycleClient(
-            server.url,
-            f"{server.url}/oauth/token",
-            Credentials(client_id=CLIENT_ID, client_secret=CLIENT_SECRET),
-        )
-        yield DevCycleProvider(workspace, client)
-        client.close()
+        provider = devcycle_provider(server)
+        yield provider
+        provider.close()
 
 
 def converge(provider: DevCycleProvider, desired: FlagSet) -> None:
