@@ -108,12 +108,7 @@ def build_filter(item: dict[str, Any]) -> Filter:
     condition = dict(condition)
     data_key = condition.pop("key", None)
     declared_type = condition.pop("type", None)
-    ((operator, value),) = condition.items()
-    values: tuple[Any, ...]
-    if operator == "exists":
-        comparator, values = ("exists" if value else "not_exists"), ()
-    else:
-        comparator, values = operator, tuple(value if isinstance(value, list) else [value])
+    _, comparator, values = _comparison(condition)
     data_key_type = None
     if field in ("app_version", "platform_version"):
         values = tuple(str(value) for value in values)  # `gte: 2.4` is a version, not a float
@@ -128,6 +123,16 @@ def build_filter(item: dict[str, Any]) -> Filter:
             "data_key_type": data_key_type,
         }
     )
+
+
+def _comparison(condition: dict[str, Any]) -> tuple[str, str, tuple[Any, ...]]:
+    """The one comparison left in a condition (after `key`/`type` were taken out): the operator
+    as written, the model's comparator (`exists: false` is `not_exists`) and the values as a
+    tuple (one value or a list)."""
+    ((operator, value),) = condition.items()
+    if operator == "exists":
+        return operator, ("exists" if value else "not_exists"), ()
+    return operator, operator, tuple(value if isinstance(value, list) else [value])
 
 
 def _cohort_filter(condition: Any) -> Filter:
@@ -147,12 +152,7 @@ def _property_filter(field: str, condition: dict[str, Any]) -> Filter:
     condition = dict(condition)
     data_key = condition.pop("key")
     group_type = condition.pop("type", None)
-    ((operator, value),) = condition.items()
-    values: tuple[Any, ...]
-    if operator == "exists":
-        comparator, values = ("exists" if value else "not_exists"), ()
-    else:
-        comparator, values = operator, tuple(value if isinstance(value, list) else [value])
+    operator, comparator, values = _comparison(condition)
     if operator in _ORDERING:
         values = tuple(str(value) for value in values)
     return Filter.model_validate(
