@@ -37,7 +37,7 @@ def _agree(text: str) -> None:
         assert _same(fast[key], expected[key]), (text, fast[key], expected[key])
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(st.text(SCALAR_CHARACTERS, min_size=1, max_size=12))
 @example("on")
 @example("yes")

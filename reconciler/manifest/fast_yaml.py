@@ -29,15 +29,20 @@ def _resolve(tag: str, pattern: str, first: str) -> None:
 
 
 _resolve("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF")
-# ruamel.yaml also reads `1_000` as a number: the same here, so both readers agree.
+# Numbers exactly as ruamel.yaml's YAML 1.2 resolver reads them (it also takes `1_000`, `0b101`).
 _resolve(
     "tag:yaml.org,2002:int",
-    r"^(?:[-+]?[0-9][0-9_]*|0o[0-7_]+|0x[0-9a-fA-F_]+|0b[01_]+)$",
+    r"""^(?:[-+]?0b[0-1_]+
+        |[-+]?0o?[0-7_]+
+        |[-+]?[0-9_]+
+        |[-+]?0x[0-9a-fA-F_]+)$""",
     "-+0123456789",
 )
 _resolve(
     "tag:yaml.org,2002:float",
-    r"""^(?:[-+]?(?:\.[0-9][0-9_]*|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?
+    r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
         |[-+]?\.(?:inf|Inf|INF)
         |\.(?:nan|NaN|NAN))$""",
     "-+0123456789.",
@@ -57,14 +62,15 @@ _resolve("tag:yaml.org,2002:merge", r"^(?:<<)$", "<")
 
 
 def _construct_int(loader: Any, node: Any) -> int:
+    """As ruamel.yaml reads a YAML 1.2 integer: underscores dropped, a sign, then 0b / 0o / 0x
+    or decimal (a leading zero is not octal)."""
     text = loader.construct_scalar(node).replace("_", "")
-    if text.startswith("0o"):
-        return int(text[2:], 8)
-    if text.startswith("0x"):
-        return int(text[2:], 16)
-    if text.startswith("0b"):
-        return int(text[2:], 2)
-    return int(text, 10)  # YAML 1.2: a leading zero is not octal
+    sign = -1 if text.startswith("-") else 1
+    text = text.lstrip("+-")
+    for prefix, base in (("0b", 2), ("0o", 8), ("0x", 16)):
+        if text.startswith(prefix):
+            return sign * int(text[2:], base)
+    return sign * int(text, 10)
 
 
 def _construct_mapping(loader: Any, node: Any, deep: bool = False) -> dict[Any, Any]:
@@ -85,4 +91,7 @@ Yaml12Loader.construct_mapping = _construct_mapping
 
 def load(text: str) -> Any:
     """The document's plain data; raises `yaml.YAMLError` for anything it will not read."""
-    return yaml.load(text, Loader=Yaml12Loader)
+    try:
+        return yaml.load(text, Loader=Yaml12Loader)
+    except ValueError as error:  # a number that matched a pattern but does not convert
+        raise yaml.YAMLError(str(error)) from error

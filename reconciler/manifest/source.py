@@ -127,6 +127,6 @@ def read_yaml(path: Path, name: str) -> Document | Problem:
         if "found duplicate key" in str(error):
             what = str(error.problem).strip()
         return Problem(name, line, col, f"invalid YAML: {what}")
-    except YAMLError as error:
+    except (YAMLError, ValueError) as error:  # ruamel raises ValueError for e.g. `+_`
         return Problem(name, 1, 1, f"invalid YAML: {error}")
     return Document(name=name, data=to_plain(tree), text=text, _tree=tree)
