@@ -86,7 +86,6 @@ def make_plan(
         provider=provider.name,
         project=workspace.project_label,
         environments=list(options.environments or workspace.environment_names),
-        fingerprints=live.fingerprints,
         unmanaged=[key for key in live.others if key not in desired.flags],
         managed_count=len(live.owned),
     )
@@ -127,6 +126,10 @@ def make_plan(
             plan.orphans.append(key)
     if isinstance(provider, FinishesPlans):
         provider.finish_plan(plan)
+    # Fingerprints of what the plan touches: a saved plan is checked against them, and the
+    # GitHub Action's reviewed-plan hash covers them (computing all of them costs seconds).
+    touched = {step.key for step in plan.steps}
+    plan.fingerprints = {key: live.fingerprints[key] for key in touched if key in live.fingerprints}
     return plan
 
 

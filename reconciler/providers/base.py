@@ -8,6 +8,7 @@ so the protocol is generic in it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from reconciler.model import FlagSet
@@ -22,7 +23,7 @@ class LiveView(Protocol):
     @property
     def flags(self) -> FlagSet: ...
     @property
-    def fingerprints(self) -> dict[str, str]: ...
+    def fingerprints(self) -> Mapping[str, str]: ...
     @property
     def owned(self) -> set[str]: ...
     @property

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -34,7 +34,7 @@ class LiveState:
     """
 
     flags: FlagSet
-    fingerprints: dict[str, str]
+    fingerprints: Mapping[str, str]
     owned: set[str] = field(default_factory=set)
     others: list[str] = field(default_factory=list)
     raw: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -95,7 +95,6 @@ class DevCycleProvider:
         features = self.client.list_all(f"{self._v2}/features")
         flags: dict[str, Flag] = {}
         raw: dict[str, dict[str, Any]] = {}
-        fingerprints: dict[str, str] = {}
         owned: set[str] = set()
         others: list[str] = []
         for feature in features:
@@ -106,19 +105,17 @@ class DevCycleProvider:
             if key not in keys:
                 if is_owned:
                     raw[key] = feature
-                    fingerprints[key] = fingerprint(feature)
                 else:
                     others.append(key)
                 continue
             raw[key] = feature
-            fingerprints[key] = fingerprint(feature)
             flags[key] = translate.feature_to_flag(
                 feature, environments, audience_keys, self.workspace.environment_names
             )
         self._last_environment_keys, self._last_audience_keys = environments, audience_keys
         return LiveState(
             flags=FlagSet(flags=flags),
-            fingerprints=fingerprints,
+            fingerprints=LazyFingerprints(raw),
             owned=owned,
             others=sorted(others),
             raw=raw,
@@ -418,6 +415,26 @@ class DevCycleProvider:
                 request if isinstance(request, dict) and request.get("status") == wanted else None
             )
         return None
+
+
+class LazyFingerprints(Mapping[str, str]):
+    """Fingerprints of the features read, computed when asked for: a plan needs only those of
+    the flags it touches, and hashing every feature of a large project costs seconds."""
+
+    def __init__(self, raw: dict[str, dict[str, Any]]) -> None:
+        self._raw = raw
+        self._computed: dict[str, str] = {}
+
+    def __getitem__(self, key: str) -> str:
+        if key not in self._computed:
+            self._computed[key] = fingerprint(self._raw[key])
+        return self._computed[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
 
 
 def model_fingerprint(flag: Flag) -> str:
