@@ -18,6 +18,7 @@ from reconciler.emulator import EmulatorConfig, EmulatorServer
 from reconciler.providers.devcycle.client import Credentials, DevCycleClient
 from reconciler.providers.devcycle.provider import DevCycleProvider
 from reconciler.workspace import EnvironmentSettings, Workspace
+from tests.emulator_auth import fetch_token
 
 REPO = Path(__file__).resolve().parents[2]
 CLIENT_ID, CLIENT_SECRET = "e2e-client", "e2e-secret-value"
@@ -55,15 +56,7 @@ def emulator() -> Iterator[EmulatorServer]:
 @pytest.fixture
 def api(emulator: EmulatorServer) -> Iterator[httpx.Client]:
     """An authenticated client for the emulator, to change live state behind flagsync's back."""
-    token = httpx.post(
-        f"{emulator.url}/oauth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": CLIENT_ID,
-            "client_secret": CLIENT_SECRET,
-            "audience": "https://api.devcycle.com/",
-        },
-    ).json()["access_token"]
+    token = fetch_token(emulator.url, CLIENT_ID, CLIENT_SECRET)
     with httpx.Client(base_url=emulator.url, headers={"Authorization": token}) as client:
         yield client
 

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from reconciler.emulator import EmulatorConfig, EmulatorServer
+from tests import emulator_auth
 
 CLIENT_ID = "test-client"
 Project = dict[str, Any]
@@ -29,18 +30,7 @@ def server() -> Iterator[EmulatorServer]:
 
 def fetch_token(base_url: str, client_id: str = CLIENT_ID, secret: str = CLIENT_SECRET) -> str:
     """A token from the emulator's OAuth endpoint, exactly as a vendor client asks for one."""
-    response = httpx.post(
-        f"{base_url}/oauth/token",
-        data={
-            "grant_type": "client_credentials",
-            "audience": "https://api.devcycle.com/",
-            "client_id": client_id,
-            "client_secret": secret,
-        },
-    )
-    assert response.status_code == 200, response.text
-    token: str = response.json()["access_token"]
-    return token
+    return emulator_auth.fetch_token(base_url, client_id, secret)
 
 
 @pytest.fixture(scope="session")

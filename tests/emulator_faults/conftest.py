@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from reconciler.emulator import EmulatorConfig, EmulatorServer
+from tests import emulator_auth
 
 CLIENT_ID = "faults-client"
 CLIENT_SECRET = "faults-secret"
@@ -28,17 +29,7 @@ def server() -> Iterator[EmulatorServer]:
 
 
 def fetch_token(base_url: str) -> str:
-    response = httpx.post(
-        f"{base_url}/oauth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": CLIENT_ID,
-            "client_secret": CLIENT_SECRET,
-        },
-    )
-    assert response.status_code == 200, response.text
-    token: str = response.json()["access_token"]
-    return token
+    return emulator_auth.fetch_token(base_url, CLIENT_ID, CLIENT_SECRET)
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from reconciler.emulator import EmulatorConfig, EmulatorServer
+from tests.emulator_auth import fetch_token
 
 CLIENT_ID = "sdk-test-client"
 CLIENT_SECRET = "sdk-test-secret"
@@ -37,17 +38,7 @@ def server() -> Iterator[EmulatorServer]:
 @pytest.fixture(scope="session")
 def api(server: EmulatorServer) -> Iterator[httpx.Client]:
     """The Management API with a token from the emulator's OAuth endpoint."""
-    response = httpx.post(
-        f"{server.url}/oauth/token",
-        data={
-            "grant_type": "client_credentials",
-            "audience": "https://api.devcycle.com/",
-            "client_id": CLIENT_ID,
-            "client_secret": CLIENT_SECRET,
-        },
-    )
-    assert response.status_code == 200, response.text
-    token = response.json()["access_token"]
+    token = fetch_token(server.url, CLIENT_ID, CLIENT_SECRET)
     with httpx.Client(base_url=server.url, headers={"Authorization": token}) as client:
         yield client
 

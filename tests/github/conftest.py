@@ -23,6 +23,7 @@ import pytest
 from reconciler.emulator import EmulatorConfig, EmulatorServer
 from reconciler.plan import ApiCall, Change, FieldChange, Plan, Step
 from reconciler.render import render_json, render_markdown
+from tests.emulator_auth import fetch_token
 from tests.github.fake_github import BOT, Account, FakeGitHub, FakeGitHubServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -265,15 +266,7 @@ def real_plans(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealPlans]:
 
 
 def _edit_behind_flagsyncs_back(url: str) -> None:
-    token = httpx.post(
-        f"{url}/oauth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": CLIENT_ID,
-            "client_secret": CLIENT_SECRET,
-            "audience": "https://api.devcycle.com/",
-        },
-    ).json()["access_token"]
+    token = fetch_token(url, CLIENT_ID, CLIENT_SECRET)
     response = httpx.patch(
         f"{url}/v2/projects/demo/features/dark-mode",
         json={"name": "Dark"},
