@@ -81,7 +81,7 @@ def make_plan(
             f"({', '.join(workspace.environment_names)})"
         )
     selected = {key: flag for key, flag in desired.flags.items() if options.selects(key)}
-    live = provider.read(set(selected))
+    live = provider.read(set(selected), selected)
     plan = Plan(
         provider=provider.name,
         project=workspace.project_label,
@@ -90,7 +90,7 @@ def make_plan(
         managed_count=len(live.owned),
     )
     for key, flag in selected.items():
-        current = live.flags.flags.get(key)
+        current = flag if key in live.unchanged else live.flags.flags.get(key)
         adopting = current is not None and key not in live.owned
         if adopting and not options.adopt:
             plan.adoptable.append(key)

@@ -58,3 +58,83 @@ def test_duplicate_keys_are_refused() -> None:
     except yaml.YAMLError:
         return
     raise AssertionError("a duplicate key was accepted")
+
+
+def _render(value: Any, indent: int = 0) -> str:
+    """Block YAML for a tree whose leaves are raw scalar texts (written as they are)."""
+    pad = " " * indent
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        return "\n" + "\n".join(
+            f"{pad}{key}: {_render(item, indent + 2)}" for key, item in value.items()
+        )
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        return "\n" + "\n".join(f"{pad}- {_render(item, indent + 2).lstrip()}" for item in value)
+    return str(value)
+
+
+_SPECIAL_WORDS = (
+    "true",
+    "True",
+    "FALSE",
+    "null",
+    "Null",
+    "~",
+    "on",
+    "yes",
+    "1_000",
+    "0b101",
+    "1e3",
+    ".nan",
+    "-.inf",
+    "2026-01-02",
+    "2026-01-02 10:00:00+02:00",
+    "'quoted'",
+    '"1"',
+    "!!str 12",
+    "<<",
+)
+_scalars = st.text(SCALAR_CHARACTERS, min_size=1, max_size=8).filter(
+    lambda text: text.strip() == text and not text.startswith(("-", "'", '"', "@"))
+) | st.sampled_from(_SPECIAL_WORDS)
+_keys = st.text("abcdefxyzTtNn019_.:", min_size=1, max_size=6).filter(lambda k: ":" not in k[-1:])
+_trees = st.recursive(
+    _scalars,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(_keys, children, max_size=3),
+    max_leaves=12,
+)
+
+
+def _outcome(read: Any, text: str) -> Any:
+    try:
+        return ("data", read(text))
+    except yaml.YAMLError:
+        return ("refused", None)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(_keys, _trees, min_size=1, max_size=4))
+@example({"a": ["x", {"b": "2026-12-01T09:00:00Z"}], "010": "0x1F"})
+@example({"anchors": "&x [1, 2]", "alias": "*x"})
+@example({"merge": "{<<: {a: 1}, b: 2}"})
+def test_the_quick_reader_reads_as_the_complete_one(tree: dict[str, Any]) -> None:
+    """`load_plain` (the lean constructor the loader uses) gives exactly the data of PyYAML's
+    complete constructor followed by `to_plain`, or refuses exactly when that one does."""
+    text = _render(tree).lstrip("\n") + "\n"
+    quick = _outcome(fast_yaml.load_plain, text)
+    complete = _outcome(lambda t: to_plain(fast_yaml.load(t)), text)
+    if quick[0] == "data" and complete[0] == "data":
+        assert _same_tree(quick[1], complete[1]), text
+    else:
+        assert quick[0] == complete[0], (text, quick, complete)
+
+
+def _same_tree(a: Any, b: Any) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return list(a) == list(b) and all(_same_tree(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same_tree(x, y) for x, y in zip(a, b, strict=True))
+    return _same(a, b)

@@ -115,7 +115,7 @@ def read_yaml(path: Path, name: str) -> Document | Problem:
     except OSError as error:
         return Problem(name, 1, 1, f"cannot read: {error.strerror}")
     try:
-        return Document(name=name, data=to_plain(fast_yaml.load(text)), text=text)
+        return Document(name=name, data=fast_yaml.load_plain(text), text=text)
     except yaml.YAMLError:
         pass  # libyaml refuses some valid YAML 1.2, and every invalid file: ruamel.yaml decides
     try:

@@ -11,19 +11,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from reconciler.model import FlagSet
+from reconciler.model import Flag, FlagSet
 from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Step
 from reconciler.providers.http import ApiClient
 from reconciler.workspace import Workspace
 
 
 class LiveView(Protocol):
-    """What one read saw: models of the asked-for flags, fingerprints, and ownership."""
+    """What one read saw: models of the asked-for flags (less those found `unchanged`, equal to
+    the desired flag passed to `read`), fingerprints, and ownership."""
 
     @property
     def flags(self) -> FlagSet: ...
     @property
     def fingerprints(self) -> Mapping[str, str]: ...
+    @property
+    def unchanged(self) -> set[str]: ...
     @property
     def owned(self) -> set[str]: ...
     @property
@@ -54,7 +57,7 @@ class Provider(Protocol[Live]):
     @property
     def client(self) -> ApiClient: ...
 
-    def read(self, keys: set[str]) -> Live: ...
+    def read(self, keys: set[str], desired: Mapping[str, Flag] | None = None) -> Live: ...
     def steps_for(
         self,
         desired: Any,

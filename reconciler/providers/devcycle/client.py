@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import os
+import queue
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -191,28 +192,53 @@ class DevCycleClient(ApiClient):
         return str(error) if error else None
 
     def list_all(self, path: str, params: dict[str, Any] | None = None) -> list[Any]:
-        """Every item of a paged list: the largest pages the vendor allows, the remaining pages
-        fetched concurrently once the `count` header tells how many there are."""
+        """Every item of a paged list (see `iter_pages`)."""
+        return [item for page in self.iter_pages(path, params) for item in page]
+
+    def iter_pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[list[Any]]:
+        """The pages of a list as they arrive: the largest pages the vendor allows, the first
+        one first, the rest fetched concurrently once its `count` header tells how many there
+        are, and handed out in the order they complete. A page's JSON is parsed only when the
+        caller takes it, so a caller that works page by page holds one parsed page at a time
+        while the others download."""
         query = {**(params or {}), "perPage": MAX_PAGE_SIZE, "page": 1}
         first = self.request("GET", path, params=query)
-        items = _page_items(first, path)
         total = _count_header(first)
-        if total is not None:
-            pages = range(2, math.ceil(total / MAX_PAGE_SIZE) + 1)
-            with ThreadPoolExecutor(max_workers=PAGE_WORKERS) as pool:
-                for page in pool.map(lambda n: self._page(path, query, n), pages):
-                    items.extend(page)
-            return items
-        page_number = 1
-        page = items
-        while len(page) == MAX_PAGE_SIZE:  # no count header: read until a short page
-            page_number += 1
-            page = self._page(path, query, page_number)
-            items.extend(page)
-        return items
+        if total is None:  # no count header: read until a short page
+            page = _page_items(first, path)
+            yield page
+            number = 1
+            while len(page) == MAX_PAGE_SIZE:
+                number += 1
+                page = _page_items(self._page(path, query, number), path)
+                yield page
+            return
+        pages = range(2, math.ceil(total / MAX_PAGE_SIZE) + 1)
+        arrived: queue.SimpleQueue[httpx.Response | BaseException] = queue.SimpleQueue()
 
-    def _page(self, path: str, query: dict[str, Any], number: int) -> list[Any]:
-        return _page_items(self.request("GET", path, params={**query, "page": number}), path)
+        def fetch(number: int) -> None:
+            try:
+                arrived.put(self._page(path, query, number))
+            except BaseException as error:  # handed to the caller's thread, raised there
+                arrived.put(error)
+
+        with ThreadPoolExecutor(max_workers=PAGE_WORKERS) as pool:
+            futures = [pool.submit(fetch, number) for number in pages]
+            try:
+                yield _page_items(first, path)
+                del first
+                for _ in pages:
+                    response = arrived.get()
+                    if isinstance(response, BaseException):
+                        raise response
+                    yield _page_items(response, path)
+                    del response  # only the pages not yet taken stay in memory
+            finally:
+                for future in futures:
+                    future.cancel()
+
+    def _page(self, path: str, query: dict[str, Any], number: int) -> httpx.Response:
+        return self.request("GET", path, params={**query, "page": number})
 
 
 def _page_items(response: httpx.Response, path: str) -> list[Any]:

@@ -30,11 +30,14 @@ class LiveState:
 
     `flags` holds the models of the features that were asked for; `owned` the keys of every
     feature carrying flagsync's ownership marker; `others` the keys of the rest. Fingerprints
-    cover the asked-for and the owned features (what a plan may change).
+    cover the asked-for and the owned features (what a plan may change). `unchanged` are
+    asked-for features found equal to their desired flag (owned, no open change request): a plan
+    has nothing to do for them, so neither their model nor their raw object is kept.
     """
 
     flags: FlagSet
     fingerprints: Mapping[str, str]
+    unchanged: set[str] = field(default_factory=set)
     owned: set[str] = field(default_factory=set)
     others: list[str] = field(default_factory=list)
     raw: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -87,35 +90,48 @@ class DevCycleProvider:
 
     # -- read ------------------------------------------------------------------------------
 
-    def read(self, keys: set[str]) -> LiveState:
-        """Read the project's live state; translate only the features named in `keys`."""
+    def read(self, keys: set[str], desired: Mapping[str, Flag] | None = None) -> LiveState:
+        """Read the project's live state; translate only the features named in `keys`.
+
+        Pages are translated as they arrive, while the next ones download. With `desired`, a
+        feature equal to its desired flag is only counted in `unchanged` and let go at once:
+        a plan of 10,000 unchanged flags would otherwise hold every feature twice (raw and
+        model) on top of the manifests' models.
+        """
         environments = self._environments()
         audiences = self.client.list_all(f"{self._v1}/audiences")
         audience_keys = {a["_id"]: a.get("key") or a["_id"] for a in audiences}
-        features = self.client.list_all(f"{self._v2}/features")
         flags: dict[str, Flag] = {}
         raw: dict[str, dict[str, Any]] = {}
         owned: set[str] = set()
+        unchanged: set[str] = set()
         others: list[str] = []
-        for feature in features:
-            key = feature["key"]
-            is_owned = translate.is_owned(feature)
-            if is_owned:
-                owned.add(key)
-            if key not in keys:
+        wanted = desired or {}
+        for page in self.client.iter_pages(f"{self._v2}/features"):
+            for feature in page:
+                key = feature["key"]
+                is_owned = translate.is_owned(feature)
                 if is_owned:
-                    raw[key] = feature
-                else:
-                    others.append(key)
-                continue
-            raw[key] = feature
-            flags[key] = translate.feature_to_flag(
-                feature, environments, audience_keys, self.workspace.environment_names
-            )
+                    owned.add(key)
+                if key not in keys:
+                    if is_owned:
+                        raw[key] = feature
+                    else:
+                        others.append(key)
+                    continue
+                flag = translate.feature_to_flag(
+                    feature, environments, audience_keys, self.workspace.environment_names
+                )
+                if is_owned and not feature.get("changeRequests") and wanted.get(key) == flag:
+                    unchanged.add(key)
+                    continue
+                raw[key] = feature
+                flags[key] = flag
         self._last_environment_keys, self._last_audience_keys = environments, audience_keys
         return LiveState(
             flags=FlagSet(flags=flags),
             fingerprints=LazyFingerprints(raw),
+            unchanged=unchanged,
             owned=owned,
             others=sorted(others),
             raw=raw,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +50,7 @@ class LiveState:
 
     flags: FlagSet
     fingerprints: dict[str, str]
+    unchanged: set[str] = field(default_factory=set)
     owned: set[str] = field(default_factory=set)
     others: list[str] = field(default_factory=list)
     raw: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
@@ -95,8 +96,9 @@ class PostHogProvider:
 
     # -- read ------------------------------------------------------------------------------
 
-    def read(self, keys: set[str]) -> LiveState:
-        """Read every project; translate only the flags named in `keys`."""
+    def read(self, keys: set[str], desired: Mapping[str, Flag] | None = None) -> LiveState:
+        """Read every project; translate only the flags named in `keys` (`desired` is not used:
+        PostHog projects are read whole, and a flag is merged from its copies first)."""
         projects = self.workspace.project_ids
         with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
             read = dict(zip(projects, pool.map(self._read_project, projects.items()), strict=True))
