@@ -74,20 +74,22 @@ def render_feature(
     variables: list[Doc] | None = None,
     environments: list[Doc] | None = None,
     change_requests: list[Doc] | None = None,
+    shared: bool = False,
 ) -> Doc:
-    """A stored feature as the vendor's `Feature` object."""
+    """A stored feature as the vendor's `Feature` object: a copy, or with `shared` one that
+    shares the stored values, for a caller that encodes it at once, under the store's lock
+    (deep copies were two thirds of the time a 1,000-feature page took)."""
+    clone = _share if shared else copy.deepcopy
     if variables is None:
         variables = feature_variables(store, feature["_id"])
     if environments is None:
         environments = store.in_project("environments", feature["_project"])
     if change_requests is None:
         change_requests = [render_embedded(r) for r in open_requests(store, feature["_id"])]
-    rendered = {
-        name: copy.deepcopy(value) for name, value in feature.items() if name != "configurations"
-    }
+    rendered = {name: clone(value) for name, value in feature.items() if name != "configurations"}
     rendered["variables"] = [dict(variable) for variable in variables]
     rendered["configurations"] = [
-        render_config(feature, env, feature["configurations"].get(env["_id"]))
+        render_config(feature, env, feature["configurations"].get(env["_id"]), shared)
         for env in environments
     ]
     # "Pending change requests for this Feature": the open ones (`draft` and `pending`).
@@ -96,7 +98,11 @@ def render_feature(
     return rendered
 
 
-def render_features(store: DevCycleStore, features: list[Doc]) -> list[Doc]:
+def _share(value: Any) -> Any:
+    return value
+
+
+def render_features(store: DevCycleStore, features: list[Doc], shared: bool = False) -> list[Doc]:
     """Render many features with one pass over variables and environments (large lists)."""
     by_feature: dict[str, list[Doc]] = defaultdict(list)
     for variable in sorted(store.variables.values(), key=lambda v: (v["createdAt"], v["_id"])):
@@ -116,6 +122,7 @@ def render_features(store: DevCycleStore, features: list[Doc]) -> list[Doc]:
                 by_feature[feature["_id"]],
                 environments[project_id],
                 requests[feature["_id"]],
+                shared,
             )
         )
     return rendered

@@ -27,7 +27,7 @@ from .documents import (
 from .errors import BadRequest, Conflict
 from .feature_checks import check_feature
 from .feature_locks import ensure_direct_write, ensure_unlocked
-from .http import Call, Reply
+from .http import Call, Reply, encode_json
 from .pagination import check_enum, paginate, parse_page_query
 from .store import DevCycleStore, Doc
 from .targeting import apply_config
@@ -220,8 +220,9 @@ def list_features(call: Call) -> Reply:
         )
 
     page, total = paginate(store.in_project("features", project["_id"]), query, matches)
-    body = render_features(store, [dict(feature) for feature in page])
-    return Reply(body, headers={"count": str(total)})
+    # Encoded here, under the store's lock, so the page can share the stored documents.
+    body = render_features(store, [dict(feature) for feature in page], shared=True)
+    return Reply(encoded=encode_json(body), headers={"count": str(total)})
 
 
 def get_feature(call: Call) -> Reply:

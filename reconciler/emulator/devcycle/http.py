@@ -59,15 +59,31 @@ class Call:
         return self.path[name]
 
 
+def encode_json(body: Any) -> bytes:
+    """JSON exactly as Starlette's `JSONResponse` encodes it."""
+    return json.dumps(
+        body, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode("utf-8")
+
+
 @dataclass
 class Reply:
-    """What a handler returns; `body=None` is an empty body (the vendor's deletes)."""
+    """What a handler returns; `body=None` is an empty body (the vendor's deletes). `encoded`
+    is a JSON body the handler encoded itself (while it held the store's lock)."""
 
     body: Any = None
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    encoded: bytes | None = None
 
     def response(self) -> Response:
+        if self.encoded is not None:
+            return Response(
+                self.encoded,
+                status_code=self.status,
+                headers=self.headers,
+                media_type="application/json",
+            )
         if self.body is None:
             return Response(status_code=self.status, headers=self.headers)
         return JSONResponse(self.body, status_code=self.status, headers=self.headers)

@@ -136,8 +136,9 @@ def config_problems(
     return problems
 
 
-def render_config(feature: Doc, env: Doc, config: Doc | None) -> Doc:
-    """A stored configuration as a `FeatureConfig` (ids, not keys; server-owned flags)."""
+def render_config(feature: Doc, env: Doc, config: Doc | None, shared: bool = False) -> Doc:
+    """A stored configuration as a `FeatureConfig` (ids, not keys; server-owned flags); with
+    `shared` its targets are the stored ones, not a copy (see `render_feature`)."""
     config = config or default_config(env["createdAt"], feature["_createdBy"])
     rendered: Doc = {
         "_feature": feature["_id"],
@@ -150,7 +151,7 @@ def render_config(feature: Doc, env: Doc, config: Doc | None) -> Doc:
     rendered.update(
         {
             "updatedAt": config["updatedAt"],
-            "targets": copy.deepcopy(config["targets"]),
+            "targets": config["targets"] if shared else copy.deepcopy(config["targets"]),
             "readonly": False,
             "hasStaticConfig": feature["status"] == "complete",
         }
