@@ -23,6 +23,7 @@ from reconciler.gc_pause import gc_paused
 from reconciler.manifest.importing import write_imported
 from reconciler.manifest.loader import load_flags
 from reconciler.plan import Plan
+from reconciler.providers.base import Prefetches, Provider
 from reconciler.reconcile import (
     PlanOptions,
     load_saved_plan,
@@ -278,14 +279,26 @@ def import_(
 def _read_only_plan(workspace: Workspace, options: PlanOptions, quiet: bool) -> Plan:
     """Load the manifests, read live state and compute the plan, for commands that only show
     it (plan, drift); `apply` keeps its provider open to execute the plan."""
-    with gc_paused():
-        desired = load_flags(workspace)
-    provider = open_provider(workspace, _retry_note(quiet))
     try:
+        provider = open_provider(workspace, _retry_note(quiet))
+    except FlagsyncError:
         with gc_paused():
-            return make_plan(workspace, desired, provider, options)
+            load_flags(workspace)  # problems in the manifests are reported first
+        raise
+    try:
+        return _plan_manifests(workspace, provider, options)
     finally:
         provider.close()
+
+
+def _plan_manifests(workspace: Workspace, provider: Provider[Any], options: PlanOptions) -> Plan:
+    """Load the manifests and plan them; a provider that can downloads the live state
+    meanwhile (for 10,000 flags both take seconds)."""
+    if isinstance(provider, Prefetches):
+        provider.prefetch()
+    with gc_paused():
+        desired = load_flags(workspace)
+        return make_plan(workspace, desired, provider, options)
 
 
 @main.command()
@@ -366,8 +379,7 @@ def apply(
                 )
         else:
             options = _options(workspace, flag_patterns, environments, prune, adopt, cancel_stale)
-            with gc_paused():
-                the_plan = make_plan(workspace, load_flags(workspace), provider, options)
+            the_plan = _plan_manifests(workspace, provider, options)
         click.echo(render_text(the_plan), nl=False)
         if not the_plan.has_changes:
             return

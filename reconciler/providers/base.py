@@ -78,3 +78,11 @@ class FinishesPlans(Protocol):
     before a flag that depends on it) orders and checks the complete plan."""
 
     def finish_plan(self, plan: Plan) -> None: ...
+
+
+@runtime_checkable
+class Prefetches(Protocol):
+    """A provider that can start downloading the live state before `read` is called (DevCycle:
+    while the manifests load)."""
+
+    def prefetch(self) -> None: ...

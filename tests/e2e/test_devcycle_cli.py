@@ -83,6 +83,18 @@ def test_missing_credentials(example: Cli) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_manifest_problems_come_before_missing_credentials(example: Cli) -> None:
+    """The live state downloads while the manifests load, but a broken manifest is still what
+    a user without credentials hears about first (validation needs no account)."""
+    manifest = example.cwd / "flags" / "checkout.yaml"
+    manifest.write_text(manifest.read_text().replace("type: release", "type: relase"))
+    no_credentials = {"DEVCYCLE_CLIENT_ID": "", "DEVCYCLE_CLIENT_SECRET": ""}
+    result = example("plan", env=no_credentials)
+    assert result.returncode == 1
+    assert "checkout.yaml:" in result.stderr and "relase" in result.stderr
+    assert "credentials" not in result.stderr
+
+
 def test_wrong_credentials_are_reported_without_the_secret(example: Cli) -> None:
     wrong = "wrong-secret-1234"
     result = example("plan", env={"DEVCYCLE_CLIENT_SECRET": wrong})

@@ -7,9 +7,11 @@ client secrets never appear in messages.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import queue
+import threading
 import time
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -90,6 +92,7 @@ class TokenAuth(httpx.Auth):
         self._note = note
         self._token: str | None = credentials.token
         self._expires_at = math.inf if credentials.token else 0.0
+        self._lock = threading.Lock()  # concurrent first requests share one token request
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = self._current_token()
@@ -100,10 +103,11 @@ class TokenAuth(httpx.Auth):
             yield request
 
     def _current_token(self) -> str:
-        if self._token is None or time.monotonic() >= self._expires_at:
-            self._token, lifetime = self._fetch_token()
-            self._expires_at = time.monotonic() + max(lifetime - TOKEN_REFRESH_MARGIN, 0.0)
-        return self._token
+        with self._lock:
+            if self._token is None or time.monotonic() >= self._expires_at:
+                self._token, lifetime = self._fetch_token()
+                self._expires_at = time.monotonic() + max(lifetime - TOKEN_REFRESH_MARGIN, 0.0)
+            return self._token
 
     def _fetch_token(self) -> tuple[str, float]:
         form = {
@@ -192,53 +196,91 @@ class DevCycleClient(ApiClient):
         return str(error) if error else None
 
     def list_all(self, path: str, params: dict[str, Any] | None = None) -> list[Any]:
-        """Every item of a paged list (see `iter_pages`)."""
+        """Every item of a paged list (see `PageStream`)."""
         return [item for page in self.iter_pages(path, params) for item in page]
 
     def iter_pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[list[Any]]:
-        """The pages of a list as they arrive: the largest pages the vendor allows, the first
-        one first, the rest fetched concurrently once its `count` header tells how many there
-        are, and handed out in the order they complete. A page's JSON is parsed only when the
-        caller takes it, so a caller that works page by page holds one parsed page at a time
-        while the others download."""
-        query = {**(params or {}), "perPage": MAX_PAGE_SIZE, "page": 1}
-        first = self.request("GET", path, params=query)
+        """The pages of a list, in the order they arrive (see `PageStream`)."""
+        stream = PageStream(self, path, params)
+        try:
+            yield from stream
+        finally:
+            stream.close()
+
+
+_FINISHED = object()
+
+
+class PageStream:
+    """A paged list being downloaded in the background.
+
+    The largest pages the vendor allows; the first one first, then, once its `count` header
+    tells how many there are, the rest concurrently. Created early (before the manifests are
+    read, say), it downloads while the caller works; iterating hands out each page in the
+    order they arrive, its JSON parsed only then, so a caller that works page by page holds
+    one parsed page at a time. An error of any request is raised where the page is taken.
+    """
+
+    def __init__(
+        self, client: DevCycleClient, path: str, params: dict[str, Any] | None = None
+    ) -> None:
+        self._client = client
+        self._path = path
+        self._query = {**(params or {}), "perPage": MAX_PAGE_SIZE, "page": 1}
+        self._arrived: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._pool = ThreadPoolExecutor(max_workers=PAGE_WORKERS)
+        self._pool.submit(self._guarded, self._start)
+
+    def _guarded(self, fetch: Callable[[], None]) -> None:
+        try:
+            fetch()
+        except BaseException as error:  # handed to the caller's thread, raised there
+            self._arrived.put(error)
+
+    def _fetch(self, number: int) -> httpx.Response:
+        return self._client.request("GET", self._path, params={**self._query, "page": number})
+
+    def _start(self) -> None:
+        first = self._fetch(1)
         total = _count_header(first)
         if total is None:  # no count header: read until a short page
-            page = _page_items(first, path)
-            yield page
-            number = 1
+            number, page = 1, _page_items(first, self._path)
+            self._arrived.put(page)
             while len(page) == MAX_PAGE_SIZE:
                 number += 1
-                page = _page_items(self._page(path, query, number), path)
-                yield page
+                page = _page_items(self._fetch(number), self._path)
+                self._arrived.put(page)
+            self._arrived.put(_FINISHED)
             return
-        pages = range(2, math.ceil(total / MAX_PAGE_SIZE) + 1)
-        arrived: queue.SimpleQueue[httpx.Response | BaseException] = queue.SimpleQueue()
+        pages = max(1, math.ceil(total / MAX_PAGE_SIZE))
+        self._arrived.put(pages)  # how many to expect
+        self._arrived.put(first)
+        for number in range(2, pages + 1):
+            self._pool.submit(self._guarded, functools.partial(self._fetch_into_queue, number))
 
-        def fetch(number: int) -> None:
-            try:
-                arrived.put(self._page(path, query, number))
-            except BaseException as error:  # handed to the caller's thread, raised there
-                arrived.put(error)
+    def _fetch_into_queue(self, number: int) -> None:
+        self._arrived.put(self._fetch(number))
 
-        with ThreadPoolExecutor(max_workers=PAGE_WORKERS) as pool:
-            futures = [pool.submit(fetch, number) for number in pages]
-            try:
-                yield _page_items(first, path)
-                del first
-                for _ in pages:
-                    response = arrived.get()
-                    if isinstance(response, BaseException):
-                        raise response
-                    yield _page_items(response, path)
-                    del response  # only the pages not yet taken stay in memory
-            finally:
-                for future in futures:
-                    future.cancel()
+    def __iter__(self) -> Iterator[list[Any]]:
+        expected: int | None = None
+        taken = 0
+        while expected is None or taken < expected:
+            item = self._arrived.get()
+            if isinstance(item, BaseException):
+                raise item
+            if item is _FINISHED:
+                return
+            if isinstance(item, int):
+                expected = item
+                continue
+            taken += 1
+            page = item if isinstance(item, list) else _page_items(item, self._path)
+            del item  # only the pages not yet taken stay in memory
+            yield page
 
-    def _page(self, path: str, query: dict[str, Any], number: int) -> httpx.Response:
-        return self.request("GET", path, params={**query, "page": number})
+    def close(self) -> None:
+        """Stop: requests not yet sent are dropped; one in flight finishes on its own."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _page_items(response: httpx.Response, path: str) -> list[Any]:

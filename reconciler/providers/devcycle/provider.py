@@ -19,7 +19,7 @@ from reconciler.errors import ApiError, FlagsyncError
 from reconciler.model import EnvironmentConfig, Flag, FlagSet
 from reconciler.plan import ApiCall, Change, PendingRequest, Step
 from reconciler.providers.devcycle import change_requests, translate
-from reconciler.providers.devcycle.client import Credentials, DevCycleClient
+from reconciler.providers.devcycle.client import Credentials, DevCycleClient, PageStream
 from reconciler.providers.http import RateLimiter
 from reconciler.workspace import DEFAULT_REQUEST_DESCRIPTION, Workspace
 
@@ -43,6 +43,19 @@ class LiveState:
     raw: dict[str, dict[str, Any]] = field(default_factory=dict)
     audience_ids: dict[str, str] = field(default_factory=dict)
     environment_keys: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Downloads:
+    """The lists one read needs, downloading."""
+
+    environments: PageStream
+    audiences: PageStream
+    features: PageStream
+
+    def close(self) -> None:
+        for stream in (self.environments, self.audiences, self.features):
+            stream.close()
 
 
 @dataclass
@@ -73,6 +86,7 @@ class DevCycleProvider:
         # id -> key maps of the last read, to translate a feature found while applying
         self._last_environment_keys: dict[str, str] = {}
         self._last_audience_keys: dict[str, str] = {}
+        self._prefetched: _Downloads | None = None
 
     @classmethod
     def from_workspace(
@@ -86,7 +100,22 @@ class DevCycleProvider:
         return cls(workspace, client)
 
     def close(self) -> None:
+        if self._prefetched is not None:
+            self._prefetched.close()
         self.client.close()
+
+    def prefetch(self) -> None:
+        """Start downloading the live state; the next `read` uses it. A plan calls this before
+        it loads the manifests, so the downloads overlap with that work."""
+        if self._prefetched is None:
+            self._prefetched = self._downloads()
+
+    def _downloads(self) -> _Downloads:
+        return _Downloads(
+            environments=PageStream(self.client, f"{self._v1}/environments"),
+            audiences=PageStream(self.client, f"{self._v1}/audiences"),
+            features=PageStream(self.client, f"{self._v2}/features"),
+        )
 
     # -- read ------------------------------------------------------------------------------
 
@@ -98,8 +127,17 @@ class DevCycleProvider:
         a plan of 10,000 unchanged flags would otherwise hold every feature twice (raw and
         model) on top of the manifests' models.
         """
-        environments = self._environments()
-        audiences = self.client.list_all(f"{self._v1}/audiences")
+        downloads, self._prefetched = self._prefetched or self._downloads(), None
+        try:
+            return self._read(downloads, keys, desired)
+        finally:
+            downloads.close()
+
+    def _read(
+        self, downloads: _Downloads, keys: set[str], desired: Mapping[str, Flag] | None
+    ) -> LiveState:
+        environments = self._environments(downloads.environments)
+        audiences = [audience for page in downloads.audiences for audience in page]
         audience_keys = {a["_id"]: a.get("key") or a["_id"] for a in audiences}
         flags: dict[str, Flag] = {}
         raw: dict[str, dict[str, Any]] = {}
@@ -107,7 +145,7 @@ class DevCycleProvider:
         unchanged: set[str] = set()
         others: list[str] = []
         wanted = desired or {}
-        for page in self.client.iter_pages(f"{self._v2}/features"):
+        for page in downloads.features:
             for feature in page:
                 key = feature["key"]
                 is_owned = translate.is_owned(feature)
@@ -139,10 +177,10 @@ class DevCycleProvider:
             environment_keys=environments,
         )
 
-    def _environments(self) -> dict[str, str]:
+    def _environments(self, stream: PageStream) -> dict[str, str]:
         """Environment `_id` -> key, after checking every workspace environment exists."""
         try:
-            environments = self.client.list_all(f"{self._v1}/environments")
+            environments = [environment for page in stream for environment in page]
         except ApiError as error:
             if error.status == 404:
                 raise FlagsyncError(
