@@ -14,7 +14,6 @@ import json
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from deepdiff import DeepDiff
 from pydantic import BaseModel, Field
 
 from reconciler.model import EnvironmentConfig, Flag, FlagSet
@@ -216,6 +215,9 @@ def field_changes(before: dict[str, Any], after: dict[str, Any]) -> list[FieldCh
     """Field-level differences between two plain dicts, at the depth a reviewer reads them."""
     if not before:
         return list(_listing(after))
+    # Imported when a flag differs: a plan with nothing to change starts faster without it.
+    from deepdiff import DeepDiff
+
     report = DeepDiff(before, after, verbose_level=0, view="tree")
     paths: dict[tuple[Any, ...], None] = {}
     for level in _levels(report.values()):

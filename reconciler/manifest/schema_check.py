@@ -11,14 +11,15 @@ import json
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import Problem
 from reconciler.manifest.source import Document
 from reconciler.manifest.suggest import did_you_mean
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 KEY_RULE = "use only lower-case letters, digits, '-', '_' and '.'"
 _TYPE_NAMES = {
@@ -42,6 +43,10 @@ def schema(name: str) -> dict[str, Any]:
 
 @cache
 def _validator(name: str) -> Draft202012Validator:
+    """The Python validator, imported when first needed: with jsonschema-rs installed, only to
+    word the errors of an invalid document."""
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(schema(name))
 
 
