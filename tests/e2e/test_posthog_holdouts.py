@@ -3,6 +3,7 @@ per project), used by an experiment, changed, refused after launch, and pruned l
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -95,7 +96,11 @@ def test_a_holdout_in_two_projects_converges(example: Cli, api: httpx.Client) ->
 
 def test_a_launched_experiments_holdout_cannot_change(example: Cli) -> None:
     _set(example, "status: draft", "status: running")
-    _converges(example)
+    log = _converges(example)
+    # the apply log shows the ids the calls were sent to, not the plan's placeholders
+    assert "{experiment-id:" not in log and "{flag-id:" not in log
+    assert re.search(r"POST /api/projects/1/experiments/\d+/launch/", log), log
+    assert re.search(r"PATCH /api/projects/2/feature_flags/\d+/", log), log
     _set(example, "    holdout: Global holdout\n", "")
     plan = example("plan")
     assert plan.returncode == 1

@@ -427,6 +427,13 @@ class PostHogProvider:
         self._note_holdout(call, answer)
         return answer
 
+    def describe(self, call: ApiCall) -> str:
+        """The call as it was sent: ids in place of the placeholders in its path."""
+        try:
+            return self._resolved_path(call).describe()
+        except FlagsyncError:
+            return call.describe()
+
     def _note_holdout(self, call: ApiCall, answer: Any) -> None:
         """A created holdout's id, for the experiments of the same apply that use it."""
         project = _HOLDOUTS.match(call.path)
