@@ -30,6 +30,13 @@ class Executor(Protocol):
     def execute(self, call: ApiCall) -> Any: ...
 
 
+def _shown(executor: Executor, call: ApiCall) -> str:
+    """How a sent call reads in the log: an executor that fills ids into paths at send time
+    (PostHog's `{experiment-id:<key>}`) describes the call as it was sent."""
+    describe = getattr(executor, "describe", None)
+    return str(describe(call)) if callable(describe) else call.describe()
+
+
 DEFAULT_WORKERS = 8
 
 
@@ -93,7 +100,7 @@ def apply_plan(
                 for call in step.calls:
                     call = call.resolved(answer)
                     answer = executor.execute(call)
-                    report(f"  {_done(step, call, answer)} {step.key}  ({call.describe()})")
+                    report(f"  {_done(step, call, answer)} {step.key}  ({_shown(executor, call)})")
             except FlagsyncError as error:
                 with result._lock:
                     if result.failed is None:

@@ -275,6 +275,8 @@ class Experiment(Canonical):
     secondary_metrics: tuple[dict[str, Any], ...] = ()
     status: ExperimentStatus = "draft"
     environments: tuple[str, ...] = ()
+    holdout: str | None = None
+    """The name of the holdout whose users the experiment leaves out (see `Holdout`)."""
 
     @field_validator("variants")
     @classmethod
@@ -297,11 +299,33 @@ class Experiment(Canonical):
         return tuple(sorted(set(value)))
 
 
+class Holdout(Canonical):
+    """A PostHog experiment holdout: a share of users (percent) kept out of every experiment
+    that names it, in the projects (environments) it lists. Its name is its identity, as
+    holdout ids differ per project."""
+
+    name: str
+    description: str = ""
+    percentage: float
+    environments: tuple[str, ...] = ()
+
+    @field_validator("percentage")
+    @classmethod
+    def _round(cls, value: float) -> float:
+        return round_percent(value)
+
+    @field_validator("environments")
+    @classmethod
+    def _sorted_environments(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(sorted(set(value)))
+
+
 class FlagSet(Canonical):
     """All flags (and experiments) of one workspace (desired) or one project (live), by key."""
 
     flags: dict[str, Flag] = Field(default_factory=dict)
     experiments: dict[str, Experiment] = Field(default_factory=dict)
+    holdouts: dict[str, Holdout] = Field(default_factory=dict)
 
 
 def comparable(flag: Flag) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from reconciler.model import EnvironmentConfig, Flag, FlagSet
 
 Action = Literal["create", "update", "delete"]
 Via = Literal["direct", "change-request"]
-Resource = Literal["flag", "experiment"]
+Resource = Literal["flag", "experiment", "holdout"]
 PREVIOUS_ID = "{previous._id}"
 
 FLAG_FIELDS = (

@@ -40,6 +40,22 @@ class PlansExperiments(Protocol):
     ) -> None: ...
 
 
+@runtime_checkable
+class PlansHoldouts(Protocol):
+    """A provider that manages experiment holdouts (PostHog) adds their changes to a plan,
+    before the experiments (which refer to them)."""
+
+    def plan_holdouts(
+        self,
+        desired: FlagSet,
+        live: Any,
+        plan: Plan,
+        adopt: bool,
+        prune: bool,
+        selects: Callable[[str], bool],
+    ) -> None: ...
+
+
 @dataclass(frozen=True)
 class PlanOptions:
     """What the user asked for on the command line (or in the workspace)."""
@@ -111,6 +127,11 @@ def make_plan(
         plan.changes.extend(work.changes)
         plan.steps.extend(work.steps)
         plan.pending_requests.extend(work.pending)
+    if isinstance(provider, PlansHoldouts):
+        prune = options.prune and not options.environments
+        provider.plan_holdouts(desired, live, plan, options.adopt, prune, options.selects)
+    elif desired.holdouts:
+        raise FlagsyncError(f"holdouts are not supported for {provider.name} workspaces")
     if isinstance(provider, PlansExperiments):
         experiments = {k: e for k, e in desired.experiments.items() if options.selects(k)}
         provider.plan_experiments(experiments, live, plan, options.adopt, plan.environments)

@@ -27,26 +27,28 @@ DEFAULT_VARIANTS = {"control": 50.0, "test": 50.0}
 
 @dataclass(frozen=True)
 class ExperimentSite:
-    """An experiment's plain data and where it sits: document and index in `experiments`."""
+    """An experiment's plain data and where it sits: document and index in `experiments`
+    (or in another top-level section of PostHog objects, such as `holdouts`)."""
 
     document: Document
     index: int
     data: dict[str, Any]
+    section: str = SECTION
 
     def problem(self, path: list[str | int], message: str, at_key: bool = False) -> Problem:
-        return self.document.problem([SECTION, self.index, *path], message, at_key)
+        return self.document.problem([self.section, self.index, *path], message, at_key)
 
     def at(self, path: list[str | int]) -> str:
-        line, col = self.document.locate([SECTION, self.index, *path])
+        line, col = self.document.locate([self.section, self.index, *path])
         return f"{self.document.name}:{line}:{col}"
 
 
-def experiment_sites(documents: list[Document]) -> list[ExperimentSite]:
-    """Every experiment of every document, in file order."""
+def experiment_sites(documents: list[Document], section: str = SECTION) -> list[ExperimentSite]:
+    """Every experiment (or other item of `section`) of every document, in file order."""
     return [
-        ExperimentSite(document, index, item)
+        ExperimentSite(document, index, item, section)
         for document in documents
-        for index, item in enumerate(document.data.get(SECTION) or [])
+        for index, item in enumerate(document.data.get(section) or [])
     ]
 
 
@@ -74,7 +76,7 @@ def check(
                 )
             )
         problems.extend(_variants(site))
-        problems.extend(_environments(site, environments))
+        problems.extend(environment_problems(site, environments))
     return problems
 
 
@@ -130,7 +132,8 @@ def _variants(site: ExperimentSite) -> Iterator[Problem]:
         )
 
 
-def _environments(site: ExperimentSite, environments: list[str]) -> Iterator[Problem]:
+def environment_problems(site: ExperimentSite, environments: list[str]) -> Iterator[Problem]:
+    """An environment the workspace does not declare, for an experiment or a holdout."""
     for index, env in enumerate(site.data.get("environments") or []):
         if env not in environments:
             yield site.problem(
@@ -157,4 +160,5 @@ def build_experiment(data: dict[str, Any]) -> Experiment:
         secondary_metrics=tuple(data.get("secondary_metrics") or ()),
         status=data.get("status", "draft"),
         environments=tuple(data.get("environments") or ()),
+        holdout=data.get("holdout"),
     )

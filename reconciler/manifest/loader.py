@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.errors import Problem, ValidationFailed
-from reconciler.manifest import experiments, provider_rules, schema_check
+from reconciler.manifest import experiments, holdouts, provider_rules, schema_check
 from reconciler.manifest.build import build_flag
 from reconciler.manifest.rules import check_all, flag_sites
 from reconciler.manifest.source import Document, read_yaml
@@ -61,11 +61,19 @@ def load_flags(workspace: Workspace) -> FlagSet:
         for s in experiments.experiment_sites(documents)
         if (s.document.name, experiments.SECTION, s.index) not in skipped
     ]
+    held = [
+        s
+        for s in holdouts.holdout_sites(documents)
+        if (s.document.name, holdouts.SECTION, s.index) not in skipped
+    ]
     problems.extend(check_all(sites, workspace.environment_names, workspace.provider))
     problems.extend(provider_rules.check(sites, workspace.provider))
     problems.extend(
         experiments.check(found, sites, workspace.environment_names, workspace.provider)
     )
+    problems.extend(provider_rules.check_holdouts(held, workspace.provider))
+    if workspace.provider == "posthog":
+        problems.extend(holdouts.check(held, found, workspace.environment_names))
     if problems:
         raise ValidationFailed(problems)
     flags = [
@@ -75,4 +83,5 @@ def load_flags(workspace: Workspace) -> FlagSet:
     return FlagSet(
         flags={flag.key: flag for flag in flags},
         experiments={experiment.key: experiment for experiment in built},
+        holdouts={h.name: h for h in (holdouts.build_holdout(site.data) for site in held)},
     )

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import Problem
 from reconciler.manifest.rules import SPLIT_TOTAL, FlagSite
+
+if TYPE_CHECKING:
+    from reconciler.manifest.experiments import ExperimentSite
 
 POSTHOG_KEY = re.compile(r"^[a-zA-Z0-9_-]+$")
 DEVCYCLE_FIELDS = (
@@ -40,6 +43,20 @@ def check(sites: list[FlagSite], provider: str) -> list[Problem]:
     if provider == "posthog":
         return list(_posthog(sites))
     return [problem for site in sites for problem in _devcycle(site)]
+
+
+def check_holdouts(sites: list[ExperimentSite], provider: str) -> list[Problem]:
+    """Holdouts are PostHog experiment holdouts: a DevCycle workspace cannot have them."""
+    if provider == "posthog":
+        return []
+    return [
+        site.problem(
+            [],
+            "holdouts are PostHog experiment holdouts; DevCycle has no holdouts (remove the "
+            "`holdouts:` entry)",
+        )
+        for site in sites
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

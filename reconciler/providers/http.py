@@ -95,10 +95,13 @@ def send_with_retries(
     policy: RetryPolicy,
     note: Callable[[str], None],
     writes: bool,
+    retry_lost_writes: bool = True,
 ) -> tuple[httpx.Response, bool]:
     """`send()` until it answers with something other than a retryable status or a transport
     failure; returns the answer and whether a write attempt's answer was lost on the way.
-    `note` hears one line per retry. Raises `GaveUp` when the policy is exhausted."""
+    `note` hears one line per retry. Raises `GaveUp` when the policy is exhausted, or at once
+    when a write's answer is lost and `retry_lost_writes` is off (the caller then looks for
+    what the write made before sending it again)."""
     lost_write = False
     last_reason = ""
     try:
@@ -118,6 +121,8 @@ def send_with_retries(
                 except httpx.TransportError as error:
                     last_reason = transport_reason(error)
                     lost_write = lost_write or writes
+                    if writes and not retry_lost_writes:
+                        raise GaveUp(None, last_reason, True) from error
                     raise
                 if response.status_code in RETRY_STATUSES:
                     last_reason = f"HTTP {response.status_code}"
@@ -252,6 +257,7 @@ class ApiClient:
         path: str,
         params: dict[str, Any] | None = None,
         body: Any = None,
+        retry_lost_writes: bool = True,
     ) -> httpx.Response:
         """Send one request with retries; raise `ApiError` when it finally fails."""
         call = f"{method} {path}"
@@ -262,6 +268,7 @@ class ApiClient:
                 self.retry,
                 self._note_retry,
                 writes=method != "GET",
+                retry_lost_writes=retry_lost_writes,
             )
         except GaveUp as failure:
             if failure.response is not None:
@@ -288,10 +295,17 @@ class ApiClient:
             self._on_retry(text)
 
     def json(
-        self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        retry_lost_writes: bool = True,
     ) -> Any:
         """`request`, returning the decoded JSON body (None for an empty body)."""
-        response = self.request(method, path, params=params, body=body)
+        response = self.request(
+            method, path, params=params, body=body, retry_lost_writes=retry_lost_writes
+        )
         if not response.content:
             return None
         decoded = json_or_none(response)

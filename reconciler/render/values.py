@@ -163,7 +163,7 @@ def grouped(plan: Plan) -> list[tuple[str, list[Change]]]:
     """The plan's changes grouped by flag (and experiment), in plan order."""
     groups: dict[str, list[Change]] = {}
     for change in plan.changes:
-        label = f"experiment {change.key}" if change.resource == "experiment" else change.key
+        label = change.key if change.resource == "flag" else f"{change.resource} {change.key}"
         groups.setdefault(label, []).append(change)
     return list(groups.items())
 
@@ -174,8 +174,10 @@ def group_action(changes: list[Change]) -> str:
     flag_change = next((c for c in changes if c.environment is None), None)
     if flag_change is not None:
         return flag_change.action
-    if changes and all(c.resource == "experiment" and c.action == "create" for c in changes):
+    if changes and all(c.resource != "flag" and c.action == "create" for c in changes):
         return "create"
+    if changes and all(c.resource != "flag" and c.action == "delete" for c in changes):
+        return "delete"
     return "update"
 
 

@@ -36,10 +36,10 @@ def posthog_api(emulator: EmulatorServer) -> Iterator[httpx.Client]:
 def test_examples_apply_then_plan_is_empty(example: Cli, posthog_api: httpx.Client) -> None:
     first = example("plan")
     assert first.returncode == 2, first.stderr
-    assert "Plan: 12 to create, 0 to update, 0 to delete." in first.stdout
+    assert "Plan: 14 to create, 0 to update, 0 to delete." in first.stdout
     applied = example("apply", "--yes")
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    assert "Apply complete: 12 created" in applied.stdout
+    assert "Apply complete: 14 created" in applied.stdout
     again = example("plan")
     assert again.returncode == 0, again.stdout + again.stderr
     assert "No changes." in again.stdout

@@ -28,6 +28,8 @@ _FLAGS = re.compile(r"^/api/projects/[^/]+/feature_flags/?$")
 _FLAG = re.compile(r"^/api/projects/[^/]+/feature_flags/\d+/?$")
 _EXPERIMENTS = re.compile(r"^/api/projects/[^/]+/experiments/?$")
 _EXPERIMENT = re.compile(r"^/api/projects/[^/]+/experiments/\d+(/(launch|pause|resume|end))?/?$")
+_HOLDOUTS = re.compile(r"^/api/projects/[^/]+/experiment_holdouts/?$")
+_HOLDOUT = re.compile(r"^/api/projects/[^/]+/experiment_holdouts/\d+/?$")
 
 
 def _schemas(method: str, path: str) -> tuple[str | None, str | None]:
@@ -43,6 +45,13 @@ def _schemas(method: str, path: str) -> tuple[str | None, str | None]:
         return ("Experiment" if method == "POST" else None), (
             "Experiment" if method == "POST" else "PaginatedExperimentList"
         )
+    if _HOLDOUTS.match(path):
+        return ("ExperimentHoldout" if method == "POST" else None), (
+            "ExperimentHoldout" if method == "POST" else "PaginatedExperimentHoldoutList"
+        )
+    if _HOLDOUT.match(path):
+        request = {"PATCH": "PatchedExperimentHoldout", "PUT": "ExperimentHoldout"}.get(method)
+        return request, ("ExperimentHoldout" if method != "DELETE" else None)
     match = _EXPERIMENT.match(path)
     if match:
         if match.group(1):  # lifecycle actions: not in the 2025-11 document; response only

@@ -190,3 +190,46 @@ def test_sdk_evaluates_emulator_flags_locally(server: tuple[str, Recorder]) -> N
         status for method, path, status in recorder.calls if path == "/flags/definitions"
     ]
     assert definitions == [200, 304]
+
+
+def test_sdk_holds_out_the_users_of_an_experiment_holdout(server: tuple[str, Recorder]) -> None:
+    """A 100 % holdout sends every user to its `holdout-<id>` variant; a 0 % one nobody."""
+    url, _ = server
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {PERSONAL_API_KEY}"}) as api:
+        ids = {}
+        for name, percentage, key in (("All", 100, "held-exp"), ("None", 0, "open-exp")):
+            holdout = api.post(
+                "/api/projects/1/experiment_holdouts/",
+                json={
+                    "name": name,
+                    "filters": [{"properties": [], "rollout_percentage": percentage}],
+                },
+            ).json()
+            ids[key] = holdout["id"]
+            experiment = api.post(
+                "/api/projects/1/experiments/",
+                json={"name": key, "feature_flag_key": key, "holdout_id": holdout["id"]},
+            ).json()
+            api.post(f"/api/projects/1/experiments/{experiment['id']}/launch/")
+
+    sdk = posthog.Posthog(
+        STAGING_PROJECT_API_KEY,
+        personal_api_key=PERSONAL_API_KEY,
+        host=url,
+        poll_interval=3600,
+        disable_geoip=True,
+        send=False,
+    )
+    try:
+        sdk.load_feature_flags()
+        for user in ("user-1", "user-2", "user-3"):
+            held = sdk.get_feature_flag(
+                "held-exp", user, only_evaluate_locally=True, send_feature_flag_events=False
+            )
+            assert held == f"holdout-{ids['held-exp']}"
+            served = sdk.get_feature_flag(
+                "open-exp", user, only_evaluate_locally=True, send_feature_flag_events=False
+            )
+            assert served in ("control", "test")
+    finally:
+        sdk.shutdown()

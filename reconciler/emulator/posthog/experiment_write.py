@@ -24,6 +24,7 @@ from .experiment_fields import CONCLUSIONS, validate_fields
 from .experiment_read import is_draft, is_stopped
 from .fields import as_bool, as_choice, as_str, now_iso
 from .flag_write import create_flag, set_active, touch, update_flag
+from .holdouts import flag_holdout, set_flag_holdout
 from .metrics import assign_uuids, synced_ordering, with_fingerprints
 from .state import PostHogState, Record
 
@@ -65,6 +66,7 @@ def _ensure_flag(
     name: str,
     parameters: dict[str, Any] | None,
     draft: bool,
+    holdout: Record | None = None,
 ) -> Record:
     existing = next((f for f in state.flags_of(project_id) if f["key"] == key), None)
     if existing is not None:
@@ -80,6 +82,8 @@ def _ensure_flag(
     }
     if params.get("feature_flag_payloads"):
         filters["payloads"] = params["feature_flag_payloads"]
+    if holdout is not None:
+        filters["holdout"] = flag_holdout(holdout)
     return create_flag(
         state,
         project_id,
@@ -112,6 +116,7 @@ def create_experiment(
         fields["name"],
         fields.get("parameters"),
         draft=start_date is None,
+        holdout=state.holdout(project_id, fields["holdout"]) if fields.get("holdout") else None,
     )
     stats_config = dict(fields.get("stats_config") or {})
     stats_config.setdefault("method", "bayesian")
@@ -246,6 +251,16 @@ def update_experiment(
     fields.pop("get_feature_flag_key", None)
     if is_draft(experiment) or update_params:
         _sync_flag(state, experiment, user, fields)
+    if (
+        is_draft(experiment)
+        and "holdout" in fields
+        and fields["holdout"] != experiment.get("holdout_id")
+    ):
+        # A draft's holdout change reaches its flag, as a variant change does.
+        flag = state.flag_by_id(experiment["feature_flag_id"])
+        assert flag is not None
+        holdout = state.holdout(experiment["team_id"], fields["holdout"] or 0)
+        set_flag_holdout(state, flag, user, holdout)
     merged = {**experiment, **fields}
     for name, ordering in (
         ("metrics", "primary_metrics_ordered_uuids"),

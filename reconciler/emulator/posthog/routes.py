@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 
 from starlette.routing import BaseRoute, Route
 
-from . import cohorts, experiment_routes, flag_routes, local_eval, projects
+from . import cohorts, experiment_routes, flag_routes, holdouts, local_eval, projects
 from .http import Handler, resource
 from .state import PostHogState
 
@@ -43,6 +43,8 @@ def posthog_routes(
             for name, handlers in experiment_routes.ACTIONS.items()
         ),
         (f"{PROJECT}/experiments/{{experiment_id}}", experiment_routes.DETAIL, True),
+        (f"{PROJECT}/experiment_holdouts", holdouts.COLLECTION, True),
+        (f"{PROJECT}/experiment_holdouts/{{holdout_id}}", holdouts.DETAIL, True),
         (f"{PROJECT}/cohorts", cohorts.COLLECTION, True),
         (f"{PROJECT}/cohorts/{{cohort_id}}", cohorts.DETAIL, True),
         (f"{PROJECT}/groups_types", projects.GROUP_TYPES, True),

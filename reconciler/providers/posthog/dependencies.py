@@ -34,7 +34,9 @@ def project_of(call: ApiCall) -> int | None:
 def flag_properties(body: Any) -> Iterator[dict[str, Any]]:
     """Every flag-dependency property in a request body's filters."""
     filters = body.get("filters") if isinstance(body, dict) else None
-    for group in (filters or {}).get("groups") or []:
+    if not isinstance(filters, dict):
+        return  # not a flag's body (a holdout's filters are a list)
+    for group in filters.get("groups") or []:
         for prop in group.get("properties") or []:
             if prop.get("type") == "flag":
                 yield prop

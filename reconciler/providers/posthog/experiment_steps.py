@@ -13,6 +13,7 @@ a create tags the flag it made, and an experiment flagsync did not create is cha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,8 @@ from reconciler.providers.posthog.context import placeholder
 
 FORWARD_ONLY = "PostHog experiments only move forward: draft → running → stopped"
 EXPERIMENT_PLACEHOLDER = "{{experiment-id:{key}}}"
+HoldoutReference = Callable[[str, str], int | str]
+"""(environment, holdout name) -> the holdout's id in that project, or its placeholder."""
 
 
 def experiment_placeholder(key: str) -> str:
@@ -69,18 +72,20 @@ def plan_experiment(
     project_ids: dict[str, int],
     environments: list[str],
     adopt: bool,
+    holdout_ref: HoldoutReference,
 ) -> ExperimentWork:
     """Changes and steps for `desired` in each of `environments` it names."""
     work = ExperimentWork()
     for env in desired.environments:
         if env not in environments:
             continue
+        holdout = None if desired.holdout is None else holdout_ref(env, desired.holdout)
         live = copies.get(env)
         if live is None:
             work.changes.append(_change("create", desired.key, env, comparable(desired), {}))
-            work.steps.append(_create_step(desired, env, project_ids[env]))
+            work.steps.append(_create_step(desired, env, project_ids[env], holdout))
             continue
-        _update(desired, live, adopt, work)
+        _update(desired, live, adopt, work, holdout)
     return work
 
 
@@ -98,10 +103,11 @@ def _change(
     )
 
 
-def _create_step(desired: Experiment, env: str, project_id: int) -> Step:
+def _create_step(desired: Experiment, env: str, project_id: int, holdout: int | str | None) -> Step:
     base = f"/api/projects/{project_id}"
+    body = translate.create_body(desired, holdout)
     calls = [
-        ApiCall(method="POST", path=f"{base}/experiments/", body=translate.create_body(desired)),
+        ApiCall(method="POST", path=f"{base}/experiments/", body=body),
         ApiCall(
             method="PATCH",
             path=f"{base}/feature_flags/{placeholder(desired.key)}/",
@@ -125,7 +131,13 @@ def _lifecycle(base: str, experiment_id: str, current: str, wanted: str) -> list
     return calls
 
 
-def _update(desired: Experiment, live: LiveExperiment, adopt: bool, work: ExperimentWork) -> None:
+def _update(
+    desired: Experiment,
+    live: LiveExperiment,
+    adopt: bool,
+    work: ExperimentWork,
+    holdout: int | str | None,
+) -> None:
     current = live.model
     where = f"experiment '{desired.key}' [{live.environment}]"
     if EXPERIMENT_STATUSES.index(desired.status) < EXPERIMENT_STATUSES.index(current.status):
@@ -138,6 +150,12 @@ def _update(desired: Experiment, live: LiveExperiment, adopt: bool, work: Experi
             f"{where}: variants {', '.join(current.variants)} cannot become "
             f"{', '.join(desired.variants)}: PostHog freezes an experiment's variant keys once "
             "it is launched (splits and payloads may still change)"
+        )
+    if current.status != "draft" and desired.holdout != current.holdout:
+        raise FlagsyncError(
+            f"{where}: holdout {_holdout_name(current.holdout)} cannot become "
+            f"{_holdout_name(desired.holdout)}: PostHog refuses a holdout change once an "
+            'experiment is launched ("Can\'t update holdout on running Experiment")'
         )
     adopting = not live.owned
     if adopting and not adopt:
@@ -162,7 +180,7 @@ def _update(desired: Experiment, live: LiveExperiment, adopt: bool, work: Experi
         # The flag first: PostHog refuses variants whose flag still has a payload for a variant
         # that is going away, and the flag's complete filters carry the new variants anyway.
         calls.append(ApiCall(method="PATCH", path=flag_path, body=payloads))
-    body = translate.update_body(desired, current, live.raw)
+    body = translate.update_body(desired, current, live.raw, holdout)
     if body is not None:
         calls.append(
             ApiCall(method="PATCH", path=f"{base}/experiments/{experiment_id}/", body=body)
@@ -182,3 +200,7 @@ def _update(desired: Experiment, live: LiveExperiment, adopt: bool, work: Experi
             calls=calls,
         )
     )
+
+
+def _holdout_name(name: str | None) -> str:
+    return "(none)" if name is None else f"'{name}'"

@@ -47,6 +47,7 @@ def experiment_to_model(raw: dict[str, Any], flag: dict[str, Any] | None, env: s
         secondary_metrics=tuple(raw.get("metrics_secondary") or ()),
         status=status_of(raw),
         environments=(env,),
+        holdout=str((raw.get("holdout") or {}).get("name") or "") or None,
     )
 
 
@@ -75,8 +76,9 @@ def payloads_body(experiment: Experiment) -> dict[str, str]:
     }
 
 
-def create_body(experiment: Experiment) -> dict[str, Any]:
-    """POST /experiments/: PostHog creates the flag (inactive while a draft) from it."""
+def create_body(experiment: Experiment, holdout_id: int | str | None = None) -> dict[str, Any]:
+    """POST /experiments/: PostHog creates the flag (inactive while a draft) from it;
+    `holdout_id` is the project's id of the experiment's holdout (or its placeholder)."""
     parameters: dict[str, Any] = {"feature_flag_variants": variants_body(experiment)}
     payloads = payloads_body(experiment)
     if payloads:
@@ -88,11 +90,12 @@ def create_body(experiment: Experiment) -> dict[str, Any]:
         "parameters": parameters,
         "metrics": list(experiment.metrics),
         "metrics_secondary": list(experiment.secondary_metrics),
+        **({"holdout_id": holdout_id} if holdout_id is not None else {}),
     }
 
 
 def update_body(
-    desired: Experiment, live: Experiment, raw: dict[str, Any]
+    desired: Experiment, live: Experiment, raw: dict[str, Any], holdout_id: int | str | None = None
 ) -> dict[str, Any] | None:
     """PATCH /experiments/{id}/ with the fields that differ, or None when none does.
 
@@ -109,6 +112,8 @@ def update_body(
         body["metrics"] = list(desired.metrics)
     if desired.secondary_metrics != live.secondary_metrics:
         body["metrics_secondary"] = list(desired.secondary_metrics)
+    if desired.holdout != live.holdout:
+        body["holdout_id"] = holdout_id
     if _splits(desired) != _splits(live):
         parameters = dict(raw.get("parameters") or {})
         parameters["feature_flag_variants"] = variants_body(desired)

@@ -25,16 +25,24 @@ from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Step, field_c
 from reconciler.providers.posthog import dependencies, translate
 from reconciler.providers.posthog.client import PostHogClient, default_limiter, personal_api_key
 from reconciler.providers.posthog.context import ProjectContext, placeholder_key
+from reconciler.providers.posthog.experiment_recovery import create_experiment
 from reconciler.providers.posthog.experiment_steps import (
     LiveExperiment,
     experiment_placeholder,
     plan_experiment,
 )
+from reconciler.providers.posthog.holdouts import (
+    LiveHoldout,
+    placeholder_name,
+    plan_holdouts,
+)
+from reconciler.providers.posthog.holdouts import placeholder as holdout_placeholder
 from reconciler.providers.posthog.merge import merge_projects
 from reconciler.workspace import Workspace
 
 READ_WORKERS = 4
 _EXPERIMENTS = re.compile(r"^/api/projects/(\d+)/experiments/$")
+_HOLDOUTS = re.compile(r"^/api/projects/(\d+)/experiment_holdouts/$")
 _PATH_PLACEHOLDER = re.compile(r"^/api/projects/(\d+)/.*\{(experiment-id|flag-id):([^}]+)\}")
 _COMPARED = ("key", "name", "filters", "active", "tags", "deleted", "version")
 _ORIGINAL = ("key", "name", "filters", "active", "tags", *translate.SETTINGS)
@@ -58,6 +66,8 @@ class LiveState:
     experiments: dict[str, dict[str, LiveExperiment]] = field(default_factory=dict)
     """Every live experiment by flag key and environment. Their flags are not in `flags`,
     `owned` or `others`: an experiment's flag is managed through the experiment."""
+    holdouts: dict[str, dict[str, list[LiveHoldout]]] = field(default_factory=dict)
+    """Every live holdout by name and environment (PostHog does not keep names unique)."""
 
 
 @dataclass
@@ -79,6 +89,8 @@ class PostHogProvider:
         self.client = client
         self._ids = dependencies.CreatedFlags()
         self._experiment_ids: dict[tuple[int, str], int] = {}
+        self._holdout_ids = dependencies.CreatedFlags()
+        self._planned_holdouts: set[tuple[str, str]] = set()
         self._last: LiveState | None = None
 
     @classmethod
@@ -102,10 +114,15 @@ class PostHogProvider:
         projects = self.workspace.project_ids
         with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
             read = dict(zip(projects, pool.map(self._read_project, projects.items()), strict=True))
-        contexts = {env: context for env, (context, _, _) in read.items()}
+        contexts = {env: context for env, (context, _, _, _) in read.items()}
         copies: dict[str, dict[str, dict[str, Any]]] = {}
         live = LiveState(flags=FlagSet(), fingerprints={}, projects=contexts)
-        for env, (context, flags, experiments) in read.items():
+        for env, (context, flags, experiments, holdouts) in read.items():
+            for holdout in holdouts:
+                name = str(holdout.get("name") or "")
+                live.holdouts.setdefault(name, {}).setdefault(env, []).append(
+                    LiveHoldout(holdout, context.project_id, env)
+                )
             by_key = {str(raw["key"]): raw for raw in flags}
             for raw in flags:
                 self._ids.note(context.project_id, str(raw["key"]), int(raw["id"]))
@@ -140,12 +157,17 @@ class PostHogProvider:
             live.fingerprints[key] = (
                 f"{live.fingerprints[key]}|{seen}" if key in live.fingerprints else seen
             )
+        for name, holdout_copies in live.holdouts.items():
+            seen = holdout_fingerprint(holdout_copies)
+            live.fingerprints[name] = (
+                f"{live.fingerprints[name]}|{seen}" if name in live.fingerprints else seen
+            )
         self._last = live
         return live
 
     def _read_project(
         self, item: tuple[str, int]
-    ) -> tuple[ProjectContext, list[dict[str, Any]], list[dict[str, Any]]]:
+    ) -> tuple[ProjectContext, list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
         env, project_id = item
         base = f"/api/projects/{project_id}"
         try:
@@ -162,6 +184,7 @@ class PostHogProvider:
         experiments = [
             e for e in self.client.list_all(f"{base}/experiments/") if not e.get("deleted")
         ]
+        holdouts = self.client.list_all(f"{base}/experiment_holdouts/")
         context = ProjectContext(
             environment=env,
             project_id=project_id,
@@ -169,7 +192,7 @@ class PostHogProvider:
             flags={str(f["key"]): int(f["id"]) for f in flags},
             load_group_types=lambda: self._group_types(base),
         )
-        return context, flags, experiments
+        return context, flags, experiments, holdouts
 
     def _group_types(self, base: str) -> dict[str, int]:
         """The project's group types by name (`company` -> 0)."""
@@ -290,9 +313,26 @@ class PostHogProvider:
         """Add the experiments' changes and steps to `plan`; list the live experiments no
         manifest names (flagsync never deletes an experiment)."""
         project_ids = {env: context.project_id for env, context in live.projects.items()}
+
+        def holdout_ref(env: str, name: str) -> int | str:
+            if (env, name) in self._planned_holdouts:
+                return holdout_placeholder(name)
+            found = live.holdouts.get(name, {}).get(env, [])
+            if not found:
+                raise FlagsyncError(
+                    f"holdout '{name}' does not exist in PostHog project {project_ids[env]} "
+                    f"[{env}] and this plan does not create it there"
+                )
+            return int(found[0].raw["id"])
+
         for key, experiment in desired.items():
             work = plan_experiment(
-                experiment, live.experiments.get(key, {}), project_ids, environments, adopt
+                experiment,
+                live.experiments.get(key, {}),
+                project_ids,
+                environments,
+                adopt,
+                holdout_ref,
             )
             plan.changes.extend(work.changes)
             plan.steps.extend(work.steps)
@@ -303,9 +343,55 @@ class PostHogProvider:
                 if env not in wanted and copy.owned:
                     plan.orphans.append(f"{key} (experiment) [{env}]")
 
+    def plan_holdouts(
+        self,
+        desired: FlagSet,
+        live: LiveState,
+        plan: Plan,
+        adopt: bool,
+        prune: bool,
+        selects: Callable[[str], bool],
+    ) -> None:
+        """Add the holdouts' changes and steps to `plan` (before the experiments are planned:
+        an experiment refers to a holdout the plan creates by placeholder). A holdout is planned
+        when its name is selected or a selected experiment uses it."""
+        used = {e.holdout for key, e in desired.experiments.items() if selects(key)}
+        wanted = {name: h for name, h in desired.holdouts.items() if selects(name) or name in used}
+        project_ids = {env: context.project_id for env, context in live.projects.items()}
+
+        def still_used(env: str, holdout: LiveHoldout) -> list[str]:
+            users = []
+            for key, copies in sorted(live.experiments.items()):
+                copy = copies.get(env)
+                if copy is None or (copy.raw.get("holdout") or {}).get("id") != holdout.raw["id"]:
+                    continue
+                declared = desired.experiments.get(key)
+                moving_away = (
+                    declared is not None
+                    and env in declared.environments
+                    and declared.holdout != holdout.model.name
+                    and copy.model.status == "draft"
+                )
+                if not moving_away:
+                    users.append(f"'{key}'")
+            return users
+
+        work = plan_holdouts(
+            wanted, live.holdouts, plan.environments, project_ids, adopt, prune, still_used
+        )
+        self._planned_holdouts = work.created
+        plan.changes.extend(work.changes)
+        plan.steps.extend(work.steps)
+        plan.adoptable.extend(work.adoptable)
+        plan.orphans.extend(work.orphans)
+
     def finish_plan(self, plan: Plan) -> None:
-        """Order the steps so a flag is created before the flags depending on it."""
-        plan.steps = dependencies.order_steps(plan.steps)
+        """Order the steps so a flag is created before the flags depending on it, and a holdout
+        is created (or changed) before the experiments and deleted after them."""
+        first = [s for s in plan.steps if s.resource == "holdout" and s.action != "delete"]
+        last = [s for s in plan.steps if s.resource == "holdout" and s.action == "delete"]
+        rest = [s for s in plan.steps if s.resource != "holdout"]
+        plan.steps = first + dependencies.order_steps(rest) + last
 
     # -- apply -----------------------------------------------------------------------------
 
@@ -313,10 +399,23 @@ class PostHogProvider:
         """Send one planned call, with placeholders replaced by the ids they stand for."""
         created = dependencies.creates(call)
         try:
-            call = self._resolved(self._resolved_path(call))
-            answer = self.client.json(
-                call.method, call.path, params=call.params or None, body=call.body
-            )
+            return self._execute(call, created)
+        except BaseException:
+            holdout = _HOLDOUTS.match(call.path)
+            if call.method == "POST" and holdout is not None and isinstance(call.body, dict):
+                # Experiments waiting for this holdout's id stop waiting.
+                self._holdout_ids.failed(int(holdout.group(1)), str(call.body.get("name")))
+            raise
+
+    def _execute(self, call: ApiCall, created: tuple[int, str] | None) -> Any:
+        try:
+            call = self._with_holdout_id(self._resolved(self._resolved_path(call)))
+            if call.method == "POST" and _EXPERIMENTS.match(call.path):
+                answer = create_experiment(self.client, call)
+            else:
+                answer = self.client.json(
+                    call.method, call.path, params=call.params or None, body=call.body
+                )
         except ApiError as error:
             recovered = self._recover(call, error)
             if recovered is None:
@@ -331,7 +430,37 @@ class PostHogProvider:
         if created is not None and isinstance(answer, dict) and "id" in answer:
             self._ids.note(created[0], created[1], int(answer["id"]))
         self._note_experiment(call, answer)
+        self._note_holdout(call, answer)
         return answer
+
+    def describe(self, call: ApiCall) -> str:
+        """The call as it was sent: ids in place of the placeholders in its path."""
+        try:
+            return self._resolved_path(call).describe()
+        except FlagsyncError:
+            return call.describe()
+
+    def _note_holdout(self, call: ApiCall, answer: Any) -> None:
+        """A created holdout's id, for the experiments of the same apply that use it."""
+        project = _HOLDOUTS.match(call.path)
+        if call.method == "POST" and project is not None and isinstance(answer, dict):
+            self._holdout_ids.note(int(project.group(1)), str(answer["name"]), int(answer["id"]))
+
+    def _with_holdout_id(self, call: ApiCall) -> ApiCall:
+        """The call with a `{holdout-id:<name>}` placeholder in its body replaced by the id of
+        the holdout this apply created (waiting, bounded, for its create to answer)."""
+        body = call.body if isinstance(call.body, dict) else {}
+        name = placeholder_name(body.get("holdout_id"))
+        if name is None:
+            return call
+        project = int(call.path.split("/")[3])
+        holdout_id = self._holdout_ids.wait(project, name)
+        if holdout_id is None:
+            raise FlagsyncError(
+                f"{call.describe()}: holdout '{name}' was not created in PostHog project "
+                f"{project}, so the experiment cannot use it"
+            )
+        return call.model_copy(update={"body": {**body, "holdout_id": holdout_id}})
 
     def _note_experiment(self, call: ApiCall, answer: Any) -> None:
         """A created experiment's id and its new flag's id, for the calls after it."""
@@ -434,6 +563,13 @@ def experiment_fingerprint(copies: dict[str, LiveExperiment]) -> str:
     }
     digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode())
     return f"experiment#{digest.hexdigest()[:16]}"
+
+
+def holdout_fingerprint(copies: dict[str, list[LiveHoldout]]) -> str:
+    """Which state of a holdout (by name) a plan saw, across projects."""
+    content = {env: [live.raw for live in found] for env, found in sorted(copies.items())}
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode())
+    return f"holdout#{digest.hexdigest()[:16]}"
 
 
 def fingerprint(copies: dict[str, dict[str, Any]]) -> str:
