@@ -2,9 +2,9 @@
 
 Everything the emulator knows is seven collections of JSON objects keyed by `_id` (projects,
 environments, features, variables, audiences, feature change requests, custom properties) plus
-a little bookkeeping. Keeping the state as plain JSON makes persistence a `json.dump` and lets handlers
-build a changed copy of a document, validate it, and only then put it back, which is what makes
-a failed PATCH change nothing.
+a little bookkeeping. Keeping the state as plain JSON makes persistence a `json.dump` and lets
+handlers build a changed copy of a document, validate it, and only then put it back, which is
+what makes a failed PATCH change nothing.
 
 Ids look like MongoDB ObjectIds (24 hex digits: seconds, an instance tag, a counter), as the
 vendor's do. Timestamps are ISO 8601 UTC with milliseconds and `Z`, and strictly increase, so

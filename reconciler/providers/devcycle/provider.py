@@ -17,8 +17,8 @@ from urllib.parse import quote
 
 from reconciler.errors import ApiError, FlagsyncError
 from reconciler.model import EnvironmentConfig, Flag, FlagSet
-from reconciler.plan import ApiCall, Change, PendingRequest, Step
-from reconciler.providers.devcycle import change_requests, translate
+from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Step
+from reconciler.providers.devcycle import audiences, change_requests, custom_properties, translate
 from reconciler.providers.devcycle.client import Credentials, DevCycleClient
 from reconciler.providers.http import RateLimiter
 from reconciler.workspace import DEFAULT_REQUEST_DESCRIPTION, Workspace
@@ -40,6 +40,7 @@ class LiveState:
     raw: dict[str, dict[str, Any]] = field(default_factory=dict)
     audience_ids: dict[str, str] = field(default_factory=dict)
     environment_keys: dict[str, str] = field(default_factory=dict)
+    audiences: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -70,6 +71,7 @@ class DevCycleProvider:
         # id -> key maps of the last read, to translate a feature found while applying
         self._last_environment_keys: dict[str, str] = {}
         self._last_audience_keys: dict[str, str] = {}
+        self._created_audience_ids: dict[str, str] = {}
 
     @classmethod
     def from_workspace(
@@ -121,6 +123,7 @@ class DevCycleProvider:
             raw=raw,
             audience_ids={k: i for i, k in audience_keys.items()},
             environment_keys=environments,
+            audiences=audiences,
         )
 
     def _environments(self) -> dict[str, str]:
@@ -142,6 +145,27 @@ class DevCycleProvider:
                 f"project '{self.workspace.project}' (it has: {', '.join(sorted(by_key))})"
             )
         return {env_id: key for key, env_id in by_key.items()}
+
+    def plan_project_objects(
+        self, desired: FlagSet, live: LiveState, plan: Plan, prune: bool, adopt: bool
+    ) -> None:
+        """Custom properties and reusable audiences (project-level: written directly). Targets
+        may then use a declared audience the apply creates, by placeholder."""
+        if desired.custom_properties:
+            live_properties = self.client.list_all(f"{self._v1}/customProperties")
+            custom_properties.plan_custom_properties(
+                self._v1, desired.custom_properties, live_properties, plan
+            )
+        audiences.plan_audiences(self._v1, desired.audiences, live.audiences, plan, prune, adopt)
+        for key in desired.audiences:
+            live.audience_ids.setdefault(key, audiences.placeholder(key))
+
+    def _audience_id(self, key: str) -> str:
+        """The `_id` of an audience created by this apply (for its placeholder)."""
+        if key not in self._created_audience_ids:
+            answer = self.client.json("GET", f"{self._v1}/audiences/{quote(key, safe='')}")
+            self._created_audience_ids[key] = str(answer["_id"])
+        return self._created_audience_ids[key]
 
     # -- write -----------------------------------------------------------------------------
 
@@ -342,6 +366,7 @@ class DevCycleProvider:
         (the object found is the one flagsync wrote), and a direct feature PATCH refused because
         the project requires approval (the same change is opened as a change request).
         """
+        call = audiences.resolved(call, self._audience_id)
         try:
             return self.client.json(
                 call.method, call.path, params=call.params or None, body=call.body
