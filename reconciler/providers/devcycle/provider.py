@@ -160,6 +160,15 @@ class DevCycleProvider:
         for key in desired.audiences:
             live.audience_ids.setdefault(key, audiences.placeholder(key))
 
+    def read_project_objects(self) -> FlagSet:
+        """Every live custom property and audience, as `flagsync import` writes them."""
+        properties = self.client.list_all(f"{self._v1}/customProperties")
+        live = self.client.list_all(f"{self._v1}/audiences")
+        return FlagSet(
+            custom_properties={p["key"]: custom_properties.to_model(p) for p in properties},
+            audiences={a["key"]: audiences.to_model(a) for a in live if a.get("key")},
+        )
+
     def _audience_id(self, key: str) -> str:
         """The `_id` of an audience created by this apply (for its placeholder)."""
         if key not in self._created_audience_ids:
