@@ -153,8 +153,8 @@ def _declared_custom(
         names = sorted(declared)
         yield site.problem(
             [*path, "key"],
-            f"custom property '{key}' is not declared (custom_properties declares: "
-            f"{', '.join(names)}){did_you_mean(key, names)}",
+            f"custom property '{key}' is not declared; custom_properties declares "
+            f"{', '.join(names)}{did_you_mean(key, names)}",
         )
         return
     expected = declared[key]
