@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from reconciler.model import (
     Audience,
     CustomProperty,
-    ReusableAudience,
     EnvironmentConfig,
     Filter,
     Flag,
+    ReusableAudience,
     Rollout,
     RolloutStage,
     Target,

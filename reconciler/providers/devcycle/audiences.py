@@ -62,6 +62,14 @@ def create_body(audience: ReusableAudience) -> dict[str, Any]:
     }
 
 
+def is_created(found: Any, body: dict[str, Any]) -> bool:
+    """Whether `found` is the audience a create with `body` makes (flagsync's, same meaning):
+    a create refused as a duplicate after a lost answer is then done."""
+    if not isinstance(found, dict) or not is_owned(found):
+        return False
+    return to_model(found) == to_model({**body, "_id": ""})
+
+
 def update_body(
     desired: ReusableAudience, current: ReusableAudience, raw: dict[str, Any], adopt: bool
 ) -> dict[str, Any]:

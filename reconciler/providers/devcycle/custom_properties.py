@@ -32,6 +32,12 @@ def body(prop: CustomProperty) -> dict[str, Any]:
     return {"key": prop.key, "name": prop.name, "type": prop.type, "propertyKey": prop.property_key}
 
 
+def is_created(found: Any, created: dict[str, Any]) -> bool:
+    """Whether `found` is the property a create with body `created` makes (a create refused
+    as a duplicate after a lost answer is then done)."""
+    return isinstance(found, dict) and to_model(found) == to_model(created)
+
+
 def _fields(prop: CustomProperty) -> dict[str, Any]:
     return prop.model_dump(mode="json", exclude={"key"})
 

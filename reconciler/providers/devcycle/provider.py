@@ -423,6 +423,19 @@ class DevCycleProvider:
         )
         return feature if call.expect is None or model_fingerprint(found) == call.expect else None
 
+    def _same_project_object(self, call: ApiCall, body: dict[str, Any]) -> Any | None:
+        """A custom property or audience create refused as a duplicate is done when the object
+        under that key is exactly what it would have made."""
+        checks = {
+            f"{self._v1}/customProperties": custom_properties.is_created,
+            f"{self._v1}/audiences": audiences.is_created,
+        }
+        is_created = checks.get(call.path)
+        if is_created is None:
+            return None
+        found = self.client.json("GET", f"{call.path}/{quote(str(body.get('key', '')), safe='')}")
+        return found if is_created(found, body) else None
+
     def _recover(self, call: ApiCall, error: ApiError) -> Any | None:
         """The answer a call would have had, when its refusal shows that it already happened."""
         try:
@@ -435,6 +448,8 @@ class DevCycleProvider:
             return {}  # already gone: what the delete wanted
         if call.method == "POST" and call.path == f"{self._v2}/features" and error.status == 409:
             return self._same_feature(call)
+        if call.method == "POST" and error.status == 409 and isinstance(call.body, dict):
+            return self._same_project_object(call, call.body)
         if not error.after_lost_attempt or error.status is None or error.status >= 500:
             return None
         if call.method == "POST" and call.path.endswith("/change-requests"):
