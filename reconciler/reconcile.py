@@ -46,7 +46,13 @@ class PlansProjectObjects(Protocol):
     reusable audiences and custom properties) adds their changes to a plan."""
 
     def plan_project_objects(
-        self, desired: FlagSet, live: Any, plan: Plan, prune: bool, adopt: bool
+        self,
+        desired: FlagSet,
+        live: Any,
+        plan: Plan,
+        prune: bool,
+        adopt: bool,
+        creates_only: bool,
     ) -> None: ...
 
 
@@ -100,9 +106,12 @@ def make_plan(
         managed_count=len(live.owned),
     )
     if isinstance(provider, PlansProjectObjects):
-        # Project-wide objects: a plan narrowed to some flags or environments leaves them be.
-        if not (options.flag_patterns or options.environments):
-            provider.plan_project_objects(desired, live, plan, options.prune, options.adopt)
+        # Project-wide objects: a plan narrowed to some flags or environments only creates the
+        # missing ones (its flags may need them), like a flag's flag-wide fields under --env.
+        narrowed = bool(options.flag_patterns or options.environments)
+        provider.plan_project_objects(
+            desired, live, plan, options.prune and not narrowed, options.adopt, narrowed
+        )
     elif desired.audiences or desired.custom_properties:
         raise FlagsyncError(
             f"audiences and custom properties are not supported for {provider.name} workspaces"

@@ -93,8 +93,10 @@ def plan_audiences(
     plan: Plan,
     prune: bool,
     adopt: bool,
+    creates_only: bool = False,
 ) -> None:
-    """Add the changes and steps that make the live audiences what the manifests declare."""
+    """Add the changes and steps that make the live audiences what the manifests declare
+    (with `creates_only`, only the missing ones are created)."""
     by_key = {raw["key"]: raw for raw in live if raw.get("key")}
     for key, audience in desired.items():
         raw = by_key.get(key)
@@ -104,6 +106,8 @@ def plan_audiences(
             plan.changes.append(Change(action="create", resource=RESOURCE, key=key, fields=fields))
             call = ApiCall(method="POST", path=f"{base}/audiences", body=create_body(audience))
             plan.steps.append(Step(action="create", resource=RESOURCE, key=key, calls=[call]))
+            continue
+        if creates_only:
             continue
         adopting = not is_owned(raw)
         if adopting and not adopt:
@@ -120,7 +124,7 @@ def plan_audiences(
         call = ApiCall(method="PATCH", path=path, body=body)
         plan.steps.append(Step(action="update", resource=RESOURCE, key=key, calls=[call]))
     for key, raw in sorted(by_key.items()):
-        if key in desired:
+        if key in desired or creates_only:
             continue
         if not is_owned(raw):
             if desired:

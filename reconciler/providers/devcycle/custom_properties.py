@@ -43,9 +43,14 @@ def _fields(prop: CustomProperty) -> dict[str, Any]:
 
 
 def plan_custom_properties(
-    base: str, desired: dict[str, CustomProperty], live: list[dict[str, Any]], plan: Plan
+    base: str,
+    desired: dict[str, CustomProperty],
+    live: list[dict[str, Any]],
+    plan: Plan,
+    creates_only: bool = False,
 ) -> None:
-    """Add the changes and steps that make the declared custom properties live."""
+    """Add the changes and steps that make the declared custom properties live (with
+    `creates_only`, only the missing ones are created)."""
     by_key = {raw["key"]: raw for raw in live if raw.get("key")}
     for key, prop in desired.items():
         raw = by_key.get(key)
@@ -54,6 +59,8 @@ def plan_custom_properties(
             plan.changes.append(Change(action="create", resource=RESOURCE, key=key, fields=fields))
             call = ApiCall(method="POST", path=f"{base}/customProperties", body=body(prop))
             plan.steps.append(Step(action="create", resource=RESOURCE, key=key, calls=[call]))
+            continue
+        if creates_only:
             continue
         current = to_model(raw)
         fields = field_changes(_fields(current), _fields(prop))
@@ -65,7 +72,7 @@ def plan_custom_properties(
         plan.changes.append(Change(action="update", resource=RESOURCE, key=key, fields=fields))
         call = ApiCall(method="PATCH", path=path, body=changed)
         plan.steps.append(Step(action="update", resource=RESOURCE, key=key, calls=[call]))
-    if desired:
+    if desired and not creates_only:
         plan.unmanaged.extend(
             f"custom property {key}" for key in sorted(by_key) if key not in desired
         )

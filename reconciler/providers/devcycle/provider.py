@@ -147,16 +147,25 @@ class DevCycleProvider:
         return {env_id: key for key, env_id in by_key.items()}
 
     def plan_project_objects(
-        self, desired: FlagSet, live: LiveState, plan: Plan, prune: bool, adopt: bool
+        self,
+        desired: FlagSet,
+        live: LiveState,
+        plan: Plan,
+        prune: bool,
+        adopt: bool,
+        creates_only: bool = False,
     ) -> None:
         """Custom properties and reusable audiences (project-level: written directly). Targets
-        may then use a declared audience the apply creates, by placeholder."""
+        may then use a declared audience the apply creates, by placeholder. `creates_only`:
+        only the missing ones are created (a plan narrowed by --flag or --env)."""
         if desired.custom_properties:
             live_properties = self.client.list_all(f"{self._v1}/customProperties")
             custom_properties.plan_custom_properties(
-                self._v1, desired.custom_properties, live_properties, plan
+                self._v1, desired.custom_properties, live_properties, plan, creates_only
             )
-        audiences.plan_audiences(self._v1, desired.audiences, live.audiences, plan, prune, adopt)
+        audiences.plan_audiences(
+            self._v1, desired.audiences, live.audiences, plan, prune, adopt, creates_only
+        )
         for key in desired.audiences:
             live.audience_ids.setdefault(key, audiences.placeholder(key))
 
