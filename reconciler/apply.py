@@ -1,10 +1,11 @@
 """Executes a plan's steps and reports each call's outcome.
 
 Steps for different flags are independent and run concurrently (the client's rate limiter keeps
-the pace within the vendor's limit); the steps of one flag run in plan order (a feature is
-created before the change request for its reviewed environments), and within a step the calls
-run in order. The first failure stops the run: nothing new starts, what was applied stays
-applied and is reported, and a new plan shows exactly what is left.
+the pace within the vendor's limit), after the custom properties and audiences they may use are
+written and before those the manifests dropped are deleted; the steps of one flag run in plan
+order (a feature is created before the change request for its reviewed environments), and
+within a step the calls run in order. The first failure stops the run: nothing new starts,
+what was applied stays applied and is reported, and a new plan shows exactly what is left.
 """
 
 from __future__ import annotations
@@ -76,6 +77,19 @@ def _done(step: Step, call: ApiCall, answer: Any) -> str:
     return PAST_TENSE[step.action]
 
 
+# Project-level objects flags depend on are written in waves: custom properties, then audiences
+# (which filter on them), then flags (whose targets use audiences); deletions the other way.
+_WAVES = {"custom_property": 0, "audience": 1}
+_FLAG_WAVE = 2
+
+
+def _wave(step: Step) -> int:
+    position = _WAVES.get(step.resource)
+    if position is None:
+        return _FLAG_WAVE
+    return 2 * _FLAG_WAVE - position if step.action == "delete" else position
+
+
 def apply_plan(
     plan: Plan,
     executor: Executor,
@@ -85,9 +99,10 @@ def apply_plan(
 ) -> ApplyResult:
     """Run every step of `plan`; `report` receives one line per call as it completes, and
     `progress` (steps done, steps in all) after every step."""
-    groups: dict[str, list[Step]] = {}
+    waves: dict[int, dict[tuple[str, str], list[Step]]] = {}
     for step in plan.steps:
-        groups.setdefault(step.key, []).append(step)
+        wave = waves.setdefault(_wave(step), {})
+        wave.setdefault((step.resource, step.key), []).append(step)
     result = ApplyResult()
     stop = threading.Event()
 
@@ -115,6 +130,7 @@ def apply_plan(
                 progress(finished, len(plan.steps))
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        list(pool.map(run, groups.values()))
+        for number in sorted(waves):
+            list(pool.map(run, waves[number].values()))
     result.remaining = len(plan.steps) - len(result.done) - (0 if result.ok else 1)
     return result

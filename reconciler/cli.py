@@ -24,6 +24,7 @@ from reconciler.manifest.importing import write_imported
 from reconciler.manifest.loader import load_flags
 from reconciler.plan import Plan
 from reconciler.providers.base import Prefetches, Provider
+from reconciler.providers.devcycle.provider import DevCycleProvider
 from reconciler.reconcile import (
     PlanOptions,
     load_saved_plan,
@@ -265,9 +266,18 @@ def import_(
         options = PlanOptions(flag_patterns=flag_patterns)
         keys = {k for k in [*everything.owned, *everything.others] if options.selects(k)}
         live = provider.read(keys)
+        imported = live.flags
+        if isinstance(provider, DevCycleProvider) and not flag_patterns:
+            objects = provider.read_project_objects()
+            imported = imported.model_copy(
+                update={
+                    "audiences": objects.audiences,
+                    "custom_properties": objects.custom_properties,
+                }
+            )
     finally:
         provider.close()
-    result = write_imported(workspace, live.flags, out_dir, single_file)
+    result = write_imported(workspace, imported, out_dir, single_file)
     click.echo(
         f"Imported {len(live.flags.flags)} flag(s): {result.created} new file(s), "
         f"{result.updated} updated (comments kept)."

@@ -35,6 +35,9 @@ FilterField = Literal[
     "group",
     "cohort",
     "flag",
+    # DevCycle: a nested group of filters (all of them, or any), held in `Filter.filters`.
+    "all",
+    "any",
 ]
 # Comparators, as the manifest names them (provider adapters map them to vendor symbols).
 Comparator = Literal[
@@ -104,6 +107,13 @@ class Filter(Canonical):
     data_key: str | None = None
     data_key_type: Literal["String", "Boolean", "Number"] | None = None
     group_type: str | None = None
+    filters: tuple[Filter, ...] | None = None
+    """For a nested group (`field` all or any): its filters. None on every other filter, so
+    flat audiences dump exactly as before."""
+
+    @classmethod
+    def group(cls, match: Match, filters: tuple[Filter, ...]) -> Filter:
+        return cls(field=match, comparator="is", filters=filters)
 
 
 class Audience(Canonical):
@@ -320,12 +330,38 @@ class Holdout(Canonical):
         return tuple(sorted(set(value)))
 
 
+CustomPropertyType = Literal["String", "Boolean", "Number"]
+
+
+class CustomProperty(Canonical):
+    """A DevCycle custom property: a typed key (`property_key`) of the SDK user's custom data,
+    which `custom` filters name."""
+
+    key: str
+    name: str
+    property_key: str
+    type: CustomPropertyType
+
+
+class ReusableAudience(Canonical):
+    """A DevCycle project audience: defined once, used by targets through an `audience` filter.
+    Its filters may nest groups (`Filter.group`)."""
+
+    key: str
+    name: str
+    description: str = ""
+    audience: Audience = EVERYONE
+
+
 class FlagSet(Canonical):
-    """All flags (and experiments) of one workspace (desired) or one project (live), by key."""
+    """All flags (and experiments) of one workspace (desired) or one project (live), by key;
+    DevCycle's reusable audiences and custom properties beside them."""
 
     flags: dict[str, Flag] = Field(default_factory=dict)
     experiments: dict[str, Experiment] = Field(default_factory=dict)
     holdouts: dict[str, Holdout] = Field(default_factory=dict)
+    audiences: dict[str, ReusableAudience] = Field(default_factory=dict)
+    custom_properties: dict[str, CustomProperty] = Field(default_factory=dict)
 
 
 def comparable(flag: Flag) -> dict[str, Any]:

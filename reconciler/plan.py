@@ -20,7 +20,7 @@ from reconciler.model import EnvironmentConfig, Flag, FlagSet
 
 Action = Literal["create", "update", "delete"]
 Via = Literal["direct", "change-request"]
-Resource = Literal["flag", "experiment", "holdout"]
+Resource = Literal["flag", "experiment", "holdout", "audience", "custom_property"]
 PREVIOUS_ID = "{previous._id}"
 
 FLAG_FIELDS = (

@@ -56,6 +56,22 @@ class PlansHoldouts(Protocol):
     ) -> None: ...
 
 
+@runtime_checkable
+class PlansProjectObjects(Protocol):
+    """A provider with project-level objects the manifests declare beside flags (DevCycle's
+    reusable audiences and custom properties) adds their changes to a plan."""
+
+    def plan_project_objects(
+        self,
+        desired: FlagSet,
+        live: Any,
+        plan: Plan,
+        prune: bool,
+        adopt: bool,
+        creates_only: bool,
+    ) -> None: ...
+
+
 @dataclass(frozen=True)
 class PlanOptions:
     """What the user asked for on the command line (or in the workspace)."""
@@ -105,6 +121,17 @@ def make_plan(
         unmanaged=[key for key in live.others if key not in desired.flags],
         managed_count=len(live.owned),
     )
+    if isinstance(provider, PlansProjectObjects):
+        # Project-wide objects: a plan narrowed to some flags or environments only creates the
+        # missing ones (its flags may need them), like a flag's flag-wide fields under --env.
+        narrowed = bool(options.flag_patterns or options.environments)
+        provider.plan_project_objects(
+            desired, live, plan, options.prune and not narrowed, options.adopt, narrowed
+        )
+    elif desired.audiences or desired.custom_properties:
+        raise FlagsyncError(
+            f"audiences and custom properties are not supported for {provider.name} workspaces"
+        )
     for key, flag in selected.items():
         current = flag if key in live.unchanged else live.flags.flags.get(key)
         adopting = current is not None and key not in live.owned

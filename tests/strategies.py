@@ -9,9 +9,11 @@ from hypothesis import strategies as st
 
 from reconciler.model import (
     Audience,
+    CustomProperty,
     EnvironmentConfig,
     Filter,
     Flag,
+    ReusableAudience,
     Rollout,
     RolloutStage,
     Target,
@@ -385,4 +387,38 @@ def posthog_flags(draw: st.DrawFn, key: str | None = None) -> Flag:
             "ensure_experience_continuity": draw(st.booleans()),
             "evaluation_runtime": draw(st.sampled_from(["server", "client", "all"])),
         },
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# DevCycle reusable audiences and custom properties
+
+
+@st.composite
+def nested_audiences(draw: st.DrawFn, depth: int = 2) -> Audience:
+    """An audience whose filters may be groups of filters (DevCycle's nested operators)."""
+    members: list[Filter] = []
+    for _ in range(draw(st.integers(1, 3))):
+        if depth > 0 and draw(st.booleans()):
+            inner = draw(nested_audiences(depth - 1))
+            members.append(Filter.group(inner.match, inner.filters))
+        else:
+            members.append(draw(filters()))
+    return Audience(match=draw(st.sampled_from(["all", "any"])), filters=tuple(members))
+
+
+@st.composite
+def reusable_audiences(draw: st.DrawFn, key: str) -> ReusableAudience:
+    return ReusableAudience(
+        key=key, name=draw(names), description=draw(descriptions), audience=draw(nested_audiences())
+    )
+
+
+@st.composite
+def custom_properties(draw: st.DrawFn, key: str) -> CustomProperty:
+    return CustomProperty(
+        key=key,
+        name=draw(names),
+        property_key=draw(st.one_of(st.just(key), keys)),
+        type=draw(st.sampled_from(["String", "Boolean", "Number"])),
     )

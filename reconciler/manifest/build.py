@@ -95,6 +95,9 @@ def build_audience(data: Any) -> Audience:
 
 def build_filter(item: dict[str, Any]) -> Filter:
     ((field, condition),) = item.items()
+    if field in ("all", "any"):
+        members = tuple(build_filter(member) for member in condition)
+        return Filter.group("any" if field == "any" else "all", members)
     if field == "audience" and isinstance(condition, str):
         return Filter(field="audience", comparator="is", values=(condition,))
     if field == "cohort":

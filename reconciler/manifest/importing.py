@@ -6,14 +6,19 @@ import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from reconciler.errors import FlagsyncError
+from reconciler.manifest.audiences import AUDIENCES, CUSTOM_PROPERTIES
 from reconciler.manifest.emit import render_manifest, update_manifest
 from reconciler.manifest.loader import manifest_files
 from reconciler.manifest.source import Document, read_yaml
-from reconciler.manifest.write import flag_data
+from reconciler.manifest.write import audience_data, custom_property_data, flag_data
 from reconciler.model import FlagSet
 from reconciler.workspace import Workspace, display_name
+
+SHARED_FILE = "audiences.yaml"
+"""The new file imported custom properties and audiences go to."""
 
 
 @dataclass
@@ -28,36 +33,55 @@ def write_imported(
     """Write `flags` as manifests: rewritten in place where a manifest declares them already,
     else into `single_file` or one new file per flag in `out_dir` (default: the workspace's
     first manifests folder)."""
-    declared = _declarations(workspace)
+    declared = {
+        section: _declarations(workspace, section)
+        for section in ("flags", AUDIENCES, CUSTOM_PROPERTIES)
+    }
     folder = out_dir or next((p for p in workspace.manifests if p.suffix == ""), None)
-    updates: dict[Path, list[dict[str, object]]] = {}
-    for key, flag in sorted(flags.flags.items()):
-        target = declared.get(key) or single_file
+    updates: dict[Path, dict[str, list[dict[str, object]]]] = {}
+
+    def add(section: str, key: str, new_file: str, entry: dict[str, Any]) -> None:
+        target = declared[section].get(key) or single_file
         if target is None:
             if folder is None:
                 raise FlagsyncError("--out FOLDER is needed: the workspace names no folder")
-            target = folder / f"{key}.yaml"
-        updates.setdefault(target, []).append(flag_data(flag, workspace.provider))
+            target = folder / new_file
+        updates.setdefault(target, {}).setdefault(section, []).append(entry)
+
+    # Custom properties and audiences first: a new file holding them reads top-down.
+    for key, prop in sorted(flags.custom_properties.items()):
+        add(CUSTOM_PROPERTIES, key, SHARED_FILE, custom_property_data(prop))
+    for key, audience in sorted(flags.audiences.items()):
+        add(AUDIENCES, key, SHARED_FILE, audience_data(audience))
+    for key, flag in sorted(flags.flags.items()):
+        add("flags", key, f"{key}.yaml", flag_data(flag, workspace.provider))
     result = ImportResult()
-    for path, entries in updates.items():
+    for path, sections in updates.items():
         path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists():
-            path.write_text(update_manifest(path.read_text(encoding="utf-8"), entries))
+        existed = path.exists()
+        text = path.read_text(encoding="utf-8") if existed else None
+        for section, entries in sections.items():
+            if text is None:
+                text = render_manifest(entries, _schema_reference(path), section)
+            else:
+                text = update_manifest(text, entries, section)
+        path.write_text(text or "")
+        if existed:
             result.updated += 1
         else:
-            path.write_text(render_manifest(entries, schema=_schema_reference(path)))
             result.created += 1
     return result
 
 
-def _declarations(workspace: Workspace) -> dict[str, Path]:
-    """Flag key -> the manifest file that declares it (files that do not parse are skipped)."""
+def _declarations(workspace: Workspace, section: str) -> dict[str, Path]:
+    """Key -> the manifest file that declares it in `section` (files that do not parse are
+    skipped)."""
     files, _ = manifest_files(workspace)
     found: dict[str, Path] = {}
     for path in files:
         document = read_yaml(path, display_name(path))
         if isinstance(document, Document) and isinstance(document.data, dict):
-            for entry in document.data.get("flags") or []:
+            for entry in document.data.get(section) or []:
                 if isinstance(entry, dict) and isinstance(entry.get("key"), str):
                     found.setdefault(entry["key"], path)
     return found

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.errors import Problem, ValidationFailed
-from reconciler.manifest import experiments, holdouts, provider_rules, schema_check
+from reconciler.manifest import audiences, experiments, holdouts, provider_rules, schema_check
 from reconciler.manifest.build import build_flag
 from reconciler.manifest.rules import check_all, flag_sites
 from reconciler.manifest.source import Document, read_yaml
@@ -74,14 +74,34 @@ def load_flags(workspace: Workspace) -> FlagSet:
     problems.extend(provider_rules.check_holdouts(held, workspace.provider))
     if workspace.provider == "posthog":
         problems.extend(holdouts.check(held, found, workspace.environment_names))
+    declared_audiences, declared_properties = (
+        [
+            s
+            for s in audiences.section_sites(documents, section)
+            if (s.document.name, section, s.index) not in skipped
+        ]
+        for section in (audiences.AUDIENCES, audiences.CUSTOM_PROPERTIES)
+    )
+    problems.extend(
+        audiences.check(declared_audiences, declared_properties, sites, workspace.provider)
+    )
     if problems:
         raise ValidationFailed(problems)
     flags = [
         build_flag(site.data, workspace.environment_names, workspace.provider) for site in sites
     ]
     built = [experiments.build_experiment(site.data) for site in found]
-    return FlagSet(
+    flag_set = FlagSet(
         flags={flag.key: flag for flag in flags},
         experiments={experiment.key: experiment for experiment in built},
         holdouts={h.name: h for h in (holdouts.build_holdout(site.data) for site in held)},
+        audiences={
+            site.data["key"]: audiences.build_reusable_audience(site.data)
+            for site in declared_audiences
+        },
+        custom_properties={
+            site.data["key"]: audiences.build_custom_property(site.data)
+            for site in declared_properties
+        },
     )
+    return audiences.with_declared_types(flag_set)

@@ -32,6 +32,7 @@ DEVCYCLE_FIELDS = (
     "audience",
 )
 POSTHOG_FIELDS = ("person", "group", "cohort", "flag")
+NESTED = ("all", "any")
 PERSON_COMPARISONS = (
     "is, is_not, contains, not_contains, matches, not_matches, gt, gte, lt, lte, exists"
 )
@@ -240,6 +241,14 @@ def _posthog_audience(
     group_types: set[str] = set()
     person_level = False
     for path, field, condition in _filters(target, base):
+        if field in NESTED:
+            yield site.problem(
+                path,
+                "nested filter groups are DevCycle's; PostHog matches all filters of a target: "
+                "write one target per alternative instead",
+                at_key=True,
+            )
+            continue
         if field in DEVCYCLE_FIELDS:
             property_name = "email" if field == "email" else "<property>"
             yield site.problem(
@@ -344,6 +353,15 @@ def _filters(
     if not isinstance(audience, dict):
         return
     for match, items in audience.items():
-        for index, item in enumerate(items):
-            for field, condition in item.items():
-                yield [*base, "audience", match, index, field], field, condition
+        yield from filter_items([*base, "audience", match], items)
+
+
+def filter_items(
+    prefix: list[str | int], items: list[dict[str, Any]]
+) -> Iterator[tuple[list[str | int], str, Any]]:
+    """Each filter with its path, a nested group (`all` / `any`) before its members."""
+    for index, item in enumerate(items):
+        for field, condition in item.items():
+            yield [*prefix, index, field], field, condition
+            if field in NESTED:
+                yield from filter_items([*prefix, index, field], condition)

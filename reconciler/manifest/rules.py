@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from reconciler.errors import Problem
 from reconciler.manifest.source import Document
@@ -21,6 +21,12 @@ SPLIT_TOTAL = 100.0
 _VERSION = re.compile(r"^\d+(\.\d+){0,2}([-+][0-9A-Za-z.-]+)?$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _CUSTOM_META = {"key", "type"}
+
+
+class Site(Protocol):
+    """Anything in a manifest that reports problems at paths below itself."""
+
+    def problem(self, path: list[str | int], message: str, at_key: bool = False) -> Problem: ...
 
 
 @dataclass(frozen=True)
@@ -182,7 +188,7 @@ def _environments(site: FlagSite, environments: list[str], provider: str) -> Ite
             base: list[str | int] = ["environments", env, "targets", index]
             if "serve" in target:
                 yield from _serve(site, base, target["serve"], variations)
-            yield from _audience(site, base, target.get("audience"))
+            yield from audience_problems(site, base, target.get("audience"))
             if "rollout" in target:
                 yield from _rollout(site, [*base, "rollout"], target["rollout"])
 
@@ -205,29 +211,39 @@ def _serve(
         yield site.problem([*base, "serve"], f"split adds up to {total:g} %, it must be 100 %")
 
 
-def _audience(site: FlagSite, base: list[str | int], audience: Any) -> Iterator[Problem]:
+def audience_problems(
+    site: Site, base: list[str | int], audience: Any, name: str = "audience"
+) -> Iterator[Problem]:
+    """The checks of each filter of an audience at `[*base, name]` (a reusable audience's is
+    its `filters`), nested groups included."""
     if not isinstance(audience, dict):
         return
     for match, filters in audience.items():
-        for index, item in enumerate(filters):
-            for field, condition in item.items():
-                path = [*base, "audience", match, index, field]
-                if field == "custom":
-                    yield from _custom(site, path, condition)
-                elif field in ("app_version", "platform_version"):
-                    for where, value in _located_values(condition):
-                        if not _VERSION.match(str(value)):
-                            yield site.problem(
-                                path + where, f"{field} '{value}' is not a version like 2.1.0"
-                            )
-                elif field == "country":
-                    for where, value in _located_values(condition):
-                        if where[0] in ("is", "is_not") and not _COUNTRY.match(str(value)):
-                            yield site.problem(
-                                path + where,
-                                f"country '{value}' is not an ISO 3166-1 alpha-2 code "
-                                "(two capital letters, like US)",
-                            )
+        yield from _filter_list(site, [*base, name, match], filters)
+
+
+def _filter_list(site: Site, prefix: list[str | int], filters: Any) -> Iterator[Problem]:
+    for index, item in enumerate(filters):
+        for field, condition in item.items():
+            path = [*prefix, index, field]
+            if field in ("all", "any"):
+                yield from _filter_list(site, path, condition)
+            elif field == "custom":
+                yield from _custom(site, path, condition)
+            elif field in ("app_version", "platform_version"):
+                for where, value in _located_values(condition):
+                    if not _VERSION.match(str(value)):
+                        yield site.problem(
+                            path + where, f"{field} '{value}' is not a version like 2.1.0"
+                        )
+            elif field == "country":
+                for where, value in _located_values(condition):
+                    if where[0] in ("is", "is_not") and not _COUNTRY.match(str(value)):
+                        yield site.problem(
+                            path + where,
+                            f"country '{value}' is not an ISO 3166-1 alpha-2 code "
+                            "(two capital letters, like US)",
+                        )
 
 
 def _located_values(condition: dict[str, Any]) -> list[tuple[list[str | int], Any]]:
@@ -247,7 +263,7 @@ def _condition_values(condition: dict[str, Any]) -> list[Any]:
     return [value for _, value in _located_values(condition)]
 
 
-def _custom(site: FlagSite, path: list[str | int], condition: dict[str, Any]) -> Iterator[Problem]:
+def _custom(site: Site, path: list[str | int], condition: dict[str, Any]) -> Iterator[Problem]:
     operators = [name for name in condition if name not in _CUSTOM_META]
     if len(operators) != 1:
         yield site.problem(

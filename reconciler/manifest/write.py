@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.model import Audience, EnvironmentConfig, Filter, Flag, Rollout, Target
+from reconciler.model import (
+    Audience,
+    CustomProperty,
+    EnvironmentConfig,
+    Filter,
+    Flag,
+    ReusableAudience,
+    Rollout,
+    Target,
+)
 from reconciler.providers.devcycle.translate import format_time
 
 FULL = 100.0
@@ -95,6 +104,8 @@ def _audience(audience: Audience) -> dict[str, Any]:
 
 
 def _filter(item: Filter) -> dict[str, Any]:
+    if item.filters is not None:
+        return {item.field: [_filter(member) for member in item.filters]}
     values = list(item.values)
     one = values[0] if len(values) == 1 else values
     if item.field in ("audience", "cohort") and item.comparator == "is" and len(values) == 1:
@@ -115,6 +126,30 @@ def _filter(item: Filter) -> dict[str, Any]:
     else:
         condition[item.comparator] = one
     return {item.field: condition}
+
+
+def custom_property_data(prop: CustomProperty) -> dict[str, Any]:
+    """A custom property as manifest data (name and property_key only when not the key)."""
+    return _compact(
+        {
+            "key": prop.key,
+            "name": prop.name if prop.name != prop.key else None,
+            "property_key": prop.property_key if prop.property_key != prop.key else None,
+            "type": prop.type,
+        }
+    )
+
+
+def audience_data(audience: ReusableAudience) -> dict[str, Any]:
+    """A reusable audience as manifest data."""
+    return _compact(
+        {
+            "key": audience.key,
+            "name": audience.name if audience.name != audience.key else None,
+            "description": audience.description or None,
+            "filters": _audience(audience.audience) if audience.audience.filters else "everyone",
+        }
+    )
 
 
 def _rollout(rollout: Rollout) -> dict[str, Any]:

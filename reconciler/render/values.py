@@ -116,6 +116,8 @@ def show_audience(audience: dict[str, Any]) -> str:
 
 def _show_filter(item: dict[str, Any]) -> str:
     field = item["field"]
+    if item.get("filters") is not None:
+        return f"({show_audience({'match': field, 'filters': item['filters']})})"
     if field == "custom":
         field = f"custom.{item.get('data_key')}"
     if field == "person":
@@ -159,11 +161,21 @@ def _plain(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(", ", ": "))
 
 
+_KINDS = {
+    "experiment": "experiment",
+    "holdout": "holdout",
+    "audience": "audience",
+    "custom_property": "custom property",
+}
+
+
 def grouped(plan: Plan) -> list[tuple[str, list[Change]]]:
     """The plan's changes grouped by flag (and experiment), in plan order."""
     groups: dict[str, list[Change]] = {}
     for change in plan.changes:
-        label = change.key if change.resource == "flag" else f"{change.resource} {change.key}"
+        label = (
+            change.key if change.resource == "flag" else f"{_KINDS[change.resource]} {change.key}"
+        )
         groups.setdefault(label, []).append(change)
     return list(groups.items())
 
@@ -251,7 +263,19 @@ def notes(plan: Plan) -> list[str]:
 
 
 def _count(keys: list[str]) -> str:
-    return f"{len(keys)} flag" + ("" if len(keys) == 1 else "s")
+    """`2 flags`, or `2 flags, 1 audience` when audiences or custom properties are listed
+    (their entries read `audience <key>`, `custom property <key>`)."""
+    counts: dict[str, int] = {}
+    for key in keys:
+        kind = next((k for k in _LISTED_KINDS if key.startswith(f"{k} ")), "flag")
+        counts[kind] = counts.get(kind, 0) + 1
+    plural = {"flag": "flags", "audience": "audiences", "custom property": "custom properties"}
+    return ", ".join(
+        f"{count} {kind if count == 1 else plural[kind]}" for kind, count in counts.items()
+    )
+
+
+_LISTED_KINDS = ("audience", "custom property")
 
 
 def _listing(keys: list[str], limit: int = 10) -> str:

@@ -105,7 +105,7 @@ def test_saved_plan_applies_exactly_and_refuses_when_stale(example: Cli, api: ht
     planned = example("plan", "--out", str(saved))
     assert planned.returncode == 2
     data = json.loads(saved.read_text())
-    assert data["summary"]["create"] == 5
+    assert data["summary"]["create"] == 9  # 5 flags, 3 custom properties, 1 audience
     assert "secret" not in saved.read_text().lower()
     assert example("apply", str(saved), "--yes").returncode == 0
     assert example("plan").returncode == 0

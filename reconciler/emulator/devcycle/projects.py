@@ -147,7 +147,7 @@ def delete_project(call: Call) -> Reply:
     if len(store.projects) <= 1:
         raise CannotDeleteLast()
     del store.projects[project["_id"]]
-    for name in ("environments", "features", "variables", "audiences", "changeRequests"):
+    for name in [name for name in store.collections if name != "projects"]:
         docs = store.collections[name]
         for doc_id in [i for i, doc in docs.items() if doc["_project"] == project["_id"]]:
             del docs[doc_id]

@@ -19,6 +19,7 @@ from . import (
     audiences,
     change_requests,
     configurations,
+    custom_properties,
     environments,
     feature_status,
     features,
@@ -90,6 +91,11 @@ TABLE: list[tuple[str, str, Handler]] = [
     ("GET", f"{P}/audiences/{{key}}", audiences.get_audience),
     ("PATCH", f"{P}/audiences/{{key}}", audiences.update_audience),
     ("DELETE", f"{P}/audiences/{{key}}", audiences.delete_audience),
+    ("GET", f"{P}/customProperties", custom_properties.list_custom_properties),
+    ("POST", f"{P}/customProperties", custom_properties.create_custom_property),
+    ("GET", f"{P}/customProperties/{{key}}", custom_properties.get_custom_property),
+    ("PATCH", f"{P}/customProperties/{{key}}", custom_properties.update_custom_property),
+    ("DELETE", f"{P}/customProperties/{{key}}", custom_properties.delete_custom_property),
 ]
 
 

@@ -6,6 +6,7 @@ The document has known defects (reference §10); `request_schemas()` returns a c
 
 - `UserPlatformVersionFilter.subType` is `platformVersion`, not `appVersion`;
 - targets accept an `optIn` filter (the vendor's CLI adds it by hand);
+- an operator's filters may be operators themselves (nested `and` / `or` groups);
 - a target's `rollout` may be `null` (the CLI sends `null` to clear it);
 - `UserCustomFilter.values` is an array of string/number/boolean (the document says `object`);
 - `VariableValidationEntity` is typed as the vendor's CLI types it (`schemaType` is a string);
@@ -46,6 +47,8 @@ REQUEST_DTOS = (
     "UpdateVariableStatusDto",
     "CreateAudienceDto",
     "UpdateAudienceDto",
+    "CreateCustomPropertyDto",
+    "UpdateCustomPropertyDto",
     "CreateFeatureChangeRequestDto",
     "SubmitFeatureChangeRequestDto",
     "ReviewFeatureChangeRequestDto",
@@ -86,6 +89,13 @@ def request_schemas() -> dict[str, Any]:
     schemas["OptInFilter"] = copy.deepcopy(OPT_IN_FILTER)
     target_filters = schemas["AudienceOperatorWithAudienceMatchFilter"]["properties"]["filters"]
     target_filters["items"]["anyOf"].append({"$ref": "#/components/schemas/OptInFilter"})
+
+    # Operators nest: the vendor's importer types a filter as `Filter | Operator` in project
+    # audiences and targets alike (DevCycleHQ/feature-importer `types/DevCycle/audience.ts`),
+    # and the vendor's bucketing evaluates nested operators; the document lists leaves only.
+    for operator in ("AudienceOperator", "AudienceOperatorWithAudienceMatchFilter"):
+        items = schemas[operator]["properties"]["filters"]["items"]["anyOf"]
+        items.append({"$ref": f"#/components/schemas/{operator}"})
 
     rollout = schemas["UpdateTargetDto"]["properties"]["rollout"]
     schemas["UpdateTargetDto"]["properties"]["rollout"] = {

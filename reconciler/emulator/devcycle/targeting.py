@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .store import DevCycleStore, Doc
@@ -56,9 +56,7 @@ def _target(
     if "name" in dto:
         target["name"] = dto["name"]
     audience = copy.deepcopy(dto["audience"])
-    audience["filters"]["filters"] = [
-        _filter(store, project_id, item) for item in audience["filters"]["filters"]
-    ]
+    audience["filters"] = _operator(store, project_id, audience["filters"])
     target["audience"] = audience
     # `rollout: null` clears the rollout (the vendor's CLI sends it that way).
     if dto.get("rollout") is not None:
@@ -81,10 +79,19 @@ def variation_id(variations: list[Doc], ref: str) -> str:
     return ref
 
 
+def _operator(store: DevCycleStore, project_id: str, node: dict[str, Any]) -> dict[str, Any]:
+    """An operator node with every filter resolved, nested operators included."""
+    node = copy.deepcopy(node)
+    node["filters"] = [_filter(store, project_id, item) for item in node.get("filters", [])]
+    return node
+
+
 def _filter(store: DevCycleStore, project_id: str, item: dict[str, Any]) -> dict[str, Any]:
     """Store audience references by id, accepting keys on write like every other reference."""
     # Vendor behaviour unknown: whether keys are accepted in `_audiences` (the vendor stores
     # and returns ids), and that an unknown audience is a 404.
+    if "operator" in item:
+        return _operator(store, project_id, item)
     item = copy.deepcopy(item)
     if item.get("type") == "audienceMatch" and "_audiences" in item:
         item["_audiences"] = [
@@ -93,10 +100,22 @@ def _filter(store: DevCycleStore, project_id: str, item: dict[str, Any]) -> dict
     return item
 
 
+def leaf_filters(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every filter of an operator node, the filters of nested operators included."""
+    for item in node.get("filters", []):
+        if "operator" in item:
+            yield from leaf_filters(item)
+        else:
+            yield item
+
+
 def filter_problems(filters: Iterable[dict[str, Any]], path: str) -> list[str]:
     """Rules on audience filters the schema cannot say: `values` unless comparing existence."""
     problems = []
     for index, item in enumerate(filters):
+        if "operator" in item:
+            problems += filter_problems(item.get("filters", []), f"{path}.{index}.filters")
+            continue
         if item.get("type") != "user":
             continue
         if item.get("comparator") not in NO_VALUES_COMPARATORS and "values" not in item:
@@ -168,7 +187,7 @@ def audience_users(store: DevCycleStore, audience_id: str) -> list[Doc]:
             audience_id in item.get("_audiences", [])
             for config in feature["configurations"].values()
             for target in config["targets"]
-            for item in target["audience"]["filters"]["filters"]
+            for item in leaf_filters(target["audience"]["filters"])
             if item.get("type") == "audienceMatch"
         )
     ]

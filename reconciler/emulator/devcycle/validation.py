@@ -155,6 +155,12 @@ def _resolve(schema: Mapping[str, Any]) -> dict[str, Any]:
 def _discriminate(branches: list[dict[str, Any]], instance: Any) -> int | str | None:
     """Index of the branch meant, or a message when the discriminator itself is wrong."""
     typed = [i for i, b in enumerate(branches) if _json_type_matches(b.get("type"), instance)]
+    # A nested operator is told from a filter by its `operator` property.
+    operators = [i for i in typed if "operator" in branches[i].get("properties", {})]
+    if isinstance(instance, dict) and operators:
+        if "operator" in instance:
+            return operators[0]
+        typed = [i for i in typed if i not in operators]
     if not isinstance(instance, dict) or not all("properties" in branches[i] for i in typed):
         return typed[0] if len(typed) == 1 else None
     by_type = [i for i in typed if _enum_allows(branches[i], "type", instance.get("type"))]

@@ -17,8 +17,8 @@ from urllib.parse import quote
 
 from reconciler.errors import ApiError, FlagsyncError
 from reconciler.model import EnvironmentConfig, Flag, FlagSet
-from reconciler.plan import ApiCall, Change, PendingRequest, Step
-from reconciler.providers.devcycle import change_requests, translate
+from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Step
+from reconciler.providers.devcycle import audiences, change_requests, custom_properties, translate
 from reconciler.providers.devcycle.client import Credentials, DevCycleClient, PageStream
 from reconciler.providers.http import RateLimiter
 from reconciler.workspace import DEFAULT_REQUEST_DESCRIPTION, Workspace
@@ -43,6 +43,7 @@ class LiveState:
     raw: dict[str, dict[str, Any]] = field(default_factory=dict)
     audience_ids: dict[str, str] = field(default_factory=dict)
     environment_keys: dict[str, str] = field(default_factory=dict)
+    audiences: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -87,6 +88,7 @@ class DevCycleProvider:
         self._last_environment_keys: dict[str, str] = {}
         self._last_audience_keys: dict[str, str] = {}
         self._prefetched: _Downloads | None = None
+        self._created_audience_ids: dict[str, str] = {}
 
     @classmethod
     def from_workspace(
@@ -175,6 +177,7 @@ class DevCycleProvider:
             raw=raw,
             audience_ids={k: i for i, k in audience_keys.items()},
             environment_keys=environments,
+            audiences=audiences,
         )
 
     def _environments(self, stream: PageStream) -> dict[str, str]:
@@ -196,6 +199,45 @@ class DevCycleProvider:
                 f"project '{self.workspace.project}' (it has: {', '.join(sorted(by_key))})"
             )
         return {env_id: key for key, env_id in by_key.items()}
+
+    def plan_project_objects(
+        self,
+        desired: FlagSet,
+        live: LiveState,
+        plan: Plan,
+        prune: bool,
+        adopt: bool,
+        creates_only: bool = False,
+    ) -> None:
+        """Custom properties and reusable audiences (project-level: written directly). Targets
+        may then use a declared audience the apply creates, by placeholder. `creates_only`:
+        only the missing ones are created (a plan narrowed by --flag or --env)."""
+        if desired.custom_properties:
+            live_properties = self.client.list_all(f"{self._v1}/customProperties")
+            custom_properties.plan_custom_properties(
+                self._v1, desired.custom_properties, live_properties, plan, creates_only
+            )
+        audiences.plan_audiences(
+            self._v1, desired.audiences, live.audiences, plan, prune, adopt, creates_only
+        )
+        for key in desired.audiences:
+            live.audience_ids.setdefault(key, audiences.placeholder(key))
+
+    def read_project_objects(self) -> FlagSet:
+        """Every live custom property and audience, as `flagsync import` writes them."""
+        properties = self.client.list_all(f"{self._v1}/customProperties")
+        live = self.client.list_all(f"{self._v1}/audiences")
+        return FlagSet(
+            custom_properties={p["key"]: custom_properties.to_model(p) for p in properties},
+            audiences={a["key"]: audiences.to_model(a) for a in live if a.get("key")},
+        )
+
+    def _audience_id(self, key: str) -> str:
+        """The `_id` of an audience created by this apply (for its placeholder)."""
+        if key not in self._created_audience_ids:
+            answer = self.client.json("GET", f"{self._v1}/audiences/{quote(key, safe='')}")
+            self._created_audience_ids[key] = str(answer["_id"])
+        return self._created_audience_ids[key]
 
     # -- write -----------------------------------------------------------------------------
 
@@ -396,6 +438,7 @@ class DevCycleProvider:
         (the object found is the one flagsync wrote), and a direct feature PATCH refused because
         the project requires approval (the same change is opened as a change request).
         """
+        call = audiences.resolved(call, self._audience_id)
         try:
             return self.client.json(
                 call.method, call.path, params=call.params or None, body=call.body
@@ -443,6 +486,19 @@ class DevCycleProvider:
         )
         return feature if call.expect is None or model_fingerprint(found) == call.expect else None
 
+    def _same_project_object(self, call: ApiCall, body: dict[str, Any]) -> Any | None:
+        """A custom property or audience create refused as a duplicate is done when the object
+        under that key is exactly what it would have made."""
+        checks = {
+            f"{self._v1}/customProperties": custom_properties.is_created,
+            f"{self._v1}/audiences": audiences.is_created,
+        }
+        is_created = checks.get(call.path)
+        if is_created is None:
+            return None
+        found = self.client.json("GET", f"{call.path}/{quote(str(body.get('key', '')), safe='')}")
+        return found if is_created(found, body) else None
+
     def _recover(self, call: ApiCall, error: ApiError) -> Any | None:
         """The answer a call would have had, when its refusal shows that it already happened."""
         try:
@@ -455,6 +511,8 @@ class DevCycleProvider:
             return {}  # already gone: what the delete wanted
         if call.method == "POST" and call.path == f"{self._v2}/features" and error.status == 409:
             return self._same_feature(call)
+        if call.method == "POST" and error.status == 409 and isinstance(call.body, dict):
+            return self._same_project_object(call, call.body)
         if not error.after_lost_attempt or error.status is None or error.status >= 500:
             return None
         if call.method == "POST" and call.path.endswith("/change-requests"):

@@ -154,7 +154,13 @@ def _target_to_model(
 def _audience_to_model(
     audience: dict[str, Any], audience_keys: dict[str, str], where: str
 ) -> Audience:
-    node = audience.get("filters") or {}
+    return operator_to_audience(audience.get("filters") or {}, audience_keys, where)
+
+
+def operator_to_audience(
+    node: dict[str, Any], audience_keys: dict[str, str], where: str
+) -> Audience:
+    """An `{operator, filters}` node as an audience; nested operators become groups."""
     operator = node.get("operator", "and")
     filters: list[Filter] = []
     for item in node.get("filters") or []:
@@ -168,6 +174,9 @@ def _audience_to_model(
 
 
 def _filter_to_model(item: dict[str, Any], audience_keys: dict[str, str], where: str) -> Filter:
+    if "operator" in item:
+        group = operator_to_audience(item, audience_keys, where)
+        return Filter.group(group.match, group.filters)
     kind = item.get("type")
     comparator = MANIFEST_COMPARATORS.get(item.get("comparator", ""))
     if kind == "audienceMatch":
@@ -301,6 +310,11 @@ def audience_body(audience: Audience, audience_ids: dict[str, str]) -> dict[str,
 
 
 def filter_body(item: Filter, audience_ids: dict[str, str]) -> dict[str, Any]:
+    if item.filters is not None:
+        return {
+            "operator": "or" if item.field == "any" else "and",
+            "filters": [filter_body(member, audience_ids) for member in item.filters],
+        }
     if item.field == "audience":
         return {
             "type": "audienceMatch",
