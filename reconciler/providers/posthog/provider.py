@@ -37,6 +37,7 @@ from reconciler.providers.posthog.holdouts import (
     plan_holdouts,
 )
 from reconciler.providers.posthog.holdouts import placeholder as holdout_placeholder
+from reconciler.providers.posthog.importing import imported
 from reconciler.providers.posthog.merge import merge_projects
 from reconciler.workspace import Workspace
 
@@ -202,6 +203,13 @@ class PostHogProvider:
             for g in answer or []
             if isinstance(g, dict)
         }
+
+    def for_import(
+        self, live: LiveState, flags: FlagSet, selects: Callable[[str], bool]
+    ) -> tuple[FlagSet, list[str]]:
+        """`flags` with the live experiments and holdouts `flagsync import` writes."""
+        found = imported(live.experiments, live.holdouts, self.workspace.environment_names, selects)
+        return found.into(flags), found.notes
 
     # -- plan ------------------------------------------------------------------------------
 
