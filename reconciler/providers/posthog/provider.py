@@ -25,7 +25,7 @@ from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Step, field_c
 from reconciler.providers.posthog import dependencies, translate
 from reconciler.providers.posthog.client import PostHogClient, default_limiter, personal_api_key
 from reconciler.providers.posthog.context import ProjectContext, placeholder_key
-from reconciler.providers.posthog.experiment_recovery import create_experiment
+from reconciler.providers.posthog.experiment_recovery import create_experiment, create_holdout
 from reconciler.providers.posthog.experiment_steps import (
     LiveExperiment,
     experiment_placeholder,
@@ -420,6 +420,8 @@ class PostHogProvider:
             call = self._with_holdout_id(self._resolved(self._resolved_path(call)))
             if call.method == "POST" and _EXPERIMENTS.match(call.path):
                 answer = create_experiment(self.client, call)
+            elif call.method == "POST" and _HOLDOUTS.match(call.path):
+                answer = create_holdout(self.client, call)
             else:
                 answer = self.client.json(
                     call.method, call.path, params=call.params or None, body=call.body
