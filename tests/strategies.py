@@ -496,3 +496,23 @@ def experiment_sets(draw: st.DrawFn, prefix: str = "") -> FlagSet:
         for i in range(draw(st.integers(0 if made else 1, 3)))
     ]
     return FlagSet(experiments={e.key: e for e in found}, holdouts={h.name: h for h in made})
+
+
+def prefixed(generated: FlagSet, prefix: str) -> FlagSet:
+    """`generated` with `prefix` before every key and holdout name, so examples sharing one
+    server do not meet."""
+    return FlagSet(
+        experiments={
+            f"{prefix}{key}": e.model_copy(
+                update={
+                    "key": f"{prefix}{key}",
+                    "holdout": None if e.holdout is None else f"{prefix}{e.holdout}",
+                }
+            )
+            for key, e in generated.experiments.items()
+        },
+        holdouts={
+            f"{prefix}{name}": h.model_copy(update={"name": f"{prefix}{name}"})
+            for name, h in generated.holdouts.items()
+        },
+    )

@@ -25,7 +25,7 @@ from reconciler.reconcile import PlanOptions, make_plan
 from reconciler.workspace import EnvironmentSettings, Workspace
 from tests.e2e.conftest import Cli
 from tests.e2e.posthog_support import AUTH, posthog_example
-from tests.strategies import experiment_sets
+from tests.strategies import experiment_sets, prefixed
 
 _unique = itertools.count()
 PROJECTS = {"staging": 1, "production": 2}
@@ -217,25 +217,6 @@ def provider() -> Iterator[PostHogProvider]:
         client = PostHogClient(server.url, PERSONAL_API_KEY)
         yield PostHogProvider(workspace, client)
         client.close()
-
-
-def prefixed(generated: FlagSet, prefix: str) -> FlagSet:
-    """Keys and names unique to one example (the server lives for the whole module)."""
-    return FlagSet(
-        experiments={
-            f"{prefix}{key}": e.model_copy(
-                update={
-                    "key": f"{prefix}{key}",
-                    "holdout": None if e.holdout is None else f"{prefix}{e.holdout}",
-                }
-            )
-            for key, e in generated.experiments.items()
-        },
-        holdouts={
-            f"{prefix}{name}": h.model_copy(update={"name": f"{prefix}{name}"})
-            for name, h in generated.holdouts.items()
-        },
-    )
 
 
 @settings(
