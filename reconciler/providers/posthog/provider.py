@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +42,9 @@ from reconciler.providers.posthog.merge import merge_projects
 from reconciler.workspace import Workspace
 
 READ_WORKERS = 4
+Rows = list[dict[str, Any]]
+ProjectRead = tuple[ProjectContext, Rows, Rows, Rows]
+"""One project as read: its names and ids, flags, experiments and holdouts."""
 _EXPERIMENTS = re.compile(r"^/api/projects/(\d+)/experiments/$")
 _HOLDOUTS = re.compile(r"^/api/projects/(\d+)/experiment_holdouts/$")
 _PATH_PLACEHOLDER = re.compile(r"^/api/projects/(\d+)/.*\{(experiment-id|flag-id):([^}]+)\}")
@@ -93,6 +96,7 @@ class PostHogProvider:
         self._holdout_ids = dependencies.CreatedFlags()
         self._planned_holdouts: set[tuple[str, str]] = set()
         self._last: LiveState | None = None
+        self._prefetched: dict[str, Future[ProjectRead]] | None = None
 
     @classmethod
     def from_workspace(
@@ -105,16 +109,32 @@ class PostHogProvider:
         return cls(workspace, client)
 
     def close(self) -> None:
+        """Stop what a prefetch has not started yet, and close the connections (a project read
+        still running then fails in its thread, unheard)."""
+        for pending in (self._prefetched or {}).values():
+            pending.cancel()
+        self._prefetched = None
         self.client.close()
+
+    def prefetch(self) -> None:
+        """Start reading every project in background threads; the next `read` uses the result.
+        A plan calls this before it loads the manifests, so the downloads overlap with that
+        work."""
+        if self._prefetched is not None:
+            return
+        pool = ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="posthog-read")
+        self._prefetched = {
+            env: pool.submit(self._read_project, (env, project_id))
+            for env, project_id in self.workspace.project_ids.items()
+        }
+        pool.shutdown(wait=False)
 
     # -- read ------------------------------------------------------------------------------
 
     def read(self, keys: set[str], desired: Mapping[str, Flag] | None = None) -> LiveState:
         """Read every project; translate only the flags named in `keys` (`desired` is not used:
         PostHog projects are read whole, and a flag is merged from its copies first)."""
-        projects = self.workspace.project_ids
-        with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
-            read = dict(zip(projects, pool.map(self._read_project, projects.items()), strict=True))
+        read = self._read_projects()
         contexts = {env: context for env, (context, _, _, _) in read.items()}
         copies: dict[str, dict[str, dict[str, Any]]] = {}
         live = LiveState(flags=FlagSet(), fingerprints={}, projects=contexts)
@@ -166,9 +186,16 @@ class PostHogProvider:
         self._last = live
         return live
 
-    def _read_project(
-        self, item: tuple[str, int]
-    ) -> tuple[ProjectContext, list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    def _read_projects(self) -> dict[str, ProjectRead]:
+        """Every project, read concurrently (or as the prefetch read it: used once)."""
+        prefetched, self._prefetched = self._prefetched, None
+        if prefetched is not None:
+            return {env: pending.result() for env, pending in prefetched.items()}
+        projects = self.workspace.project_ids
+        with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
+            return dict(zip(projects, pool.map(self._read_project, projects.items()), strict=True))
+
+    def _read_project(self, item: tuple[str, int]) -> ProjectRead:
         env, project_id = item
         base = f"/api/projects/{project_id}"
         try:
