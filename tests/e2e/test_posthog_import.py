@@ -246,3 +246,20 @@ def test_import_law_on_generated_experiments(
     plan = make_plan(workspace, desired, provider, PlanOptions(flag_patterns=tuple(names)))
     assert plan.changes == []
     assert plan.steps == []
+
+
+def test_a_selected_experiment_brings_its_holdout(example: Cli, api: httpx.Client) -> None:
+    other = HOLDOUT.model_copy(update={"name": "Unrelated holdout"})
+    make_live(
+        api,
+        FlagSet(
+            experiments={PRICING.key: PRICING},
+            holdouts={HOLDOUT.name: HOLDOUT, other.name: other},
+        ),
+    )
+    imported = example("import", "--flag", "pricing-*")
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    assert "Imported 0 flag(s), 1 experiment(s), 1 holdout(s)" in imported.stdout
+    assert "Unrelated holdout" not in (example.cwd / "flags" / "holdouts.yaml").read_text()
+    plan = example("plan", "--flag", "pricing-*")
+    assert plan.returncode == 0, plan.stdout + plan.stderr
