@@ -23,7 +23,7 @@ from reconciler.gc_pause import gc_paused
 from reconciler.manifest.importing import write_imported
 from reconciler.manifest.loader import load_flags
 from reconciler.plan import Plan
-from reconciler.providers.base import Prefetches, Provider
+from reconciler.providers.base import ImportsExperiments, Prefetches, Provider
 from reconciler.providers.devcycle.provider import DevCycleProvider
 from reconciler.reconcile import (
     PlanOptions,
@@ -229,7 +229,8 @@ def plan(
     "flag_patterns",
     multiple=True,
     metavar="PATTERN",
-    help="Only flags whose key matches (a shell pattern); repeatable. Default: every flag.",
+    help="Only flags (PostHog: experiments, holdouts by name) matching (a shell pattern); "
+    "repeatable. Default: everything.",
 )
 @click.option(
     "--out",
@@ -255,9 +256,10 @@ def import_(
 ) -> None:
     """Write manifests from the live state (a whole project, or the flags --flag selects).
 
-    A flag a manifest already declares is rewritten in its file, keeping the file's comments;
-    other flags get new files. Afterwards `flagsync plan` shows no changes; flags flagsync did
-    not create are taken over with `flagsync apply --adopt`.
+    PostHog experiments and holdouts are written too (an experiment's flag as part of its
+    experiment). A flag a manifest already declares is rewritten in its file, keeping the
+    file's comments; other flags get new files. Afterwards `flagsync plan` shows no changes;
+    what flagsync did not create is taken over with `flagsync apply --adopt`.
     """
     workspace = load_workspace(workspace_path)
     provider = open_provider(workspace, _retry_note(quiet))
@@ -277,12 +279,24 @@ def import_(
             )
     finally:
         provider.close()
-    result = write_imported(workspace, imported, out_dir, single_file)
+    found, notes = imported, list[str]()
+    if isinstance(provider, ImportsExperiments):
+        found, notes = provider.for_import(live, imported, options.selects)
+    result = write_imported(workspace, found, out_dir, single_file)
+    counts = (
+        (len(found.experiments), "experiment(s)"),
+        (len(found.holdouts), "holdout(s)"),
+        (len(found.custom_properties), "custom propert(ies)"),
+        (len(found.audiences), "audience(s)"),
+    )
+    extras = "".join(f", {count} {noun}" for count, noun in counts if count)
     click.echo(
-        f"Imported {len(live.flags.flags)} flag(s): {result.created} new file(s), "
+        f"Imported {len(found.flags)} flag(s){extras}: {result.created} new file(s), "
         f"{result.updated} updated (comments kept)."
     )
-    if live.flags.flags and not set(live.flags.flags) <= live.owned:
+    for note in notes:
+        click.echo(f"Note: {note}")
+    if found.flags and not set(found.flags) <= live.owned:
         click.echo("Flags flagsync did not create are taken over with `flagsync apply --adopt`.")
 
 

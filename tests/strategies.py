@@ -11,8 +11,12 @@ from reconciler.model import (
     Audience,
     CustomProperty,
     EnvironmentConfig,
+    Experiment,
+    ExperimentVariant,
     Filter,
     Flag,
+    FlagSet,
+    Holdout,
     ReusableAudience,
     Rollout,
     RolloutStage,
@@ -421,4 +425,130 @@ def custom_properties(draw: st.DrawFn, key: str) -> CustomProperty:
         name=draw(names),
         property_key=draw(st.one_of(st.just(key), keys)),
         type=draw(st.sampled_from(["String", "Boolean", "Number"])),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# PostHog experiments and holdouts: what the `experiments:` and `holdouts:` sections express
+
+EVENTS = ["signed up", "annual plan purchased", "checkout started", "checkout completed"]
+events = st.sampled_from(EVENTS)
+metrics = st.one_of(
+    st.builds(
+        lambda event, name: {
+            "kind": "ExperimentMetric",
+            "metric_type": "mean",
+            **({"name": name} if name else {}),
+            "source": {"kind": "EventsNode", "event": event},
+        },
+        events,
+        st.one_of(st.none(), names),
+    ),
+    st.builds(
+        lambda first, then: {
+            "kind": "ExperimentMetric",
+            "metric_type": "funnel",
+            "series": [
+                {"kind": "EventsNode", "event": first},
+                {"kind": "EventsNode", "event": then},
+            ],
+        },
+        events,
+        events,
+    ),
+)
+posthog_environments = st.lists(st.sampled_from(POSTHOG_ENVIRONMENTS), min_size=1, unique=True).map(
+    tuple
+)
+
+
+@st.composite
+def holdouts(draw: st.DrawFn, name: str | None = None) -> Holdout:
+    """A holdout in a non-empty subset of the workspace's projects."""
+    return Holdout(
+        name=name or draw(names),
+        description=draw(descriptions),
+        percentage=draw(
+            st.one_of(st.integers(0, 100), st.integers(0, 10000).map(lambda n: n / 100))
+        ),
+        environments=draw(posthog_environments),
+    )
+
+
+@st.composite
+def experiments(
+    draw: st.DrawFn, key: str | None = None, available: tuple[Holdout, ...] = ()
+) -> Experiment:
+    """An experiment: control plus 1-3 variants in whole, non-zero splits; a holdout (one of
+    `available`) only in projects the holdout is in."""
+    others = draw(
+        st.lists(posthog_keys.filter(lambda k: k != "control"), min_size=1, max_size=3, unique=True)
+    )
+    variant_keys = ["control", *others]
+    cuts = sorted(
+        draw(
+            st.lists(
+                st.integers(1, 99),
+                min_size=len(variant_keys) - 1,
+                max_size=len(variant_keys) - 1,
+                unique=True,
+            )
+        )
+    )
+    bounds = [0, *cuts, 100]
+    variants = {
+        variant: ExperimentVariant(split=bounds[i + 1] - bounds[i], payload=draw(payloads))
+        for i, variant in enumerate(variant_keys)
+    }
+    holdout = draw(st.one_of(st.none(), st.sampled_from(available))) if available else None
+    envs = draw(
+        st.lists(
+            st.sampled_from(holdout.environments if holdout else POSTHOG_ENVIRONMENTS),
+            min_size=1,
+            unique=True,
+        )
+    )
+    return Experiment(
+        key=key or draw(posthog_keys),
+        name=draw(names),
+        description=draw(descriptions),
+        variants=variants,
+        metrics=tuple(draw(st.lists(metrics, max_size=2))),
+        secondary_metrics=tuple(draw(st.lists(metrics, max_size=2))),
+        status=draw(st.sampled_from(["draft", "running", "stopped"])),
+        environments=tuple(envs),
+        holdout=None if holdout is None else holdout.name,
+    )
+
+
+@st.composite
+def experiment_sets(draw: st.DrawFn, prefix: str = "") -> FlagSet:
+    """Holdouts with distinct names and experiments with distinct keys that use them (each
+    experiment's holdout is in all its projects)."""
+    count = draw(st.integers(0, 2))
+    made = tuple(draw(holdouts(name=f"{prefix}holdout {i}")) for i in range(count))
+    found = [
+        draw(experiments(key=f"{prefix}exp-{i}", available=made))
+        for i in range(draw(st.integers(0 if made else 1, 3)))
+    ]
+    return FlagSet(experiments={e.key: e for e in found}, holdouts={h.name: h for h in made})
+
+
+def prefixed(generated: FlagSet, prefix: str) -> FlagSet:
+    """`generated` with `prefix` before every key and holdout name, so examples sharing one
+    server do not meet."""
+    return FlagSet(
+        experiments={
+            f"{prefix}{key}": e.model_copy(
+                update={
+                    "key": f"{prefix}{key}",
+                    "holdout": None if e.holdout is None else f"{prefix}{e.holdout}",
+                }
+            )
+            for key, e in generated.experiments.items()
+        },
+        holdouts={
+            f"{prefix}{name}": h.model_copy(update={"name": f"{prefix}{name}"})
+            for name, h in generated.holdouts.items()
+        },
     )

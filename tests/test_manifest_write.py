@@ -6,11 +6,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reconciler.manifest.build import build_flag
+from reconciler.manifest.experiments import build_experiment
+from reconciler.manifest.holdouts import build_holdout
 from reconciler.manifest.write import flag_data
-from reconciler.model import Flag
-from tests.strategies import ENVIRONMENTS, POSTHOG_ENVIRONMENTS, flags, posthog_flags
+from reconciler.manifest.write_experiments import experiment_data, holdout_data
+from reconciler.model import Experiment, Flag, FlagSet, Holdout
+from tests.strategies import (
+    ENVIRONMENTS,
+    POSTHOG_ENVIRONMENTS,
+    experiment_sets,
+    experiments,
+    flags,
+    holdouts,
+    posthog_flags,
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -62,3 +74,62 @@ def test_written_manifests_pass_validation(tmp_path: Path, flag: Flag) -> None:
     (tmp_path / "flags" / "flag.yaml").write_text(render_manifest([flag_data(flag)]))
     loaded = load_flags(load_workspace(tmp_path / "flagsync.yaml"))
     assert loaded.flags[flag.key] == flag
+
+
+@settings(max_examples=200, deadline=None)
+@given(experiments(available=(Holdout(name="Global", percentage=5, environments=("staging",)),)))
+def test_experiments_round_trip(experiment: Experiment) -> None:
+    assert build_experiment(experiment_data(experiment)) == experiment
+
+
+@settings(max_examples=200, deadline=None)
+@given(holdouts())
+def test_holdouts_round_trip(holdout: Holdout) -> None:
+    assert build_holdout(holdout_data(holdout)) == holdout
+
+
+def test_experiment_defaults_are_left_out() -> None:
+    experiment = Experiment.model_validate(
+        {
+            "key": "pricing-page-test",
+            "name": "Pricing page layout",
+            "variants": {"control": {"split": 50}, "test": {"split": 50}},
+            "environments": ["staging"],
+        }
+    )
+    assert experiment_data(experiment) == {
+        "key": "pricing-page-test",
+        "name": "Pricing page layout",
+        "environments": ["staging"],
+    }
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(posthog_flags(), max_size=2, unique_by=lambda f: f.key), experiment_sets("x"))
+def test_written_posthog_manifests_pass_validation(
+    tmp_path: Path, plain: list[Flag], generated: FlagSet
+) -> None:
+    """Flags, experiments and holdouts written into one file load back as the same models."""
+    from reconciler.manifest.emit import render_sections
+    from reconciler.manifest.loader import load_flags
+    from reconciler.workspace import load_workspace
+
+    (tmp_path / "flags").mkdir(exist_ok=True)
+    (tmp_path / "flagsync.yaml").write_text(
+        "provider: posthog\napi_url: http://127.0.0.1:1\n"
+        "environments: {staging: {project_id: 1}, production: {project_id: 2}}\n"
+    )
+    sections = {
+        "flags": [flag_data(flag, "posthog") for flag in plain],
+        "experiments": [experiment_data(e) for e in generated.experiments.values()],
+        "holdouts": [holdout_data(h) for h in generated.holdouts.values()],
+    }
+    (tmp_path / "flags" / "all.yaml").write_text(render_sections(sections))
+    loaded = load_flags(load_workspace(tmp_path / "flagsync.yaml"))
+    assert loaded == FlagSet(
+        flags={flag.key: flag for flag in plain},
+        experiments=generated.experiments,
+        holdouts=generated.holdouts,
+    )

@@ -1,52 +1,98 @@
 """Manifest files written by flagsync (`import`): stable formatting, and comments kept.
 
 ruamel.yaml's round-trip mode writes the YAML: a new file gets the editor modeline and a stable
-layout; an existing file is updated in place (its flags replaced by key, new flags appended), so
-its comments, its other flags and its order survive.
+layout; an existing file is updated in place (its flags, experiments and holdouts replaced by
+key or name, new ones appended to their section), so its comments, its other entries and its
+order survive.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.representer import RoundTripRepresenter
 
 MODELINE = "# yaml-language-server: $schema={schema}\n"
+IDENTITY = {
+    "custom_properties": "key",
+    "audiences": "key",
+    "flags": "key",
+    "holdouts": "name",
+    "experiments": "key",
+}
+"""The field that identifies an entry of each manifest section."""
+
+Sections = Mapping[str, list[dict[str, Any]]]
+"""Entries to write, by section (a key of `IDENTITY`)."""
+
+
+_UNICODE_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
+class _Representer(RoundTripRepresenter):
+    """Strings with NEL, LS or PS are written double-quoted, where they are escapes: in a
+    plain or single-quoted scalar ruamel writes them raw, and YAML 1.1 readers (libyaml, which
+    reads the manifests) take them for line breaks, so the text would not read back."""
+
+    def represent_str(self, data: str) -> Any:
+        if any(char in data for char in _UNICODE_BREAKS):
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+        return super().represent_str(data)
+
+
+_Representer.add_representer(str, _Representer.represent_str)
 
 
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
+    yaml.Representer = _Representer
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 100
     yaml.preserve_quotes = True
     return yaml
 
 
-def render_manifest(
-    flags: list[dict[str, Any]], schema: str | None = None, section: str = "flags"
-) -> str:
-    """A new manifest file holding `flags` (or the entries of another top-level section)."""
+def render_manifest(flags: list[dict[str, Any]], schema: str | None = None) -> str:
+    """A new manifest file holding `flags`."""
+    return render_sections({"flags": flags}, schema)
+
+
+def render_sections(sections: Sections, schema: str | None = None) -> str:
+    """A new manifest file holding the non-empty `sections`, in the order of `IDENTITY`."""
     stream = io.StringIO()
     if schema:
         stream.write(MODELINE.format(schema=schema))
-    _yaml().dump({section: flags}, stream)
+    _yaml().dump({name: sections[name] for name in IDENTITY if sections.get(name)}, stream)
     return stream.getvalue()
 
 
-def update_manifest(text: str, flags: list[dict[str, Any]], section: str = "flags") -> str:
-    """`text` with each of `flags` replacing the entry of the same key in `section` (or
-    appended)."""
+def update_manifest(text: str, flags: list[dict[str, Any]]) -> str:
+    """`text` with each of `flags` replacing the flag of the same key (or appended)."""
+    return update_sections(text, {"flags": flags})
+
+
+def update_sections(text: str, sections: Sections) -> str:
+    """`text` with each entry replacing the entry of its section with the same key (name for
+    holdouts), or appended to the section (created when the file lacks it)."""
     yaml = _yaml()
     document = yaml.load(text) or CommentedMap()
-    entries = document.setdefault(section, CommentedSeq())
-    by_key = {entry.get("key"): index for index, entry in enumerate(entries)}
-    for flag in flags:
-        if flag["key"] in by_key:
-            entries[by_key[flag["key"]]] = flag
-        else:
-            entries.append(flag)
+    for name, items in sections.items():
+        if not items:
+            continue
+        entries = document.setdefault(name, CommentedSeq())
+        if entries is None:
+            entries = document[name] = CommentedSeq()
+        identity = IDENTITY[name]
+        by_id = {entry.get(identity): index for index, entry in enumerate(entries)}
+        for item in items:
+            if item[identity] in by_id:
+                entries[by_id[item[identity]]] = item
+            else:
+                entries.append(item)
     stream = io.StringIO()
     yaml.dump(document, stream)
     return stream.getvalue()

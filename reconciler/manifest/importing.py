@@ -1,4 +1,5 @@
-"""Where imported flags go: the file that already declares them, or a new one."""
+"""Where imported flags, experiments and holdouts go: the file that already declares them, or
+a new one."""
 
 from __future__ import annotations
 
@@ -9,16 +10,18 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import FlagsyncError
-from reconciler.manifest.audiences import AUDIENCES, CUSTOM_PROPERTIES
-from reconciler.manifest.emit import render_manifest, update_manifest
+from reconciler.manifest.emit import IDENTITY, render_sections, update_sections
 from reconciler.manifest.loader import manifest_files
 from reconciler.manifest.source import Document, read_yaml
 from reconciler.manifest.write import audience_data, custom_property_data, flag_data
+from reconciler.manifest.write_experiments import experiment_data, holdout_data
 from reconciler.model import FlagSet
 from reconciler.workspace import Workspace, display_name
 
 SHARED_FILE = "audiences.yaml"
 """The new file imported custom properties and audiences go to."""
+HOLDOUTS_FILE = "holdouts.yaml"
+"""New holdouts (named, not keyed: a name is no file name) go to this file of the folder."""
 
 
 @dataclass
@@ -30,60 +33,66 @@ class ImportResult:
 def write_imported(
     workspace: Workspace, flags: FlagSet, out_dir: Path | None, single_file: Path | None
 ) -> ImportResult:
-    """Write `flags` as manifests: rewritten in place where a manifest declares them already,
-    else into `single_file` or one new file per flag in `out_dir` (default: the workspace's
-    first manifests folder)."""
-    declared = {
-        section: _declarations(workspace, section)
-        for section in ("flags", AUDIENCES, CUSTOM_PROPERTIES)
-    }
+    """Write `flags` (with its experiments, holdouts, custom properties and audiences) as
+    manifests: rewritten in place where a manifest declares them already, else into
+    `single_file`, or into `out_dir` (default: the workspace's first manifests folder): one new
+    file per flag or experiment, new holdouts together in `holdouts.yaml`, new custom properties
+    and audiences together in `audiences.yaml`."""
+    declared = _declarations(workspace)
     folder = out_dir or next((p for p in workspace.manifests if p.suffix == ""), None)
-    updates: dict[Path, dict[str, list[dict[str, object]]]] = {}
-
-    def add(section: str, key: str, new_file: str, entry: dict[str, Any]) -> None:
-        target = declared[section].get(key) or single_file
+    items: list[tuple[str, str, str, dict[str, Any]]] = [
+        ("custom_properties", key, SHARED_FILE, custom_property_data(prop))
+        for key, prop in sorted(flags.custom_properties.items())
+    ]
+    items += [
+        ("audiences", key, SHARED_FILE, audience_data(audience))
+        for key, audience in sorted(flags.audiences.items())
+    ]
+    items += [
+        ("flags", key, f"{key}.yaml", flag_data(flag, workspace.provider))
+        for key, flag in sorted(flags.flags.items())
+    ]
+    items += [
+        ("experiments", key, f"{key}.yaml", experiment_data(experiment))
+        for key, experiment in sorted(flags.experiments.items())
+    ]
+    items += [
+        ("holdouts", name, HOLDOUTS_FILE, holdout_data(holdout))
+        for name, holdout in sorted(flags.holdouts.items())
+    ]
+    updates: dict[Path, dict[str, list[dict[str, Any]]]] = {}
+    for section, identity, file_name, data in items:
+        target = declared.get((section, identity)) or single_file
         if target is None:
             if folder is None:
                 raise FlagsyncError("--out FOLDER is needed: the workspace names no folder")
-            target = folder / new_file
-        updates.setdefault(target, {}).setdefault(section, []).append(entry)
-
-    # Custom properties and audiences first: a new file holding them reads top-down.
-    for key, prop in sorted(flags.custom_properties.items()):
-        add(CUSTOM_PROPERTIES, key, SHARED_FILE, custom_property_data(prop))
-    for key, audience in sorted(flags.audiences.items()):
-        add(AUDIENCES, key, SHARED_FILE, audience_data(audience))
-    for key, flag in sorted(flags.flags.items()):
-        add("flags", key, f"{key}.yaml", flag_data(flag, workspace.provider))
+            target = folder / file_name
+        updates.setdefault(target, {}).setdefault(section, []).append(data)
     result = ImportResult()
     for path, sections in updates.items():
         path.parent.mkdir(parents=True, exist_ok=True)
-        existed = path.exists()
-        text = path.read_text(encoding="utf-8") if existed else None
-        for section, entries in sections.items():
-            if text is None:
-                text = render_manifest(entries, _schema_reference(path), section)
-            else:
-                text = update_manifest(text, entries, section)
-        path.write_text(text or "")
-        if existed:
+        if path.exists():
+            path.write_text(update_sections(path.read_text(encoding="utf-8"), sections))
             result.updated += 1
         else:
+            path.write_text(render_sections(sections, schema=_schema_reference(path)))
             result.created += 1
     return result
 
 
-def _declarations(workspace: Workspace, section: str) -> dict[str, Path]:
-    """Key -> the manifest file that declares it in `section` (files that do not parse are
-    skipped)."""
+def _declarations(workspace: Workspace) -> dict[tuple[str, str], Path]:
+    """(section, key or name) -> the manifest file that declares it (files that do not parse
+    are skipped)."""
     files, _ = manifest_files(workspace)
-    found: dict[str, Path] = {}
+    found: dict[tuple[str, str], Path] = {}
     for path in files:
         document = read_yaml(path, display_name(path))
-        if isinstance(document, Document) and isinstance(document.data, dict):
+        if not isinstance(document, Document) or not isinstance(document.data, dict):
+            continue
+        for section, identity in IDENTITY.items():
             for entry in document.data.get(section) or []:
-                if isinstance(entry, dict) and isinstance(entry.get("key"), str):
-                    found.setdefault(entry["key"], path)
+                if isinstance(entry, dict) and isinstance(entry.get(identity), str):
+                    found.setdefault((section, entry[identity]), path)
     return found
 
 

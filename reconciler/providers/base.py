@@ -8,7 +8,7 @@ so the protocol is generic in it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from reconciler.model import Flag, FlagSet
@@ -86,3 +86,14 @@ class Prefetches(Protocol):
     while the manifests load)."""
 
     def prefetch(self) -> None: ...
+
+
+@runtime_checkable
+class ImportsExperiments(Protocol):
+    """A provider with experiments and holdouts (PostHog): `flagsync import` writes them too.
+    Returns `flags` with the selected experiments and holdouts added (less the flags the
+    experiments own), and notes for the user."""
+
+    def for_import(
+        self, live: Any, flags: FlagSet, selects: Callable[[str], bool]
+    ) -> tuple[FlagSet, list[str]]: ...

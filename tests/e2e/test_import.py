@@ -31,7 +31,10 @@ def test_import_then_plan_shows_no_changes(example: Cli) -> None:
     imported = example("import")
     assert imported.returncode == 0, imported.stdout + imported.stderr
     # five flag files, and audiences.yaml with the custom properties and the audience
-    assert "Imported 5 flag(s): 6 new file(s), 0 updated" in imported.stdout
+    assert (
+        "Imported 5 flag(s), 3 custom propert(ies), 1 audience(s): 6 new file(s), 0 updated"
+        in imported.stdout
+    )
     shared = (example.cwd / "flags" / "audiences.yaml").read_text()
     assert "custom_properties:" in shared and "- key: pro-prospects" in shared
     assert "any:" in shared  # the nested group survives the round trip

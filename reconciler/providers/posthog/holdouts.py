@@ -38,15 +38,25 @@ def placeholder_name(value: Any) -> str | None:
     return None
 
 
+def _marked(raw: dict[str, Any]) -> tuple[str, bool]:
+    """The description without the ownership mark, and whether it had one. PostHog trims the
+    description it stores, so an empty description with the mark reads back without the
+    mark's leading space."""
+    description = str(raw.get("description") or "")
+    if description.endswith(MARKER):
+        return description[: -len(MARKER)], True
+    if description == MARKER.strip():
+        return "", True
+    return description, False
+
+
 def is_owned(raw: dict[str, Any]) -> bool:
-    return str(raw.get("description") or "").endswith(MARKER)
+    return _marked(raw)[1]
 
 
 def holdout_to_model(raw: dict[str, Any], env: str) -> Holdout:
     """One project's holdout: the percentage is its (first) filter's `rollout_percentage`."""
-    description = str(raw.get("description") or "")
-    if description.endswith(MARKER):
-        description = description[: -len(MARKER)]
+    description, _ = _marked(raw)
     filters = raw.get("filters") or [{}]
     return Holdout(
         name=str(raw.get("name") or ""),

@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +25,7 @@ from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Step, field_c
 from reconciler.providers.posthog import dependencies, translate
 from reconciler.providers.posthog.client import PostHogClient, default_limiter, personal_api_key
 from reconciler.providers.posthog.context import ProjectContext, placeholder_key
-from reconciler.providers.posthog.experiment_recovery import create_experiment
+from reconciler.providers.posthog.experiment_recovery import create_experiment, create_holdout
 from reconciler.providers.posthog.experiment_steps import (
     LiveExperiment,
     experiment_placeholder,
@@ -37,10 +37,14 @@ from reconciler.providers.posthog.holdouts import (
     plan_holdouts,
 )
 from reconciler.providers.posthog.holdouts import placeholder as holdout_placeholder
+from reconciler.providers.posthog.importing import imported
 from reconciler.providers.posthog.merge import merge_projects
 from reconciler.workspace import Workspace
 
 READ_WORKERS = 4
+Rows = list[dict[str, Any]]
+ProjectRead = tuple[ProjectContext, Rows, Rows, Rows]
+"""One project as read: its names and ids, flags, experiments and holdouts."""
 _EXPERIMENTS = re.compile(r"^/api/projects/(\d+)/experiments/$")
 _HOLDOUTS = re.compile(r"^/api/projects/(\d+)/experiment_holdouts/$")
 _PATH_PLACEHOLDER = re.compile(r"^/api/projects/(\d+)/.*\{(experiment-id|flag-id):([^}]+)\}")
@@ -92,6 +96,7 @@ class PostHogProvider:
         self._holdout_ids = dependencies.CreatedFlags()
         self._planned_holdouts: set[tuple[str, str]] = set()
         self._last: LiveState | None = None
+        self._prefetched: dict[str, Future[ProjectRead]] | None = None
 
     @classmethod
     def from_workspace(
@@ -104,16 +109,32 @@ class PostHogProvider:
         return cls(workspace, client)
 
     def close(self) -> None:
+        """Stop what a prefetch has not started yet, and close the connections (a project read
+        still running then fails in its thread, unheard)."""
+        for pending in (self._prefetched or {}).values():
+            pending.cancel()
+        self._prefetched = None
         self.client.close()
+
+    def prefetch(self) -> None:
+        """Start reading every project in background threads; the next `read` uses the result.
+        A plan calls this before it loads the manifests, so the downloads overlap with that
+        work."""
+        if self._prefetched is not None:
+            return
+        pool = ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="posthog-read")
+        self._prefetched = {
+            env: pool.submit(self._read_project, (env, project_id))
+            for env, project_id in self.workspace.project_ids.items()
+        }
+        pool.shutdown(wait=False)
 
     # -- read ------------------------------------------------------------------------------
 
     def read(self, keys: set[str], desired: Mapping[str, Flag] | None = None) -> LiveState:
         """Read every project; translate only the flags named in `keys` (`desired` is not used:
         PostHog projects are read whole, and a flag is merged from its copies first)."""
-        projects = self.workspace.project_ids
-        with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
-            read = dict(zip(projects, pool.map(self._read_project, projects.items()), strict=True))
+        read = self._read_projects()
         contexts = {env: context for env, (context, _, _, _) in read.items()}
         copies: dict[str, dict[str, dict[str, Any]]] = {}
         live = LiveState(flags=FlagSet(), fingerprints={}, projects=contexts)
@@ -165,9 +186,16 @@ class PostHogProvider:
         self._last = live
         return live
 
-    def _read_project(
-        self, item: tuple[str, int]
-    ) -> tuple[ProjectContext, list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    def _read_projects(self) -> dict[str, ProjectRead]:
+        """Every project, read concurrently (or as the prefetch read it: used once)."""
+        prefetched, self._prefetched = self._prefetched, None
+        if prefetched is not None:
+            return {env: pending.result() for env, pending in prefetched.items()}
+        projects = self.workspace.project_ids
+        with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
+            return dict(zip(projects, pool.map(self._read_project, projects.items()), strict=True))
+
+    def _read_project(self, item: tuple[str, int]) -> ProjectRead:
         env, project_id = item
         base = f"/api/projects/{project_id}"
         try:
@@ -202,6 +230,13 @@ class PostHogProvider:
             for g in answer or []
             if isinstance(g, dict)
         }
+
+    def for_import(
+        self, live: LiveState, flags: FlagSet, selects: Callable[[str], bool]
+    ) -> tuple[FlagSet, list[str]]:
+        """`flags` with the live experiments and holdouts `flagsync import` writes."""
+        found = imported(live.experiments, live.holdouts, self.workspace.environment_names, selects)
+        return found.into(flags), found.notes
 
     # -- plan ------------------------------------------------------------------------------
 
@@ -412,6 +447,8 @@ class PostHogProvider:
             call = self._with_holdout_id(self._resolved(self._resolved_path(call)))
             if call.method == "POST" and _EXPERIMENTS.match(call.path):
                 answer = create_experiment(self.client, call)
+            elif call.method == "POST" and _HOLDOUTS.match(call.path):
+                answer = create_holdout(self.client, call)
             else:
                 answer = self.client.json(
                     call.method, call.path, params=call.params or None, body=call.body
