@@ -22,6 +22,7 @@ from . import (
     environments,
     feature_status,
     features,
+    metrics,
     projects,
     variables,
     variations,
@@ -90,6 +91,14 @@ TABLE: list[tuple[str, str, Handler]] = [
     ("GET", f"{P}/audiences/{{key}}", audiences.get_audience),
     ("PATCH", f"{P}/audiences/{{key}}", audiences.update_audience),
     ("DELETE", f"{P}/audiences/{{key}}", audiences.delete_audience),
+    ("GET", f"{P}/metrics", metrics.list_metrics),
+    ("POST", f"{P}/metrics", metrics.create_metric),
+    ("GET", f"{P}/metrics/{{key}}", metrics.get_metric),
+    ("PATCH", f"{P}/metrics/{{key}}", metrics.update_metric),
+    ("DELETE", f"{P}/metrics/{{key}}", metrics.delete_metric),
+    ("GET", f"{P}/metric-associations", metrics.list_associations),
+    ("POST", f"{P}/metric-associations", metrics.create_association),
+    ("DELETE", f"{P}/metric-associations", metrics.delete_association),
 ]
 
 

@@ -1,7 +1,8 @@
 """The emulated DevCycle organization's state: plain JSON documents, ids, clock and lookups.
 
-Everything the emulator knows is six collections of JSON objects keyed by `_id` (projects,
-environments, features, variables, audiences, feature change requests) plus a little
+Everything the emulator knows is collections of JSON objects keyed by `_id` (projects,
+environments, features, variables, audiences, feature change requests, metrics and their
+associations with features) plus a little
 bookkeeping. Keeping the state as plain JSON makes persistence a `json.dump` and lets handlers
 build a changed copy of a document, validate it, and only then put it back, which is what makes
 a failed PATCH change nothing.
@@ -30,10 +31,12 @@ COLLECTIONS = (
     "variables",
     "audiences",
     "changeRequests",
+    "metrics",
+    "metricAssociations",
 )
 # Collections added after state files of this format were first written: a file without one
 # loads it empty instead of being refused.
-LATER_COLLECTIONS = ("changeRequests",)
+LATER_COLLECTIONS = ("changeRequests", "metrics", "metricAssociations")
 FORMAT_VERSION = 1
 
 
@@ -73,6 +76,14 @@ class DevCycleStore:
     @property
     def change_requests(self) -> dict[str, Doc]:
         return self.collections["changeRequests"]
+
+    @property
+    def metrics(self) -> dict[str, Doc]:
+        return self.collections["metrics"]
+
+    @property
+    def metric_associations(self) -> dict[str, Doc]:
+        return self.collections["metricAssociations"]
 
     def is_empty(self) -> bool:
         return not any(self.collections.values())
