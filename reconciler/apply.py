@@ -1,5 +1,6 @@
 """Executes a plan's steps and reports each call's outcome.
 
+Project metrics go first (and their deletions last), each phase finishing before the next.
 Steps for different flags are independent and run concurrently (the client's rate limiter keeps
 the pace within the vendor's limit); the steps of one flag run in plan order (a feature is
 created before the change request for its reviewed environments), and within a step the calls
@@ -78,9 +79,6 @@ def apply_plan(
 ) -> ApplyResult:
     """Run every step of `plan`; `report` receives one line per call as it completes, and
     `progress` (steps done, steps in all) after every step."""
-    groups: dict[str, list[Step]] = {}
-    for step in plan.steps:
-        groups.setdefault(step.key, []).append(step)
     result = ApplyResult()
     stop = threading.Event()
 
@@ -108,6 +106,19 @@ def apply_plan(
                 progress(finished, len(plan.steps))
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        list(pool.map(run, groups.values()))
+        for phase in _phases(plan.steps):
+            groups: dict[tuple[str, str], list[Step]] = {}
+            for step in phase:
+                groups.setdefault((step.resource, step.key), []).append(step)
+            list(pool.map(run, groups.values()))
     result.remaining = len(plan.steps) - len(result.done) - (0 if result.ok else 1)
     return result
+
+
+def _phases(steps: list[Step]) -> list[list[Step]]:
+    """Project-level objects the flags use (metrics) are created and updated before every flag
+    step and deleted after them; each phase finishes before the next starts."""
+    before = [s for s in steps if s.resource == "metric" and s.action != "delete"]
+    after = [s for s in steps if s.resource == "metric" and s.action == "delete"]
+    rest = [s for s in steps if s.resource != "metric"]
+    return [phase for phase in (before, rest, after) if phase]

@@ -17,7 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 from pydantic import ValidationError
 
 from reconciler.errors import FlagsyncError
-from reconciler.model import Experiment, Flag, FlagSet
+from reconciler.model import Experiment, Flag, FlagSet, Metric
 from reconciler.plan import Change, FieldChange, Plan, diff_flag
 from reconciler.providers.base import FinishesPlans, Provider
 from reconciler.providers.devcycle.provider import DevCycleProvider
@@ -37,6 +37,15 @@ class PlansExperiments(Protocol):
         plan: Plan,
         adopt: bool,
         environments: list[str],
+    ) -> None: ...
+
+
+@runtime_checkable
+class PlansMetrics(Protocol):
+    """A provider with project-level experiment metrics (DevCycle) adds their changes."""
+
+    def plan_metrics(
+        self, desired: dict[str, Metric], live: Any, plan: Plan, prune: bool
     ) -> None: ...
 
 
@@ -116,6 +125,9 @@ def make_plan(
         provider.plan_experiments(experiments, live, plan, options.adopt, plan.environments)
     elif desired.experiments:
         raise FlagsyncError(f"experiments are not supported for {provider.name} workspaces yet")
+    if isinstance(provider, PlansMetrics):
+        whole = not options.environments and not options.flag_patterns
+        provider.plan_metrics(desired.metrics, live, plan, options.prune and whole)
     for key in sorted(live.owned - set(desired.flags)):
         if not options.selects(key):
             continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.errors import Problem, ValidationFailed
-from reconciler.manifest import experiments, provider_rules, schema_check
+from reconciler.manifest import experiments, metrics, provider_rules, schema_check
 from reconciler.manifest.build import build_flag
 from reconciler.manifest.rules import check_all, flag_sites
 from reconciler.manifest.source import Document, read_yaml
@@ -61,7 +61,13 @@ def load_flags(workspace: Workspace) -> FlagSet:
         for s in experiments.experiment_sites(documents)
         if (s.document.name, experiments.SECTION, s.index) not in skipped
     ]
+    metric_sites = [
+        s
+        for s in metrics.metric_sites(documents)
+        if (s.document.name, metrics.SECTION, s.index) not in skipped
+    ]
     problems.extend(check_all(sites, workspace.environment_names, workspace.provider))
+    problems.extend(metrics.check(metric_sites, sites, workspace.provider))
     problems.extend(provider_rules.check(sites, workspace.provider))
     problems.extend(
         experiments.check(found, sites, workspace.environment_names, workspace.provider)
@@ -75,4 +81,5 @@ def load_flags(workspace: Workspace) -> FlagSet:
     return FlagSet(
         flags={flag.key: flag for flag in flags},
         experiments={experiment.key: experiment for experiment in built},
+        metrics={m.key: m for m in (metrics.build_metric(site.data) for site in metric_sites)},
     )

@@ -163,7 +163,7 @@ def grouped(plan: Plan) -> list[tuple[str, list[Change]]]:
     """The plan's changes grouped by flag (and experiment), in plan order."""
     groups: dict[str, list[Change]] = {}
     for change in plan.changes:
-        label = f"experiment {change.key}" if change.resource == "experiment" else change.key
+        label = change.key if change.resource == "flag" else f"{change.resource} {change.key}"
         groups.setdefault(label, []).append(change)
     return list(groups.items())
 
