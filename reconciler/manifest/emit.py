@@ -24,20 +24,23 @@ def _yaml() -> YAML:
     return yaml
 
 
-def render_manifest(flags: list[dict[str, Any]], schema: str | None = None) -> str:
-    """A new manifest file holding `flags`."""
+def render_manifest(
+    flags: list[dict[str, Any]], schema: str | None = None, section: str = "flags"
+) -> str:
+    """A new manifest file holding `flags` (or the entries of another `section`: metrics)."""
     stream = io.StringIO()
     if schema:
         stream.write(MODELINE.format(schema=schema))
-    _yaml().dump({"flags": flags}, stream)
+    _yaml().dump({section: flags}, stream)
     return stream.getvalue()
 
 
-def update_manifest(text: str, flags: list[dict[str, Any]]) -> str:
-    """`text` with each of `flags` replacing the flag of the same key (or appended)."""
+def update_manifest(text: str, flags: list[dict[str, Any]], section: str = "flags") -> str:
+    """`text` with each of `flags` replacing the entry of the same key in `section` (or
+    appended)."""
     yaml = _yaml()
     document = yaml.load(text) or CommentedMap()
-    entries = document.setdefault("flags", CommentedSeq())
+    entries = document.setdefault(section, CommentedSeq())
     by_key = {entry.get("key"): index for index, entry in enumerate(entries)}
     for flag in flags:
         if flag["key"] in by_key:

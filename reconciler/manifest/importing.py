@@ -11,7 +11,7 @@ from reconciler.errors import FlagsyncError
 from reconciler.manifest.emit import render_manifest, update_manifest
 from reconciler.manifest.loader import manifest_files
 from reconciler.manifest.source import Document, read_yaml
-from reconciler.manifest.write import flag_data
+from reconciler.manifest.write import flag_data, metric_data
 from reconciler.model import FlagSet
 from reconciler.workspace import Workspace, display_name
 
@@ -28,36 +28,57 @@ def write_imported(
     """Write `flags` as manifests: rewritten in place where a manifest declares them already,
     else into `single_file` or one new file per flag in `out_dir` (default: the workspace's
     first manifests folder)."""
-    declared = _declarations(workspace)
     folder = out_dir or next((p for p in workspace.manifests if p.suffix == ""), None)
+
+    def place(declared: Path | None, name: str) -> Path:
+        if declared or single_file:
+            return declared or single_file  # type: ignore[return-value]
+        if folder is None:
+            raise FlagsyncError("--out FOLDER is needed: the workspace names no folder")
+        return folder / f"{name}.yaml"
+
+    declared = _declarations(workspace)
     updates: dict[Path, list[dict[str, object]]] = {}
     for key, flag in sorted(flags.flags.items()):
-        target = declared.get(key) or single_file
-        if target is None:
-            if folder is None:
-                raise FlagsyncError("--out FOLDER is needed: the workspace names no folder")
-            target = folder / f"{key}.yaml"
+        target = place(declared.get(key), key)
         updates.setdefault(target, []).append(flag_data(flag, workspace.provider))
     result = ImportResult()
-    for path, entries in updates.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists():
-            path.write_text(update_manifest(path.read_text(encoding="utf-8"), entries))
-            result.updated += 1
-        else:
-            path.write_text(render_manifest(entries, schema=_schema_reference(path)))
-            result.created += 1
+    _write(updates, "flags", result)
+    # The metrics the imported flags measure (DevCycle), so the manifests validate.
+    used = sorted({key for flag in flags.flags.values() for key in flag.metrics})
+    declared_metrics = _declarations(workspace, "metrics")
+    metric_updates: dict[Path, list[dict[str, object]]] = {}
+    for key in used:
+        if key in flags.metrics:
+            target = place(declared_metrics.get(key), "metrics")
+            metric_updates.setdefault(target, []).append(metric_data(flags.metrics[key]))
+    _write(metric_updates, "metrics", result)
     return result
 
 
-def _declarations(workspace: Workspace) -> dict[str, Path]:
-    """Flag key -> the manifest file that declares it (files that do not parse are skipped)."""
+def _write(
+    updates: dict[Path, list[dict[str, object]]], section: str, result: ImportResult
+) -> None:
+    for path, entries in updates.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            text = path.read_text(encoding="utf-8")
+            path.write_text(update_manifest(text, entries, section))
+            result.updated += 1
+        else:
+            path.write_text(render_manifest(entries, _schema_reference(path), section))
+            result.created += 1
+
+
+def _declarations(workspace: Workspace, section: str = "flags") -> dict[str, Path]:
+    """Key -> the manifest file that declares it in `section` (files that do not parse are
+    skipped)."""
     files, _ = manifest_files(workspace)
     found: dict[str, Path] = {}
     for path in files:
         document = read_yaml(path, display_name(path))
         if isinstance(document, Document) and isinstance(document.data, dict):
-            for entry in document.data.get("flags") or []:
+            for entry in document.data.get(section) or []:
                 if isinstance(entry, dict) and isinstance(entry.get("key"), str):
                     found.setdefault(entry["key"], path)
     return found
