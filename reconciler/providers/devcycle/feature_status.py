@@ -40,9 +40,18 @@ def status_changed(desired: Flag, live: Flag | None) -> bool:
     return (desired.status, desired.static_variation) != before
 
 
-def reactivating(desired: Flag, live: Flag | None) -> bool:
-    """Whether the flag returns to `active`: its status must change before it is edited."""
-    return live is not None and live.status != "active" and desired.status == "active"
+def status_first(desired: Flag, live: Flag | None) -> bool:
+    """Whether the status changes before the feature is edited: when the flag returns to
+    `active`, and when a complete flag moves to a static variation that exists already (the
+    edit may remove the old one). A complete flag moving to a variation the same apply creates
+    while removing the old static variation cannot be ordered: DevCycle refuses it either way."""
+    if live is None or live.status == "active":
+        return False
+    if desired.status == "active":
+        return True
+    return desired.status == live.status == "complete" and (
+        desired.static_variation in live.variations
+    )
 
 
 def split(changes: list[Change]) -> tuple[list[Change], list[Change]]:

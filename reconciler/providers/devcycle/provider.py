@@ -221,7 +221,7 @@ class DevCycleProvider:
         first: list[ApiCall] = []
         if status and status_direct:
             call = feature_status.status_call(self._v2, desired)
-            if feature_status.reactivating(desired, current):
+            if feature_status.status_first(desired, current):
                 first.append(call)
             else:
                 calls.append(call)
