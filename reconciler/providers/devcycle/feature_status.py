@@ -42,16 +42,17 @@ def status_changed(desired: Flag, live: Flag | None) -> bool:
 
 def status_first(desired: Flag, live: Flag | None) -> bool:
     """Whether the status changes before the feature is edited: when the flag returns to
-    `active`, and when a complete flag moves to a static variation that exists already (the
-    edit may remove the old one). A complete flag moving to a variation the same apply creates
+    `active`, when a complete flag moves to a static variation that exists already (the edit
+    may remove the old one), and when it is archived by an edit removing its static variation. A complete flag moving to a variation the same apply creates
     while removing the old static variation cannot be ordered: DevCycle refuses it either way."""
     if live is None or live.status == "active":
         return False
     if desired.status == "active":
         return True
-    return desired.status == live.status == "complete" and (
-        desired.static_variation in live.variations
-    )
+    if desired.status == live.status == "complete":
+        return desired.static_variation in live.variations
+    # Leaving `complete` for `archived`: first, if the edit removes the variation it serves.
+    return live.status == "complete" and live.static_variation not in desired.variations
 
 
 def split(changes: list[Change]) -> tuple[list[Change], list[Change]]:
