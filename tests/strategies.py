@@ -171,10 +171,11 @@ def flags(
     key: str | None = None,
     variable_prefix: str = "",
     metric_keys: tuple[str, ...] = (),
+    lifecycle: bool = False,
 ) -> Flag:
     """A flag with typed variables, variations giving each a value, and targets per environment;
-    an experiment has a control variation, a flag may be complete (serving a static variation)
-    or archived, and measure some of `metric_keys`."""
+    an experiment has a control variation; with `lifecycle`, a flag may be complete (serving a
+    static variation) or archived; it measures some of `metric_keys`."""
     flag_key = key or draw(keys)
     variable_keys = draw(st.lists(keys, min_size=0, max_size=3, unique=True))
     variables = {
@@ -207,7 +208,11 @@ def flags(
         enabled = bool(targets) and draw(st.booleans())
         environments[env] = EnvironmentConfig(enabled=enabled, targets=targets)
     kind = draw(st.sampled_from(["release", "experiment", "permission", "ops"]))
-    status = draw(st.sampled_from(["active", "active", "complete", "archived"]))
+    status = (
+        draw(st.sampled_from(["active", "active", "complete", "archived"]))
+        if lifecycle
+        else "active"
+    )
     return Flag(
         key=flag_key,
         name=draw(names),

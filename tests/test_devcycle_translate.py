@@ -104,7 +104,7 @@ def read_back(flag: Flag, reverse: bool = False) -> Flag:
 
 
 @settings(max_examples=150, deadline=None)
-@given(flags(), st.booleans())
+@given(flags(lifecycle=True), st.booleans())
 def test_round_trip_is_identity(flag: Flag, reverse: bool) -> None:
     assert read_back(flag, reverse) == flag
 

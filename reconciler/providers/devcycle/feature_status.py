@@ -43,8 +43,9 @@ def status_changed(desired: Flag, live: Flag | None) -> bool:
 def status_first(desired: Flag, live: Flag | None) -> bool:
     """Whether the status changes before the feature is edited: when the flag returns to
     `active`, when a complete flag moves to a static variation that exists already (the edit
-    may remove the old one), and when it is archived by an edit removing its static variation. A complete flag moving to a variation the same apply creates
-    while removing the old static variation cannot be ordered: DevCycle refuses it either way."""
+    may remove the old one), and when it is archived by an edit removing its static variation.
+    A complete flag moving to a variation the same apply creates while the old static variation
+    is removed cannot be ordered: DevCycle refuses it either way."""
     if live is None or live.status == "active":
         return False
     if desired.status == "active":

@@ -482,6 +482,12 @@ class DevCycleProvider:
             return self._same_feature(call)
         if not error.after_lost_attempt or error.status is None or error.status >= 500:
             return None
+        if (
+            call.method == "POST"
+            and error.status == 409
+            and call.path.endswith(("/metrics", "/metric-associations"))
+        ):
+            return {}  # a metric, or a metric association, made by the lost attempt
         if call.method == "POST" and call.path.endswith("/change-requests"):
             drafts = [
                 r for r in self.client.json("GET", call.path) or [] if r.get("status") == "draft"
