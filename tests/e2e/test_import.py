@@ -30,7 +30,14 @@ def test_import_then_plan_shows_no_changes(example: Cli) -> None:
     shutil.rmtree(example.cwd / "flags")
     imported = example("import")
     assert imported.returncode == 0, imported.stdout + imported.stderr
-    assert "Imported 5 flag(s): 5 new file(s), 0 updated" in imported.stdout
+    # one file per flag, and metrics.yaml with the metrics the experiment measures
+    assert "Imported 6 flag(s): 7 new file(s), 0 updated" in imported.stdout
+    metrics = (example.cwd / "flags" / "metrics.yaml").read_text()
+    assert "- key: upgrades" in metrics and "dimension: count_per_unique_user" in metrics
+    experiment = (example.cwd / "flags" / "pricing-page-test.yaml").read_text()
+    assert "control: control" in experiment
+    completed = (example.cwd / "flags" / "annual-billing-toggle.yaml").read_text()
+    assert "status: complete" in completed and "static_variation: shown" in completed
     assert (
         (example.cwd / "flags" / "new-checkout.yaml")
         .read_text()
