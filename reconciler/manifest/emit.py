@@ -16,8 +16,19 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 MODELINE = "# yaml-language-server: $schema={schema}\n"
 
 
+# Characters YAML reads as line breaks: a plain or single-quoted scalar holding one comes back
+# folded to a space, so such strings are written double-quoted (escaped).
+_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
+def _string(representer: Any, value: str) -> Any:
+    style = '"' if any(char in value for char in _BREAKS) else None
+    return representer.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
+    yaml.representer.add_representer(str, _string)
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 100
     yaml.preserve_quotes = True
