@@ -1,5 +1,6 @@
 """Executes a plan's steps and reports each call's outcome.
 
+Project metrics go first (and their deletions last), each phase finishing before the next.
 Steps for different flags are independent and run concurrently (the client's rate limiter keeps
 the pace within the vendor's limit), after the custom properties and audiences they may use are
 written and before those the manifests dropped are deleted; the steps of one flag run in plan
@@ -78,8 +79,9 @@ def _done(step: Step, call: ApiCall, answer: Any) -> str:
 
 
 # Project-level objects flags depend on are written in waves: custom properties, then audiences
-# (which filter on them), then flags (whose targets use audiences); deletions the other way.
-_WAVES = {"custom_property": 0, "audience": 1}
+# (which filter on them) and metrics, then flags (whose targets use audiences, and which metrics
+# are associated with); deletions the other way. Each wave finishes before the next starts.
+_WAVES = {"custom_property": 0, "audience": 1, "metric": 1}
 _FLAG_WAVE = 2
 
 

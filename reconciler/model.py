@@ -15,6 +15,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 VariableType = Literal["Boolean", "String", "Number", "JSON"]
 FlagType = Literal["release", "experiment", "permission", "ops"]
+FlagStatus = Literal["active", "complete", "archived"]
+MetricDimension = Literal[
+    "count_per_unique_user",
+    "count_per_variable_evaluation",
+    "sum_per_unique_user",
+    "average_per_unique_user",
+    "total_average",
+    "total_sum",
+]
+MetricOptimize = Literal["increase", "decrease"]
 Match = Literal["all", "any"]
 RolloutType = Literal["schedule", "gradual", "stepped"]
 StageTransition = Literal["linear", "discrete"]
@@ -237,8 +247,17 @@ class Flag(Canonical):
     """Provider-specific settings the neutral model does not cover, round-tripped untouched
     (PostHog: ensure_experience_continuity, evaluation_runtime). Values equal to the vendor's
     default are dropped, so leaving a setting out and writing its default compare equal."""
+    control: str | None = None
+    """An experiment's control variation (DevCycle's `controlVariation`); None for other types."""
+    metrics: tuple[str, ...] = ()
+    """Keys of the metrics measured for this flag (DevCycle metric associations), sorted."""
+    status: FlagStatus = "active"
+    """DevCycle's lifecycle: a `complete` flag serves `static_variation` to everyone; an
+    `archived` one is served to no one."""
+    static_variation: str | None = None
+    """The variation a completed flag serves (None unless `status` is complete)."""
 
-    @field_validator("tags")
+    @field_validator("tags", "metrics")
     @classmethod
     def _sorted_tags(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(sorted(set(value)))
@@ -353,15 +372,30 @@ class ReusableAudience(Canonical):
     audience: Audience = EVERYONE
 
 
+class Metric(Canonical):
+    """A DevCycle experiment metric: how an event the SDKs send is aggregated, and which way
+    is better. `dimension` is the vendor's enum in lower case (`COUNT_PER_UNIQUE_USER` is
+    `count_per_unique_user`)."""
+
+    key: str
+    name: str
+    description: str = ""
+    event: str
+    dimension: MetricDimension
+    optimize: MetricOptimize
+
+
 class FlagSet(Canonical):
     """All flags (and experiments) of one workspace (desired) or one project (live), by key;
-    DevCycle's reusable audiences and custom properties beside them."""
+    PostHog's holdouts and DevCycle's reusable audiences, custom properties and metrics beside
+    them."""
 
     flags: dict[str, Flag] = Field(default_factory=dict)
     experiments: dict[str, Experiment] = Field(default_factory=dict)
     holdouts: dict[str, Holdout] = Field(default_factory=dict)
     audiences: dict[str, ReusableAudience] = Field(default_factory=dict)
     custom_properties: dict[str, CustomProperty] = Field(default_factory=dict)
+    metrics: dict[str, Metric] = Field(default_factory=dict)
 
 
 def comparable(flag: Flag) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from reconciler.model import EnvironmentConfig, Flag, FlagSet
 
 Action = Literal["create", "update", "delete"]
 Via = Literal["direct", "change-request"]
-Resource = Literal["flag", "experiment", "holdout", "audience", "custom_property"]
+Resource = Literal["flag", "experiment", "holdout", "audience", "custom_property", "metric"]
 PREVIOUS_ID = "{previous._id}"
 
 FLAG_FIELDS = (
@@ -32,6 +32,10 @@ FLAG_FIELDS = (
     "variations",
     "payload",
     "settings",
+    "control",
+    "metrics",
+    "status",
+    "static_variation",
 )
 # How deep a field path goes before the whole value is shown instead: a changed target shows as
 # `targets[1].serve: before -> after`, not as a dozen nested leaves.
@@ -189,13 +193,8 @@ def diff_flag(desired: Flag, live: Flag | None) -> list[Change]:
 
 
 def _creation(flag: Flag) -> list[Change]:
-    changes = [
-        Change(
-            action="create",
-            key=flag.key,
-            fields=field_changes({}, _flag_part(flag)),
-        )
-    ]
+    listed = {k: v for k, v in _flag_part(flag).items() if (k, v) != ("status", "active")}
+    changes = [Change(action="create", key=flag.key, fields=field_changes({}, listed))]
     for env, config in flag.environments.items():
         if config != EnvironmentConfig():
             fields = field_changes({}, _env_part(config))

@@ -17,7 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 from pydantic import ValidationError
 
 from reconciler.errors import FlagsyncError
-from reconciler.model import Experiment, Flag, FlagSet
+from reconciler.model import Experiment, Flag, FlagSet, Metric
 from reconciler.plan import Change, FieldChange, Plan, diff_flag
 from reconciler.providers.base import FinishesPlans, Provider
 from reconciler.providers.devcycle.provider import DevCycleProvider
@@ -69,6 +69,15 @@ class PlansProjectObjects(Protocol):
         prune: bool,
         adopt: bool,
         creates_only: bool,
+    ) -> None: ...
+
+
+@runtime_checkable
+class PlansMetrics(Protocol):
+    """A provider with project-level experiment metrics (DevCycle) adds their changes."""
+
+    def plan_metrics(
+        self, desired: dict[str, Metric], live: Any, plan: Plan, prune: bool
     ) -> None: ...
 
 
@@ -164,6 +173,9 @@ def make_plan(
         provider.plan_experiments(experiments, live, plan, options.adopt, plan.environments)
     elif desired.experiments:
         raise FlagsyncError(f"experiments are not supported for {provider.name} workspaces yet")
+    if isinstance(provider, PlansMetrics):
+        whole = not options.environments and not options.flag_patterns
+        provider.plan_metrics(desired.metrics, live, plan, options.prune and whole)
     for key in sorted(live.owned - set(desired.flags)):
         if not options.selects(key):
             continue

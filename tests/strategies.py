@@ -172,8 +172,16 @@ VALUE_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
 
 
 @st.composite
-def flags(draw: st.DrawFn, key: str | None = None, variable_prefix: str = "") -> Flag:
-    """A flag with typed variables, variations giving each a value, and targets per environment."""
+def flags(
+    draw: st.DrawFn,
+    key: str | None = None,
+    variable_prefix: str = "",
+    metric_keys: tuple[str, ...] = (),
+    lifecycle: bool = False,
+) -> Flag:
+    """A flag with typed variables, variations giving each a value, and targets per environment;
+    an experiment has a control variation; with `lifecycle`, a flag may be complete (serving a
+    static variation) or archived; it measures some of `metric_keys`."""
     flag_key = key or draw(keys)
     variable_keys = draw(st.lists(keys, min_size=0, max_size=3, unique=True))
     variables = {
@@ -205,15 +213,27 @@ def flags(draw: st.DrawFn, key: str | None = None, variable_prefix: str = "") ->
         )
         enabled = bool(targets) and draw(st.booleans())
         environments[env] = EnvironmentConfig(enabled=enabled, targets=targets)
+    kind = draw(st.sampled_from(["release", "experiment", "permission", "ops"]))
+    status = (
+        draw(st.sampled_from(["active", "active", "complete", "archived"]))
+        if lifecycle
+        else "active"
+    )
     return Flag(
         key=flag_key,
         name=draw(names),
         description=draw(descriptions),
-        type=draw(st.sampled_from(["release", "experiment", "permission", "ops"])),
+        type=kind,
         tags=tuple(draw(st.lists(st.text(KEY_ALPHABET, min_size=1, max_size=8), max_size=3))),
         variables=variables,
         variations=variations,
         environments=environments,
+        control=draw(st.sampled_from(variation_keys)) if kind == "experiment" else None,
+        metrics=tuple(draw(st.lists(st.sampled_from(metric_keys), unique=True)))
+        if metric_keys
+        else (),
+        status=status,
+        static_variation=draw(st.sampled_from(variation_keys)) if status == "complete" else None,
     )
 
 

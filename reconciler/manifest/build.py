@@ -62,6 +62,10 @@ def build_flag(data: dict[str, Any], environments: list[str], provider: str = "d
         environments={env: build_environment(declared.get(env) or {}) for env in environments},
         payload=data.get("payload"),
         settings=dict(data.get("posthog") or {}),
+        control=data.get("control"),
+        metrics=tuple(data.get("metrics") or ()),
+        status=data.get("status", "active"),
+        static_variation=data.get("static_variation"),
     )
 
 

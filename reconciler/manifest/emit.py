@@ -20,6 +20,7 @@ MODELINE = "# yaml-language-server: $schema={schema}\n"
 IDENTITY = {
     "custom_properties": "key",
     "audiences": "key",
+    "metrics": "key",
     "flags": "key",
     "holdouts": "name",
     "experiments": "key",

@@ -13,7 +13,7 @@ from reconciler.errors import FlagsyncError
 from reconciler.manifest.emit import IDENTITY, render_sections, update_sections
 from reconciler.manifest.loader import manifest_files
 from reconciler.manifest.source import Document, read_yaml
-from reconciler.manifest.write import audience_data, custom_property_data, flag_data
+from reconciler.manifest.write import audience_data, custom_property_data, flag_data, metric_data
 from reconciler.manifest.write_experiments import experiment_data, holdout_data
 from reconciler.model import FlagSet
 from reconciler.workspace import Workspace, display_name
@@ -37,7 +37,7 @@ def write_imported(
     manifests: rewritten in place where a manifest declares them already, else into
     `single_file`, or into `out_dir` (default: the workspace's first manifests folder): one new
     file per flag or experiment, new holdouts together in `holdouts.yaml`, new custom properties
-    and audiences together in `audiences.yaml`."""
+    and audiences together in `audiences.yaml`, the metrics the flags use in `metrics.yaml`."""
     declared = _declarations(workspace)
     folder = out_dir or next((p for p in workspace.manifests if p.suffix == ""), None)
     items: list[tuple[str, str, str, dict[str, Any]]] = [
@@ -51,6 +51,13 @@ def write_imported(
     items += [
         ("flags", key, f"{key}.yaml", flag_data(flag, workspace.provider))
         for key, flag in sorted(flags.flags.items())
+    ]
+    # The metrics the imported flags measure (DevCycle), so the manifests validate.
+    used = sorted({key for flag in flags.flags.values() for key in flag.metrics})
+    items += [
+        ("metrics", key, "metrics.yaml", metric_data(flags.metrics[key]))
+        for key in used
+        if key in flags.metrics
     ]
     items += [
         ("experiments", key, f"{key}.yaml", experiment_data(experiment))

@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.errors import Problem, ValidationFailed
-from reconciler.manifest import audiences, experiments, holdouts, provider_rules, schema_check
+from reconciler.manifest import (
+    audiences,
+    experiments,
+    holdouts,
+    metrics,
+    provider_rules,
+    schema_check,
+)
 from reconciler.manifest.build import build_flag
 from reconciler.manifest.rules import check_all, flag_sites
 from reconciler.manifest.source import Document, read_yaml
@@ -66,7 +73,13 @@ def load_flags(workspace: Workspace) -> FlagSet:
         for s in holdouts.holdout_sites(documents)
         if (s.document.name, holdouts.SECTION, s.index) not in skipped
     ]
+    metric_sites = [
+        s
+        for s in metrics.metric_sites(documents)
+        if (s.document.name, metrics.SECTION, s.index) not in skipped
+    ]
     problems.extend(check_all(sites, workspace.environment_names, workspace.provider))
+    problems.extend(metrics.check(metric_sites, sites, workspace.provider))
     problems.extend(provider_rules.check(sites, workspace.provider))
     problems.extend(
         experiments.check(found, sites, workspace.environment_names, workspace.provider)
@@ -103,5 +116,6 @@ def load_flags(workspace: Workspace) -> FlagSet:
             site.data["key"]: audiences.build_custom_property(site.data)
             for site in declared_properties
         },
+        metrics={m.key: m for m in (metrics.build_metric(site.data) for site in metric_sites)},
     )
     return audiences.with_declared_types(flag_set)

@@ -16,6 +16,7 @@ from reconciler.model import (
     EnvironmentConfig,
     Filter,
     Flag,
+    Metric,
     ReusableAudience,
     Rollout,
     Target,
@@ -63,6 +64,14 @@ def flag_data(flag: Flag, provider: str = "devcycle") -> dict[str, Any]:
         data["payload"] = flag.payload
     if flag.settings:
         data["posthog"] = dict(flag.settings)
+    if flag.control is not None:
+        data["control"] = flag.control
+    if flag.metrics:
+        data["metrics"] = list(flag.metrics)
+    if flag.status != "active":
+        data["status"] = flag.status
+    if flag.static_variation is not None:
+        data["static_variation"] = flag.static_variation
     environments = {
         env: _environment(config)
         for env, config in flag.environments.items()
@@ -71,6 +80,20 @@ def flag_data(flag: Flag, provider: str = "devcycle") -> dict[str, Any]:
     if environments:
         data["environments"] = environments
     return data
+
+
+def metric_data(metric: Metric) -> dict[str, Any]:
+    """A DevCycle metric as manifest data (the inverse of `build_metric`)."""
+    return _compact(
+        {
+            "key": metric.key,
+            "name": metric.name if metric.name != metric.key else None,
+            "description": metric.description or None,
+            "event": metric.event,
+            "dimension": metric.dimension,
+            "optimize": metric.optimize,
+        }
+    )
 
 
 def _environment(config: EnvironmentConfig) -> dict[str, Any]:

@@ -166,6 +166,7 @@ _KINDS = {
     "holdout": "holdout",
     "audience": "audience",
     "custom_property": "custom property",
+    "metric": "metric",
 }
 
 

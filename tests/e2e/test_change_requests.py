@@ -77,7 +77,7 @@ def test_second_apply_opens_no_new_request(reviewed: Cli, api: httpx.Client) -> 
 
 def test_approval_between_two_plans_leaves_nothing_to_do(reviewed: Cli, api: httpx.Client) -> None:
     assert reviewed("apply", "--yes").returncode == 0
-    for key in ("new-checkout", "dark-mode", "pricing-page-test"):
+    for key in ("new-checkout", "dark-mode", "pricing-page-test", "annual-billing-toggle"):
         (request,) = _open_requests(api, key)
         _approve(api, key, request["_id"])
     assert _production(api, "new-checkout")["status"] == "active"

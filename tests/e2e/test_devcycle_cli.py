@@ -15,10 +15,12 @@ from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, REPO, Cli, cli_environm
 def test_examples_apply_then_plan_is_empty(example: Cli) -> None:
     first = example("plan")
     assert first.returncode == 2, first.stderr
-    assert "Plan: 9 to create, 0 to update, 0 to delete." in first.stdout
+    assert (
+        "Plan: 12 to create, 0 to update, 0 to delete." in first.stdout
+    )  # 6 flags, 3 custom properties, 1 audience, 2 metrics
     applied = example("apply", "--yes")
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    assert "Apply complete: 9 created, 0 updated, 0 deleted." in applied.stdout
+    assert "Apply complete: 12 created, 0 updated, 0 deleted." in applied.stdout
     again = example("plan")
     assert again.returncode == 0, again.stdout + again.stderr
     assert "No changes." in again.stdout

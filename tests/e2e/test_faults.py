@@ -120,12 +120,14 @@ def test_a_thousand_faults_and_every_run_converges(server: EmulatorServer) -> No
 
 
 def test_cli_reports_what_it_retried(tmp_path: Path) -> None:
+    # Rates low enough that six attempts practically never all fail (0.25**6 per request; the
+    # example sends about 25), high enough that every run retries something.
     faults = FaultConfig(
-        error_rate=0.3,
-        throttle_rate=0.1,
+        error_rate=0.1,
+        throttle_rate=0.05,
         retry_after="always",
         retry_after_seconds=0.0,
-        drop_after_write_rate=0.2,
+        drop_after_write_rate=0.1,
         seed=3,
     )
     config = EmulatorConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, faults=faults)

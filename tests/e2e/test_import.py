@@ -30,14 +30,20 @@ def test_import_then_plan_shows_no_changes(example: Cli) -> None:
     shutil.rmtree(example.cwd / "flags")
     imported = example("import")
     assert imported.returncode == 0, imported.stdout + imported.stderr
-    # five flag files, and audiences.yaml with the custom properties and the audience
+    # six flag files, metrics.yaml, and audiences.yaml with the custom properties and the audience
     assert (
-        "Imported 5 flag(s), 3 custom propert(ies), 1 audience(s): 6 new file(s), 0 updated"
+        "Imported 6 flag(s), 3 custom propert(ies), 1 audience(s): 8 new file(s), 0 updated"
         in imported.stdout
     )
     shared = (example.cwd / "flags" / "audiences.yaml").read_text()
     assert "custom_properties:" in shared and "- key: pro-prospects" in shared
     assert "any:" in shared  # the nested group survives the round trip
+    metrics = (example.cwd / "flags" / "metrics.yaml").read_text()
+    assert "- key: upgrades" in metrics and "dimension: count_per_unique_user" in metrics
+    experiment = (example.cwd / "flags" / "pricing-page-test.yaml").read_text()
+    assert "control: control" in experiment
+    completed = (example.cwd / "flags" / "annual-billing-toggle.yaml").read_text()
+    assert "status: complete" in completed and "static_variation: shown" in completed
     assert (
         (example.cwd / "flags" / "new-checkout.yaml")
         .read_text()

@@ -26,8 +26,8 @@ def test_removed_flag_is_deleted_only_with_prune(example: Cli, api: httpx.Client
     plan = example("plan")
     assert plan.returncode == 0, plan.stdout
     assert (
-        "2 flags created by flagsync are gone from the manifests; run with --prune to delete "
-        "them: maintenance-banner, pricing-page-test" in plan.stdout
+        "3 flags created by flagsync are gone from the manifests; run with --prune to delete "
+        "them: annual-billing-toggle, maintenance-banner, pricing-page-test" in plan.stdout
     )
     pruning = example("plan", "--prune")
     assert pruning.returncode == 2
@@ -83,7 +83,7 @@ def test_mass_update_stops_at_the_threshold_unless_forced(example: Cli) -> None:
     _many_flags(example.cwd, 12, suffix="changed")
     stopped = example("apply", "--yes")
     assert stopped.returncode == 1
-    assert "too many updates: 12 of 17 managed flags (71 %) exceeds the 30 % safety threshold" in (
+    assert "too many updates: 12 of 18 managed flags (67 %) exceeds the 30 % safety threshold" in (
         stopped.stderr
     )
     assert example("plan").returncode == 2  # nothing was applied
@@ -105,7 +105,7 @@ def test_saved_plan_applies_exactly_and_refuses_when_stale(example: Cli, api: ht
     planned = example("plan", "--out", str(saved))
     assert planned.returncode == 2
     data = json.loads(saved.read_text())
-    assert data["summary"]["create"] == 9  # 5 flags, 3 custom properties, 1 audience
+    assert data["summary"]["create"] == 12  # 6 flags, 3 custom properties, 1 audience, 2 metrics
     assert "secret" not in saved.read_text().lower()
     assert example("apply", str(saved), "--yes").returncode == 0
     assert example("plan").returncode == 0

@@ -32,7 +32,7 @@ def test_first_run_creates_one_comment(
     [posted] = github.comments_on(REPOSITORY, PR)
     assert posted["body"].startswith(MARKER)
     assert (
-        "**flagsync plan** `flagsync.yaml`: 9 to create, 0 to update, 0 to delete, "
+        "**flagsync plan** `flagsync.yaml`: 12 to create, 0 to update, 0 to delete, "
         in posted["body"]
     )
     assert "0 change requests" in posted["body"]

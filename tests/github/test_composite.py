@@ -78,7 +78,7 @@ def test_plan_on_the_pull_request_then_apply_after_the_merge(
     assert Path(planned.outputs["plan-json"]).is_file()
     [posted] = github.marked(REPOSITORY, PR, MARKER)
     assert planned.outputs["comment-url"] == posted["html_url"]
-    assert "9 to create, 0 to update, 0 to delete, 0 change requests" in posted["body"]
+    assert "12 to create, 0 to update, 0 to delete, 0 change requests" in posted["body"]
     assert "new-checkout" in job.summary()
 
     github.merged_pull(REPOSITORY, MERGE_SHA, PR)

@@ -15,7 +15,7 @@ def test_a_plan_with_changes_sets_the_outputs(real_plans: RealPlans) -> None:
     assert outputs["exit-code"] == "2"
     plan = json.loads(Path(outputs["plan-json"]).read_text())
     assert plan["format_version"] == 1
-    assert plan["summary"]["create"] == 9  # 5 flags, 3 custom properties, 1 audience
+    assert plan["summary"]["create"] == 12  # 6 flags, 3 custom properties, 1 audience, 2 metrics
     assert Path(outputs["plan-markdown"]).read_text().startswith("### flagsync plan")
 
 
@@ -28,7 +28,7 @@ def test_a_plan_without_changes_sets_the_outputs(real_plans: RealPlans) -> None:
 
 def test_the_job_summary_has_the_plan(real_plans: RealPlans) -> None:
     text = real_plans.create_summary
-    assert text.startswith("**flagsync plan** `flagsync.yaml`: 9 to create, 0 to update")
+    assert text.startswith("**flagsync plan** `flagsync.yaml`: 12 to create, 0 to update")
     assert "new-checkout" in text
     assert "| where | field | before | after |" in text
     assert real_plans.create.fingerprint[:12] in text
@@ -37,7 +37,7 @@ def test_the_job_summary_has_the_plan(real_plans: RealPlans) -> None:
 def test_apply_applies_the_saved_plan_and_reports(real_plans: RealPlans) -> None:
     assert real_plans.apply_outputs["exit-code"] == "0"
     assert "**flagsync apply** `flagsync.yaml`: applied" in real_plans.apply_summary
-    assert "Apply complete: 9 created" in real_plans.apply_summary
+    assert "Apply complete: 12 created" in real_plans.apply_summary
     # and the next plan finds nothing left to do
     assert real_plans.unchanged_outputs["changes"] == "false"
 

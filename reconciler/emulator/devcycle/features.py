@@ -28,6 +28,7 @@ from .errors import BadRequest, Conflict
 from .feature_checks import check_feature
 from .feature_locks import ensure_direct_write, ensure_unlocked
 from .http import Call, Reply, encode_json
+from .metrics import forget_feature
 from .pagination import check_enum, paginate, parse_page_query
 from .store import DevCycleStore, Doc
 from .targeting import apply_config
@@ -339,5 +340,6 @@ def delete_feature(call: Call) -> Reply:
         if request["_feature"] == feature["_id"]
     ]:
         del store.change_requests[request_id]
+    forget_feature(store, feature)
     del store.features[feature["_id"]]
     return Reply()

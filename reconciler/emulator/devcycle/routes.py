@@ -23,6 +23,7 @@ from . import (
     environments,
     feature_status,
     features,
+    metrics,
     projects,
     variables,
     variations,
@@ -96,6 +97,14 @@ TABLE: list[tuple[str, str, Handler]] = [
     ("GET", f"{P}/customProperties/{{key}}", custom_properties.get_custom_property),
     ("PATCH", f"{P}/customProperties/{{key}}", custom_properties.update_custom_property),
     ("DELETE", f"{P}/customProperties/{{key}}", custom_properties.delete_custom_property),
+    ("GET", f"{P}/metrics", metrics.list_metrics),
+    ("POST", f"{P}/metrics", metrics.create_metric),
+    ("GET", f"{P}/metrics/{{key}}", metrics.get_metric),
+    ("PATCH", f"{P}/metrics/{{key}}", metrics.update_metric),
+    ("DELETE", f"{P}/metrics/{{key}}", metrics.delete_metric),
+    ("GET", f"{P}/metric-associations", metrics.list_associations),
+    ("POST", f"{P}/metric-associations", metrics.create_association),
+    ("DELETE", f"{P}/metric-associations", metrics.delete_association),
 ]
 
 

@@ -1,10 +1,10 @@
 """The emulated DevCycle organization's state: plain JSON documents, ids, clock and lookups.
 
-Everything the emulator knows is seven collections of JSON objects keyed by `_id` (projects,
-environments, features, variables, audiences, feature change requests, custom properties) plus
-a little bookkeeping. Keeping the state as plain JSON makes persistence a `json.dump` and lets
-handlers build a changed copy of a document, validate it, and only then put it back, which is
-what makes a failed PATCH change nothing.
+Everything the emulator knows is collections of JSON objects keyed by `_id` (projects,
+environments, features, variables, audiences, feature change requests, custom properties,
+metrics and their associations with features) plus a little bookkeeping. Keeping the state as
+plain JSON makes persistence a `json.dump` and lets handlers build a changed copy of a document,
+validate it, and only then put it back, which is what makes a failed PATCH change nothing.
 
 Ids look like MongoDB ObjectIds (24 hex digits: seconds, an instance tag, a counter), as the
 vendor's do. Timestamps are ISO 8601 UTC with milliseconds and `Z`, and strictly increase, so
@@ -31,10 +31,12 @@ COLLECTIONS = (
     "audiences",
     "changeRequests",
     "customProperties",
+    "metrics",
+    "metricAssociations",
 )
 # Collections added after state files of this format were first written: a file without one
 # loads it empty instead of being refused.
-LATER_COLLECTIONS = ("changeRequests", "customProperties")
+LATER_COLLECTIONS = ("changeRequests", "customProperties", "metrics", "metricAssociations")
 FORMAT_VERSION = 1
 
 
@@ -78,6 +80,14 @@ class DevCycleStore:
     @property
     def custom_properties(self) -> dict[str, Doc]:
         return self.collections["customProperties"]
+
+    @property
+    def metrics(self) -> dict[str, Doc]:
+        return self.collections["metrics"]
+
+    @property
+    def metric_associations(self) -> dict[str, Doc]:
+        return self.collections["metricAssociations"]
 
     def is_empty(self) -> bool:
         return not any(self.collections.values())

@@ -42,8 +42,11 @@ def request_step(
     reviewers: list[str],
     description: str,
     cancel: tuple[str, ...] = (),
+    suffix: str = "",
 ) -> Step:
-    """Open a change request for `body` and submit it for review (cancelling stale ones first)."""
+    """Open a change request for `body` and submit it for review (cancelling stale ones first).
+
+    `suffix` names the PATCH it carries: "" the feature's own, "/status" its status."""
     feature = f"{project_path}/features/{quote(key, safe='')}"
     calls = [
         ApiCall(method="PATCH", path=f"{feature}/change-requests/{rid}/cancel") for rid in cancel
@@ -52,7 +55,7 @@ def request_step(
         ApiCall(
             method="POST",
             path=f"{feature}/change-requests",
-            body={"path": feature, "method": "PATCH", "body": body},
+            body={"path": f"{feature}{suffix}", "method": "PATCH", "body": body},
         )
     )
     calls.append(

@@ -16,9 +16,16 @@ from typing import Any
 from urllib.parse import quote
 
 from reconciler.errors import ApiError, FlagsyncError
-from reconciler.model import EnvironmentConfig, Flag, FlagSet
+from reconciler.model import EnvironmentConfig, Flag, FlagSet, Metric
 from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Step
-from reconciler.providers.devcycle import audiences, change_requests, custom_properties, translate
+from reconciler.providers.devcycle import (
+    audiences,
+    change_requests,
+    custom_properties,
+    feature_status,
+    metrics,
+    translate,
+)
 from reconciler.providers.devcycle.client import Credentials, DevCycleClient, PageStream
 from reconciler.providers.http import RateLimiter
 from reconciler.workspace import DEFAULT_REQUEST_DESCRIPTION, Workspace
@@ -44,6 +51,9 @@ class LiveState:
     audience_ids: dict[str, str] = field(default_factory=dict)
     environment_keys: dict[str, str] = field(default_factory=dict)
     audiences: list[dict[str, Any]] = field(default_factory=list)
+    metrics: dict[str, Metric] = field(default_factory=dict)
+    associations: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Metric keys associated with each feature key (every feature, managed or not)."""
 
 
 @dataclass
@@ -141,6 +151,7 @@ class DevCycleProvider:
         environments = self._environments(downloads.environments)
         audiences = [audience for page in downloads.audiences for audience in page]
         audience_keys = {a["_id"]: a.get("key") or a["_id"] for a in audiences}
+        live_metrics, associations = metrics.read(self.client, self._v1)
         flags: dict[str, Flag] = {}
         raw: dict[str, dict[str, Any]] = {}
         owned: set[str] = set()
@@ -161,7 +172,7 @@ class DevCycleProvider:
                     continue
                 flag = translate.feature_to_flag(
                     feature, environments, audience_keys, self.workspace.environment_names
-                )
+                ).model_copy(update={"metrics": associations.get(key, ())})
                 if is_owned and not feature.get("changeRequests") and wanted.get(key) == flag:
                     unchanged.add(key)
                     continue
@@ -169,7 +180,7 @@ class DevCycleProvider:
                 flags[key] = flag
         self._last_environment_keys, self._last_audience_keys = environments, audience_keys
         return LiveState(
-            flags=FlagSet(flags=flags),
+            flags=FlagSet(flags=flags, metrics=live_metrics),
             fingerprints=LazyFingerprints(raw),
             unchanged=unchanged,
             owned=owned,
@@ -178,6 +189,8 @@ class DevCycleProvider:
             audience_ids={k: i for i, k in audience_keys.items()},
             environment_keys=environments,
             audiences=audiences,
+            metrics=live_metrics,
+            associations=associations,
         )
 
     def _environments(self, stream: PageStream) -> dict[str, str]:
@@ -267,22 +280,88 @@ class DevCycleProvider:
         """
         self._check_audiences(desired, live.audience_ids)
         held = set(self.workspace.change_request_environments)
-        if desired.key not in live.flags.flags:
-            return self._creation(desired, live, changes, held)
+        current = live.flags.flags.get(desired.key)
+        if current is None:
+            work = self._creation(desired, live, changes, held)
+            return self._with_lifecycle(work, desired, None, [], status_direct=True)
+        changes, lifecycle = feature_status.split(changes)
         reviewed = [c for c in changes if c.environment in held or (c.environment is None and held)]
         direct = [c for c in changes if c not in reviewed]
         work = FlagWork(changes=[*direct, *(_via_request(c) for c in reviewed)])
         if direct:
             body = self._update_body(desired, direct, live, adopt)
             path = f"{self._v2}/features/{quote(desired.key, safe='')}"
-            calls = [ApiCall(method="PATCH", path=path, body=body)]
+            calls = [ApiCall(method="PATCH", path=path, body=body)] if body else []
             if "variables" in body:
                 calls.extend(self._variable_deletions(desired, live))
-            work.steps.append(Step(action="update", key=desired.key, calls=calls))
+            if calls:
+                work.steps.append(Step(action="update", key=desired.key, calls=calls))
         request_body = self._update_body(desired, reviewed, live, adopt) if reviewed else None
-        return self._with_open_requests(
-            desired.key, work, request_body, reviewed, live, cancel_stale
+        # Where changes need review, a status change is a change request of its own
+        # (`featureStatusUpdate`); a feature has one open request at a time, so it waits while
+        # the feature's other changes are under review.
+        status_reviewed = bool(held) and feature_status.status_changed(desired, current)
+        suffix = ""
+        if request_body is None and status_reviewed:
+            request_body, suffix = feature_status.status_body(desired), "/status"
+        work = self._with_open_requests(
+            desired.key, work, request_body, reviewed, live, cancel_stale, suffix
         )
+        return self._with_lifecycle(work, desired, current, lifecycle, not status_reviewed)
+
+    def _with_lifecycle(
+        self,
+        work: FlagWork,
+        desired: Flag,
+        current: Flag | None,
+        lifecycle: list[Change],
+        status_direct: bool,
+    ) -> FlagWork:
+        """Add the flag's metric associations (always direct: DevCycle exempts them from
+        approval) and, where no review is needed, its status change, to the flag's step."""
+        calls = metrics.association_calls(self._v1, desired, current.metrics if current else ())
+        status = feature_status.status_changed(desired, current)
+        first: list[ApiCall] = []
+        if status and status_direct:
+            call = feature_status.status_call(self._v2, desired)
+            if feature_status.status_first(desired, current):
+                first.append(call)
+            else:
+                calls.append(call)
+        for change in lifecycle:
+            fields = {str(f.parts[0]) for f in change.fields if f.parts}
+            if fields & feature_status.STATUS_FIELDS:
+                change = feature_status.explained(change, desired)
+                waiting = next((c.pending_request for c in work.changes if c.pending_request), None)
+                via = "direct" if status_direct else "change-request"
+                change = change.model_copy(update={"via": via, "pending_request": waiting})
+            work.changes.append(change)
+        if not calls and not first:
+            return work
+        step = next(
+            (s for s in work.steps if s.via == "direct" and s.action in ("create", "update")),
+            None,
+        )
+        if step is None:
+            step = Step(action="update", key=desired.key, calls=[])
+            work.steps.insert(0, step)
+        step.calls = [*first, *step.calls, *calls]
+        return work
+
+    def plan_metrics(
+        self, desired: dict[str, Metric], live: LiveState, plan: Plan, prune: bool
+    ) -> None:
+        """The project's metrics: created and updated before the flags, deleted after."""
+        used_elsewhere = {
+            metric
+            for feature, keys in live.associations.items()
+            if feature not in live.owned
+            for metric in keys
+        }
+        changes, steps, left = metrics.plan(self._v1, desired, live.metrics, used_elsewhere, prune)
+        plan.changes[:0] = changes
+        plan.steps[:0] = steps
+        plan.unmanaged.extend(left)
 
     def _creation(
         self, desired: Flag, live: LiveState, changes: list[Change], held: set[str]
@@ -329,6 +408,7 @@ class DevCycleProvider:
         reviewed: list[Change],
         live: LiveState,
         cancel_stale: bool,
+        suffix: str = "",
     ) -> FlagWork:
         """Account for the feature's open change requests: one that already carries this change
         means nothing to do; any open one locks the feature against direct writes."""
@@ -359,7 +439,7 @@ class DevCycleProvider:
                 {c.environment for c in reviewed if c.environment}
                 or set(self.workspace.change_request_environments)
             )
-            step = self._request_step(key, request_body, envs, cancel)
+            step = self._request_step(key, request_body, envs, cancel, suffix)
             work.steps.append(step)
         return work
 
@@ -369,7 +449,12 @@ class DevCycleProvider:
         return self._with_open_requests(key, FlagWork(), None, [], live, cancel_stale)
 
     def _request_step(
-        self, key: str, body: dict[str, Any], environments: list[str], cancel: tuple[str, ...]
+        self,
+        key: str,
+        body: dict[str, Any],
+        environments: list[str],
+        cancel: tuple[str, ...],
+        suffix: str = "",
     ) -> Step:
         settings = [self.workspace.environments[env] for env in environments]
         reviewers = sorted({r for s in settings for r in s.reviewers})
@@ -379,7 +464,7 @@ class DevCycleProvider:
             template, key, environments, summary, change_requests.body_hash(body)
         )
         return change_requests.request_step(
-            self._v2, key, body, environments, reviewers, description, cancel
+            self._v2, key, body, environments, reviewers, description, cancel, suffix
         )
 
     def _open_requests(self, key: str) -> list[dict[str, Any]]:
@@ -400,7 +485,7 @@ class DevCycleProvider:
                 body["tags"] = translate.flag_fields_body(desired)["tags"]
             own = translate.flag_fields_body(desired)
             before = translate.flag_fields_body(current)
-            body.update({name: value for name, value in own.items() if before[name] != value})
+            body.update({name: value for name, value in own.items() if before.get(name) != value})
             if desired.variables != current.variables:
                 body["variables"] = translate.variables_body(desired)
             if desired.variations != current.variations or "variables" in body:
@@ -450,8 +535,9 @@ class DevCycleProvider:
             feature_patch = call.method == "PATCH" and call.path.startswith(f"{self._v2}/features/")
             if not (feature_patch and change_requests.approval_required(error)):
                 raise
-        key = call.path.rsplit("/", 1)[-1]
-        step = self._request_step(key, call.body, self.workspace.environment_names, ())
+        suffix = "/status" if call.path.endswith("/status") else ""
+        key = call.path.removesuffix(suffix).rsplit("/", 1)[-1]
+        step = self._request_step(key, call.body, self.workspace.environment_names, (), suffix)
         answer: Any = None
         for request_call in step.calls:
             answer = self.client.json(
@@ -512,9 +598,17 @@ class DevCycleProvider:
         if call.method == "POST" and call.path == f"{self._v2}/features" and error.status == 409:
             return self._same_feature(call)
         if call.method == "POST" and error.status == 409 and isinstance(call.body, dict):
-            return self._same_project_object(call, call.body)
+            found = self._same_project_object(call, call.body)
+            if found is not None:
+                return found
         if not error.after_lost_attempt or error.status is None or error.status >= 500:
             return None
+        if (
+            call.method == "POST"
+            and error.status == 409
+            and call.path.endswith(("/metrics", "/metric-associations"))
+        ):
+            return {}  # a metric, or a metric association, made by the lost attempt
         if call.method == "POST" and call.path.endswith("/change-requests"):
             drafts = [
                 r for r in self.client.json("GET", call.path) or [] if r.get("status") == "draft"

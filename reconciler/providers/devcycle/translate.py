@@ -115,6 +115,14 @@ def feature_to_flag(
             for variation in variations
         },
         environments={env: configs.get(env, EnvironmentConfig()) for env in environments},
+        # Every feature has a controlVariation; it means something only for an experiment.
+        control=(feature.get("controlVariation") or None)
+        if feature.get("type") == "experiment"
+        else None,
+        status=feature.get("status") or "active",
+        static_variation=feature.get("staticVariation") or None
+        if feature.get("status") == "complete"
+        else None,
     )
 
 
@@ -237,13 +245,17 @@ def flag_to_create_body(flag: Flag, audience_ids: dict[str, str]) -> dict[str, A
 
 
 def flag_fields_body(flag: Flag) -> dict[str, Any]:
-    """The feature's own fields (name, description, type, tags with the ownership marker)."""
-    return {
+    """The feature's own fields (name, description, type, tags with the ownership marker, an
+    experiment's control variation)."""
+    body: dict[str, Any] = {
         "name": flag.name,
         "description": flag.description,
         "type": flag.type,
         "tags": [*flag.tags, OWNERSHIP_TAG],
     }
+    if flag.control is not None:
+        body["controlVariation"] = flag.control
+    return body
 
 
 def variables_body(flag: Flag) -> list[dict[str, Any]]:

@@ -1,0 +1,119 @@
+"""DevCycle experiment metrics: reading them and their associations, planning their changes.
+
+Metrics are project objects (`/v1/projects/{p}/metrics`); a feature measures one through a
+metric association (`/v1/projects/{p}/metric-associations`). Reading costs two list calls: the
+metrics (paged) and every association (one unpaged list). A metric is its own plan resource:
+created and updated before the features that use it (apply runs metric steps first) and
+deleted after them. Associations belong to the flag: they are added and removed by the flag's
+own step, always directly, as DevCycle exempts metric add/remove from approval.
+
+Metrics carry no ownership marker (DevCycle metrics have no tags), so a metric no manifest
+declares is deleted only with `--prune`, and only when no feature outside the manifests uses it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from reconciler.model import Flag, Metric
+from reconciler.plan import ApiCall, Change, Step, field_changes
+from reconciler.providers.devcycle.client import DevCycleClient
+
+METRIC_FIELDS = ("name", "description", "event", "dimension", "optimize")
+
+
+def metric_to_model(raw: dict[str, Any]) -> Metric:
+    return Metric(
+        key=raw["key"],
+        name=raw.get("name") or raw["key"],
+        description=raw.get("description") or "",
+        event=raw["event"],
+        dimension=str(raw["dimension"]).lower(),  # type: ignore[arg-type]
+        optimize=raw["optimize"],
+    )
+
+
+def metric_body(metric: Metric) -> dict[str, Any]:
+    """A `CreateMetricDto` (every field of `UpdateMetricDto` too)."""
+    return {
+        "key": metric.key,
+        "name": metric.name,
+        "description": metric.description,
+        "event": metric.event,
+        "dimension": metric.dimension.upper(),
+        "optimize": metric.optimize,
+    }
+
+
+def read(client: DevCycleClient, v1: str) -> tuple[dict[str, Metric], dict[str, tuple[str, ...]]]:
+    """The project's metrics by key, and the metric keys associated with each feature key."""
+    metrics = {m["key"]: metric_to_model(m) for m in client.list_all(f"{v1}/metrics")}
+    answer = client.json("GET", f"{v1}/metric-associations")
+    by_feature: dict[str, list[str]] = {}
+    for association in answer if isinstance(answer, list) else []:
+        feature = (association.get("feature") or {}).get("key")
+        metric = (association.get("metric") or {}).get("key")
+        if feature and metric:
+            by_feature.setdefault(feature, []).append(metric)
+    return metrics, {key: tuple(sorted(keys)) for key, keys in by_feature.items()}
+
+
+def plan(
+    v1: str,
+    desired: dict[str, Metric],
+    live: dict[str, Metric],
+    used_elsewhere: set[str],
+    prune: bool,
+) -> tuple[list[Change], list[Step], list[str]]:
+    """Changes and steps for the project's metrics, and the undeclared metrics left alone."""
+    changes: list[Change] = []
+    steps: list[Step] = []
+    for key, metric in desired.items():
+        body = metric_body(metric)
+        current = live.get(key)
+        if current is None:
+            fields = field_changes({}, _fields(metric))
+            changes.append(Change(action="create", resource="metric", key=key, fields=fields))
+            call = ApiCall(method="POST", path=f"{v1}/metrics", body=body)
+            steps.append(Step(action="create", resource="metric", key=key, calls=[call]))
+        elif current != metric:
+            fields = field_changes(_fields(current), _fields(metric))
+            changes.append(Change(action="update", resource="metric", key=key, fields=fields))
+            before = metric_body(current)
+            patch = {name: value for name, value in body.items() if before[name] != value}
+            call = ApiCall(method="PATCH", path=_path(v1, key), body=patch)
+            steps.append(Step(action="update", resource="metric", key=key, calls=[call]))
+    left = []
+    for key in sorted(set(live) - set(desired)):
+        if prune and key not in used_elsewhere:
+            changes.append(Change(action="delete", resource="metric", key=key))
+            call = ApiCall(method="DELETE", path=_path(v1, key))
+            steps.append(Step(action="delete", resource="metric", key=key, calls=[call]))
+        else:
+            left.append(f"metric {key}")
+    return changes, steps, left
+
+
+def association_calls(v1: str, desired: Flag, live: tuple[str, ...]) -> list[ApiCall]:
+    """Associate the metrics the flag gained, dissociate the ones it lost."""
+    path = f"{v1}/metric-associations"
+    added = [
+        ApiCall(method="POST", path=path, body={"metric": key, "feature": desired.key})
+        for key in desired.metrics
+        if key not in live
+    ]
+    removed = [
+        ApiCall(method="DELETE", path=path, params={"metric": key, "feature": desired.key})
+        for key in live
+        if key not in desired.metrics
+    ]
+    return removed + added
+
+
+def _fields(metric: Metric) -> dict[str, Any]:
+    return metric.model_dump(mode="json", include=set(METRIC_FIELDS))
+
+
+def _path(v1: str, key: str) -> str:
+    return f"{v1}/metrics/{quote(key, safe='')}"
