@@ -4,6 +4,7 @@ empty once the faults stop), with no duplicates and nothing lost, and say what w
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,10 +17,14 @@ from hypothesis import strategies as st
 
 from reconciler.apply import apply_plan
 from reconciler.emulator import EmulatorConfig, EmulatorServer, FaultConfig
+from reconciler.gc_pause import gc_paused
+from reconciler.manifest.loader import load_flags
 from reconciler.model import Flag, FlagSet
+from reconciler.providers.devcycle.client import Credentials, DevCycleClient
 from reconciler.providers.devcycle.provider import DevCycleProvider
 from reconciler.providers.http import RetryPolicy
 from reconciler.reconcile import PlanOptions, make_plan
+from reconciler.workspace import load_workspace
 from tests.e2e.conftest import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -142,3 +147,59 @@ def test_cli_reports_what_it_retried(tmp_path: Path) -> None:
         _set_faults(faulty, {})
         after = cli("plan")
         assert after.returncode == 0, after.stdout
+
+
+class _LosesFirstAnswers(httpx.HTTPTransport):
+    """Sends every request, but loses the answer of the first POST to `path` for each body
+    key: the write is committed and the client sees a dropped connection."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+        self.lost: set[str] = set()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if request.method == "POST" and request.url.path == self.path:
+            key = json.loads(request.content).get("key", "")
+            if key not in self.lost:
+                self.lost.add(key)
+                response.read()
+                raise httpx.RemoteProtocolError("connection dropped", request=request)
+        return response
+
+
+def test_a_lost_create_of_a_completed_measured_flag_is_recognised(
+    example: Cli, emulator: EmulatorServer, api: httpx.Client
+) -> None:
+    """A feature's POST makes it active and unmeasured (status and metric associations are
+    later calls), so a create whose answer was lost is recognised by what the POST alone made,
+    and the flag's remaining calls still run."""
+    assert example("apply", "--yes").returncode == 0
+    flags = ("annual-billing-toggle", "pricing-page-test")  # completed; measured experiment
+    for key in flags:
+        deleted = api.delete(f"/v1/projects/demo/features/{key}?deleteVariables=true")
+        assert deleted.status_code == 200
+    workspace = load_workspace(example.cwd / "flagsync.yaml")
+    workspace = workspace.model_copy(update={"api_url": emulator.url})
+    transport = _LosesFirstAnswers("/v2/projects/demo/features")
+    provider = DevCycleProvider(
+        workspace,
+        DevCycleClient(
+            emulator.url,
+            f"{emulator.url}/oauth/token",
+            Credentials(client_id=CLIENT_ID, client_secret=CLIENT_SECRET),
+            transport=transport,
+        ),
+    )
+    with gc_paused():
+        desired = load_flags(workspace)
+    plan = make_plan(workspace, desired, provider, PlanOptions(flag_patterns=flags))
+    assert sorted(s.key for s in plan.steps if s.action == "create") == sorted(flags)
+    result = apply_plan(plan, provider, lambda line: None)
+    provider.close()
+    assert result.ok, result.error
+    assert transport.lost == set(flags)  # both creates' answers were lost
+    assert example("plan").returncode == 0
+    listed = api.get("/v2/projects/demo/features", params={"perPage": 1000}).json()
+    assert sorted(f["key"] for f in listed if f["key"] in flags) == sorted(flags)  # no duplicate

@@ -381,7 +381,12 @@ class DevCycleProvider:
         )
         body = translate.flag_to_create_body(initial, live.audience_ids)
         path = f"{self._v2}/features"
-        call = ApiCall(method="POST", path=path, body=body, expect=model_fingerprint(initial))
+        # What the POST alone makes: status and metric associations are later calls, so a
+        # feature found after a lost answer is still active and measures nothing.
+        made = initial.model_copy(
+            update={"status": "active", "static_variation": None, "metrics": ()}
+        )
+        call = ApiCall(method="POST", path=path, body=body, expect=model_fingerprint(made))
         create = Step(action="create", key=desired.key, calls=[call])
         work = FlagWork(
             changes=[_via_request(c) if c.environment in waiting else c for c in changes],
