@@ -4,6 +4,7 @@ empty once the faults stop), with no duplicates and nothing lost, and say what w
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from reconciler.apply import apply_plan
 from reconciler.emulator import EmulatorConfig, EmulatorServer, FaultConfig
 from reconciler.gc_pause import gc_paused
 from reconciler.manifest.loader import load_flags
-from reconciler.model import Flag, FlagSet
+from reconciler.model import Flag, FlagSet, Metric
 from reconciler.providers.devcycle.client import Credentials, DevCycleClient
 from reconciler.providers.devcycle.provider import DevCycleProvider
 from reconciler.providers.http import RetryPolicy
@@ -68,15 +69,16 @@ def _provider(server: EmulatorServer, retries: list[str]) -> DevCycleProvider:
     return devcycle_provider(server, retry=FAST_RETRIES, on_retry=retries.append)
 
 
-def _converge(provider: DevCycleProvider, desired: FlagSet) -> None:
-    """Apply until done, as a user re-running apply would; a fault may outlast the retries."""
+def _converge(provider: DevCycleProvider, desired: FlagSet) -> list[str]:
+    """Apply until done, as a user re-running apply would; a fault may outlast the retries.
+    Returns the errors of the runs that stopped."""
     options = PlanOptions(prune=True)
     errors = []
     for _ in range(5):
         plan = make_plan(provider.workspace, desired, provider, options)
         result = apply_plan(plan, provider, lambda line: None)
         if result.ok:
-            return
+            return errors
         errors.append(str(result.error))
     raise AssertionError(f"apply did not succeed in 5 runs: {errors}")
 
@@ -122,6 +124,70 @@ def test_a_thousand_faults_and_every_run_converges(server: EmulatorServer) -> No
     assert any("after connection dropped" in line for line in retries)
     assert any("after HTTP 429" in line for line in retries)
     assert any("after HTTP 50" in line for line in retries)
+
+
+FAULT_METRICS = {
+    "fault-signups": Metric(
+        key="fault-signups",
+        name="Sign-ups",
+        event="signup",
+        dimension="count_per_unique_user",
+        optimize="increase",
+    ),
+    "fault-latency": Metric(
+        key="fault-latency",
+        name="Latency",
+        event="page_loaded",
+        dimension="average_per_unique_user",
+        optimize="decrease",
+    ),
+}
+_fresh = itertools.count()
+
+
+def test_completed_and_measured_flags_are_created_once_under_faults(
+    server: EmulatorServer,
+) -> None:
+    """Creates are where a lost answer can duplicate: new flags that are experiments with
+    metrics, completed or archived (statuses and associations are calls after the POST), made
+    while the emulator drops answers, converge with every flag made exactly once."""
+    retries: list[str] = []
+    provider = _provider(server, retries)
+
+    @settings(
+        max_examples=12,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(
+        st.lists(flags(metric_keys=tuple(FAULT_METRICS), lifecycle=True), min_size=1, max_size=4)
+    )
+    def one_apply(drawn: list[Flag]) -> None:
+        made = {}
+        for flag in drawn:
+            key = f"fresh-{next(_fresh)}"
+            made[key] = renamed(flag, key)
+        desired = FlagSet(flags=made, metrics=FAULT_METRICS)
+        _set_faults(server, FAULTS)
+        try:
+            stopped = _converge(provider, desired)
+        finally:
+            _set_faults(server, {})
+        # A run may give up after its retries, but never on its own lost create (a 409).
+        assert not [error for error in stopped if "conflict" in error], stopped
+        check = make_plan(provider.workspace, desired, provider, PlanOptions(prune=True))
+        assert check.changes == [], check.changes
+        live_keys = [f["key"] for f in provider.client.list_all("/v2/projects/demo/features")]
+        assert sorted(live_keys) == sorted(desired.flags)  # none duplicated, lost or left
+
+    try:
+        one_apply()
+    finally:
+        _set_faults(server, {})
+        provider.close()
+    assert any("after connection dropped" in line for line in retries)
 
 
 def test_cli_reports_what_it_retried(tmp_path: Path) -> None:
