@@ -130,10 +130,11 @@ def make_plan(
         unmanaged=[key for key in live.others if key not in desired.flags],
         managed_count=len(live.owned),
     )
+    # Project-wide objects: a plan narrowed to some flags or environments never deletes them,
+    # and only creates the missing ones (its flags may need them), like a flag's flag-wide
+    # fields under --env.
+    narrowed = bool(options.flag_patterns or options.environments)
     if isinstance(provider, PlansProjectObjects):
-        # Project-wide objects: a plan narrowed to some flags or environments only creates the
-        # missing ones (its flags may need them), like a flag's flag-wide fields under --env.
-        narrowed = bool(options.flag_patterns or options.environments)
         provider.plan_project_objects(
             desired, live, plan, options.prune and not narrowed, options.adopt, narrowed
         )
@@ -174,8 +175,7 @@ def make_plan(
     elif desired.experiments:
         raise FlagsyncError(f"experiments are not supported for {provider.name} workspaces yet")
     if isinstance(provider, PlansMetrics):
-        whole = not options.environments and not options.flag_patterns
-        provider.plan_metrics(desired.metrics, live, plan, options.prune and whole)
+        provider.plan_metrics(desired.metrics, live, plan, options.prune and not narrowed)
     for key in sorted(live.owned - set(desired.flags)):
         if not options.selects(key):
             continue

@@ -75,14 +75,19 @@ def _construct_int(loader: Any, node: Any) -> int:
     return sign * int(text, 10)
 
 
+def _duplicate_key(key: Any, node: Any) -> yaml.YAMLError:
+    """YAML 1.2 forbids a key twice in a mapping; PyYAML would keep the last value silently."""
+    return yaml.constructor.ConstructorError(
+        None, None, f"found duplicate key {key!r}", node.start_mark
+    )
+
+
 def _construct_mapping(loader: Any, node: Any, deep: bool = False) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=True)
         if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"found duplicate key {key!r}", key_node.start_mark
-            )
+            raise _duplicate_key(key, key_node)
         seen.add(key)
     return yaml.SafeLoader.construct_mapping(loader, node, deep)
 
@@ -144,9 +149,7 @@ def _plain(loader: Any, node: Any) -> Any:
                 raise _Unusual
             raw = key_node.value if key_node.tag == STR_TAG else _scalar(loader, key_node)
             if raw in raw_keys:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"found duplicate key {raw!r}", key_node.start_mark
-                )
+                raise _duplicate_key(raw, key_node)
             raw_keys.add(raw)
             result[str(raw)] = _plain(loader, value_node)
         return result

@@ -197,13 +197,9 @@ class DevCycleClient(ApiClient):
 
     def list_all(self, path: str, params: dict[str, Any] | None = None) -> list[Any]:
         """Every item of a paged list (see `PageStream`)."""
-        return [item for page in self.iter_pages(path, params) for item in page]
-
-    def iter_pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[list[Any]]:
-        """The pages of a list, in the order they arrive (see `PageStream`)."""
         stream = PageStream(self, path, params)
         try:
-            yield from stream
+            return [item for page in stream for item in page]
         finally:
             stream.close()
 

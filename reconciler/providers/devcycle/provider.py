@@ -172,7 +172,9 @@ class DevCycleProvider:
                     continue
                 flag = translate.feature_to_flag(
                     feature, environments, audience_keys, self.workspace.environment_names
-                ).model_copy(update={"metrics": associations.get(key, ())})
+                )
+                if key in associations:  # a feature measures nothing unless associated
+                    flag = flag.model_copy(update={"metrics": associations[key]})
                 if is_owned and not feature.get("changeRequests") and wanted.get(key) == flag:
                     unchanged.add(key)
                     continue
