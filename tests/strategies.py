@@ -17,6 +17,7 @@ from reconciler.model import (
     Flag,
     FlagSet,
     Holdout,
+    Metric,
     ReusableAudience,
     Rollout,
     RolloutStage,
@@ -572,3 +573,26 @@ def prefixed(generated: FlagSet, prefix: str) -> FlagSet:
             for name, h in generated.holdouts.items()
         },
     )
+
+
+def experiment_metrics(prefix: str) -> dict[str, Metric]:
+    """Two DevCycle metrics (one counted, one averaged; one with a description) for generated
+    flags to measure, keyed with `prefix` so tests sharing a server do not meet."""
+    made = [
+        Metric(
+            key=f"{prefix}signups",
+            name="Sign-ups",
+            event="signup",
+            dimension="count_per_unique_user",
+            optimize="increase",
+        ),
+        Metric(
+            key=f"{prefix}latency",
+            name="Latency",
+            description="Page load time",
+            event="page_loaded",
+            dimension="average_per_unique_user",
+            optimize="decrease",
+        ),
+    ]
+    return {metric.key: metric for metric in made}

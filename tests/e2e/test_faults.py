@@ -20,7 +20,7 @@ from reconciler.apply import apply_plan
 from reconciler.emulator import EmulatorConfig, EmulatorServer, FaultConfig
 from reconciler.gc_pause import gc_paused
 from reconciler.manifest.loader import load_flags
-from reconciler.model import Flag, FlagSet, Metric
+from reconciler.model import Flag, FlagSet
 from reconciler.providers.devcycle.client import Credentials, DevCycleClient
 from reconciler.providers.devcycle.provider import DevCycleProvider
 from reconciler.providers.http import RetryPolicy
@@ -34,7 +34,7 @@ from tests.e2e.conftest import (
     cli_environment,
     devcycle_provider,
 )
-from tests.strategies import flags, renamed
+from tests.strategies import experiment_metrics, flags, renamed
 
 TARGET_FAULTS = 1000
 EXAMPLES_PER_RUN = 100
@@ -126,22 +126,7 @@ def test_a_thousand_faults_and_every_run_converges(server: EmulatorServer) -> No
     assert any("after HTTP 50" in line for line in retries)
 
 
-FAULT_METRICS = {
-    "fault-signups": Metric(
-        key="fault-signups",
-        name="Sign-ups",
-        event="signup",
-        dimension="count_per_unique_user",
-        optimize="increase",
-    ),
-    "fault-latency": Metric(
-        key="fault-latency",
-        name="Latency",
-        event="page_loaded",
-        dimension="average_per_unique_user",
-        optimize="decrease",
-    ),
-}
+FAULT_METRICS = experiment_metrics("fault-")
 _fresh = itertools.count()
 
 

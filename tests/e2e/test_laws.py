@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 
 from reconciler.apply import apply_plan
 from reconciler.emulator import EmulatorConfig, EmulatorServer
-from reconciler.model import Flag, FlagSet, Metric
+from reconciler.model import Flag, FlagSet
 from reconciler.providers.devcycle.provider import DevCycleProvider
 from reconciler.reconcile import make_plan
 from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, devcycle_provider
-from tests.strategies import flags, renamed
+from tests.strategies import experiment_metrics, flags, renamed
 
 _unique = itertools.count()
 
@@ -54,23 +54,7 @@ def test_apply_then_plan_is_empty_and_edits_converge(
     converge(provider, second)
 
 
-METRICS = {
-    "law-signups": Metric(
-        key="law-signups",
-        name="Sign-ups",
-        event="signup",
-        dimension="count_per_unique_user",
-        optimize="increase",
-    ),
-    "law-latency": Metric(
-        key="law-latency",
-        name="Latency",
-        description="Page load time",
-        event="page_loaded",
-        dimension="average_per_unique_user",
-        optimize="decrease",
-    ),
-}
+METRICS = experiment_metrics("law-")
 
 
 def _orderable(before: Flag, after: Flag) -> bool:
