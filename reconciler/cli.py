@@ -21,7 +21,7 @@ from reconciler.apply import PAST_TENSE, apply_plan
 from reconciler.errors import FlagsyncError, ValidationFailed
 from reconciler.gc_pause import gc_paused
 from reconciler.manifest.importing import write_imported
-from reconciler.manifest.loader import load_flags
+from reconciler.manifest.loader import PendingManifests, load_flags
 from reconciler.plan import Plan
 from reconciler.providers.base import ImportsExperiments, Prefetches, Provider
 from reconciler.providers.devcycle.provider import DevCycleProvider
@@ -303,26 +303,41 @@ def import_(
 def _read_only_plan(workspace: Workspace, options: PlanOptions, quiet: bool) -> Plan:
     """Load the manifests, read live state and compute the plan, for commands that only show
     it (plan, drift); `apply` keeps its provider open to execute the plan."""
+    pending = PendingManifests(workspace)
     try:
-        provider = open_provider(workspace, _retry_note(quiet))
-    except FlagsyncError:
-        with gc_paused():
-            load_flags(workspace)  # problems in the manifests are reported first
-        raise
-    try:
-        return _plan_manifests(workspace, provider, options)
+        try:
+            provider = open_provider(workspace, _retry_note(quiet))
+        except FlagsyncError:
+            with gc_paused():
+                load_flags(workspace, pending)  # problems in the manifests are reported first
+            raise
+        try:
+            return _plan_manifests(workspace, provider, options, pending)
+        finally:
+            provider.close()
     finally:
-        provider.close()
+        pending.close()
 
 
-def _plan_manifests(workspace: Workspace, provider: Provider[Any], options: PlanOptions) -> Plan:
+def _plan_manifests(
+    workspace: Workspace,
+    provider: Provider[Any],
+    options: PlanOptions,
+    pending: PendingManifests | None = None,
+) -> Plan:
     """Load the manifests and plan them; a provider that can downloads the live state
-    meanwhile (for 10,000 flags both take seconds)."""
-    if isinstance(provider, Prefetches):
-        provider.prefetch()
-    with gc_paused():
-        desired = load_flags(workspace)
-        return make_plan(workspace, desired, provider, options)
+    meanwhile (for 10,000 flags both take seconds). The manifests start being read first:
+    large ones are parsed in forked processes, and forking must come before the download
+    threads start."""
+    pending = pending or PendingManifests(workspace)
+    try:
+        if isinstance(provider, Prefetches):
+            provider.prefetch()
+        with gc_paused():
+            desired = load_flags(workspace, pending)
+            return make_plan(workspace, desired, provider, options)
+    finally:
+        pending.close()
 
 
 @main.command()

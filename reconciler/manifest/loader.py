@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from reconciler.errors import Problem, ValidationFailed
@@ -14,9 +15,10 @@ from reconciler.manifest import (
     schema_check,
 )
 from reconciler.manifest.build import build_flag
+from reconciler.manifest.reading import PendingReads
 from reconciler.manifest.rules import check_all, flag_sites
-from reconciler.manifest.source import Document, read_yaml
-from reconciler.model import FlagSet
+from reconciler.manifest.source import Document
+from reconciler.model import Flag, FlagSet
 from reconciler.workspace import Workspace, display_name
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
@@ -42,14 +44,45 @@ def manifest_files(workspace: Workspace) -> tuple[list[Path], list[Problem]]:
     return [path for path in unique if path != workspace.file.resolve()], problems
 
 
-def load_flags(workspace: Workspace) -> FlagSet:
+class PendingManifests:
+    """A workspace's manifests, being read (in worker processes when large) while the caller
+    does other work; `load_flags` takes it. Start it before starting threads: see `reading`."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        files, self.problems = manifest_files(workspace)
+        self.reads = PendingReads([(path, display_name(path)) for path in files])
+
+    def close(self) -> None:
+        """Stop reading (when the command fails before it needs the manifests)."""
+        self.reads.close()
+
+
+def _build_early(
+    document: Document, workspace: Workspace
+) -> Iterator[tuple[tuple[str, int], Flag]]:
+    """The flags of a document that passed the schema, built while worker processes still
+    read the other files: building is most of a large load's own work. The rules across
+    files have not run yet, so a flag they would refuse may fail to build here; it is simply
+    left out, and built again (or refused) once the rules have run."""
+    for index, data in enumerate(document.data.get("flags") or []):
+        try:
+            flag = build_flag(data, workspace.environment_names, workspace.provider)
+        except Exception:  # noqa: BLE001 - any failure is reported by the rules or the rebuild
+            continue
+        yield (document.name, index), flag
+
+
+def load_flags(workspace: Workspace, pending: PendingManifests | None = None) -> FlagSet:
     """Parse, schema-check, rule-check and build every manifest; raise `ValidationFailed` with
-    every problem found when anything is wrong, so the user fixes them in one pass."""
-    files, problems = manifest_files(workspace)
+    every problem found when anything is wrong, so the user fixes them in one pass.
+
+    `pending`: the reading already started by `PendingManifests(workspace)`."""
+    pending = pending or PendingManifests(workspace)
+    problems = list(pending.problems)
     documents: list[Document] = []
     skipped: set[tuple[str, str, int]] = set()  # (file, section, index) the schema refused
-    for path in files:
-        parsed = read_yaml(path, display_name(path))
+    early: dict[tuple[str, int], Flag] = {}
+    for parsed in pending.reads.results():
         if isinstance(parsed, Problem):
             problems.append(parsed)
             continue
@@ -61,6 +94,8 @@ def load_flags(workspace: Workspace) -> FlagSet:
             continue  # the file's shape is wrong: nothing in it can be checked further
         documents.append(parsed)
         skipped.update((parsed.name, path[0], path[1]) for path, _ in errors)
+        if not problems:
+            early.update(_build_early(parsed, workspace))
     # Flags that passed the schema get the semantic checks too, so one run reports everything.
     sites = [s for s in flag_sites(documents) if (s.document.name, "flags", s.index) not in skipped]
     found = [
@@ -101,7 +136,9 @@ def load_flags(workspace: Workspace) -> FlagSet:
     if problems:
         raise ValidationFailed(problems)
     flags = [
-        build_flag(site.data, workspace.environment_names, workspace.provider) for site in sites
+        early.get((site.document.name, site.index))
+        or build_flag(site.data, workspace.environment_names, workspace.provider)
+        for site in sites
     ]
     built = [experiments.build_experiment(site.data) for site in found]
     flag_set = FlagSet(

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .auth import TokenRegistry
+from .collector import collector_paused
 from .errors import REASONS, ApiError, BadRequest
 from .pagination import paginate, parse_page_query
 from .store import DevCycleStore, Doc
@@ -141,7 +142,7 @@ def api_endpoint(
                 # Vendor behaviour unknown: a request without a known referrer is recorded as `api`.
                 source=referrer if referrer in SOURCES else "api",
             )
-            with store.lock:
+            with store.lock, collector_paused():
                 reply = handler(call)
                 if writes:
                     store.changed()

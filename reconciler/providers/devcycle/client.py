@@ -279,6 +279,21 @@ class PageStream:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
+class Download:
+    """One GET in the background, for an unpaged answer a read needs (metric associations);
+    `result` gives its JSON, or raises the request's error, when the reader gets to it."""
+
+    def __init__(self, client: DevCycleClient, path: str) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._answer = self._pool.submit(client.json, "GET", path)
+
+    def result(self) -> Any:
+        return self._answer.result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
 def _page_items(response: httpx.Response, path: str) -> list[Any]:
     body = json_or_none(response)
     if not isinstance(body, list):

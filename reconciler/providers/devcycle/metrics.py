@@ -13,12 +13,12 @@ declares is deleted only with `--prune`, and only when no feature outside the ma
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
 from reconciler.model import Flag, Metric
 from reconciler.plan import ApiCall, Change, Step, field_changes
-from reconciler.providers.devcycle.client import DevCycleClient
 
 METRIC_FIELDS = ("name", "description", "event", "dimension", "optimize")
 
@@ -46,12 +46,14 @@ def metric_body(metric: Metric) -> dict[str, Any]:
     }
 
 
-def read(client: DevCycleClient, v1: str) -> tuple[dict[str, Metric], dict[str, tuple[str, ...]]]:
-    """The project's metrics by key, and the metric keys associated with each feature key."""
-    metrics = {m["key"]: metric_to_model(m) for m in client.list_all(f"{v1}/metrics")}
-    answer = client.json("GET", f"{v1}/metric-associations")
+def read(
+    metric_pages: Iterable[list[Any]], associations: Any
+) -> tuple[dict[str, Metric], dict[str, tuple[str, ...]]]:
+    """The project's metrics by key (from the pages of `/metrics`), and the metric keys
+    associated with each feature key (from the answer of `/metric-associations`)."""
+    metrics = {m["key"]: metric_to_model(m) for page in metric_pages for m in page}
     by_feature: dict[str, list[str]] = {}
-    for association in answer if isinstance(answer, list) else []:
+    for association in associations if isinstance(associations, list) else []:
         feature = (association.get("feature") or {}).get("key")
         metric = (association.get("metric") or {}).get("key")
         if feature and metric:

@@ -26,7 +26,12 @@ from reconciler.providers.devcycle import (
     metrics,
     translate,
 )
-from reconciler.providers.devcycle.client import Credentials, DevCycleClient, PageStream
+from reconciler.providers.devcycle.client import (
+    Credentials,
+    DevCycleClient,
+    Download,
+    PageStream,
+)
 from reconciler.providers.http import RateLimiter
 from reconciler.workspace import DEFAULT_REQUEST_DESCRIPTION, Workspace
 
@@ -63,10 +68,13 @@ class _Downloads:
     environments: PageStream
     audiences: PageStream
     features: PageStream
+    metrics: PageStream
+    associations: Download
 
     def close(self) -> None:
-        for stream in (self.environments, self.audiences, self.features):
+        for stream in (self.environments, self.audiences, self.features, self.metrics):
             stream.close()
+        self.associations.close()
 
 
 @dataclass
@@ -127,6 +135,8 @@ class DevCycleProvider:
             environments=PageStream(self.client, f"{self._v1}/environments"),
             audiences=PageStream(self.client, f"{self._v1}/audiences"),
             features=PageStream(self.client, f"{self._v2}/features"),
+            metrics=PageStream(self.client, f"{self._v1}/metrics"),
+            associations=Download(self.client, f"{self._v1}/metric-associations"),
         )
 
     # -- read ------------------------------------------------------------------------------
@@ -151,7 +161,9 @@ class DevCycleProvider:
         environments = self._environments(downloads.environments)
         audiences = [audience for page in downloads.audiences for audience in page]
         audience_keys = {a["_id"]: a.get("key") or a["_id"] for a in audiences}
-        live_metrics, associations = metrics.read(self.client, self._v1)
+        live_metrics, associations = metrics.read(
+            downloads.metrics, downloads.associations.result()
+        )
         flags: dict[str, Flag] = {}
         raw: dict[str, dict[str, Any]] = {}
         owned: set[str] = set()
