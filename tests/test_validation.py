@@ -53,6 +53,25 @@ def test_duplicate_yaml_key(make_workspace: Callable[..., Path]) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        'flags:\n  - key: x\n    description: !!float ""\n',
+        "flags:\n  - key: x\n    description: !!bool maybe\n",
+        "flags:\n  - key: x\n    {a: [1]}: 2\n",
+        "flags:\n  - key: x\n    [1, [2]]: 2\n",
+    ],
+)
+def test_unconstructable_yaml_is_a_problem(
+    make_workspace: Callable[..., Path], manifest: str
+) -> None:
+    """A value that does not fit its tag, or a collection as a key, is reported, not raised."""
+    found = problems(make_workspace, {"a.yaml": manifest})
+    assert len(found) == 1 and found[0].startswith("a.yaml:1:1: invalid YAML: cannot read it ("), (
+        found
+    )
+
+
 def test_key_pattern(make_workspace: Callable[..., Path]) -> None:
     found = problems(make_workspace, {"a.yaml": "flags:\n  - key: New_Checkout\n"})
     assert found == [

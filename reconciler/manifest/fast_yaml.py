@@ -5,16 +5,36 @@ ruamel.yaml (which flagsync uses for positions and round trips) reads YAML 1.2: 
 and `no` are strings, `010` is ten, `1:20` is a string. PyYAML's resolvers follow YAML 1.1, so
 its loader is given the 1.2 core schema here; both readers then give the same values, and any
 document this reader refuses goes to ruamel.yaml, whose verdict and messages are final.
+
+`load_plain`, the loader's reader, builds plain data straight from libyaml's event stream.
+Composing a document first makes a Python node object for every value and asks the resolver
+for every node's tag (about a million of each for 10,000 flags), then walks the nodes again;
+from events, a word or an integer becomes its value at once, and only the rare other plain
+scalar meets the resolvers and constructors. Explicit tags, merge keys and collections as keys
+are left to the complete loader (`load`); both read a document to the same data.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
+import string
+from collections.abc import Hashable
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.events import (
+    AliasEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
+from yaml.nodes import ScalarNode, SequenceNode
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -86,6 +106,10 @@ def _construct_mapping(loader: Any, node: Any, deep: bool = False) -> dict[Any, 
     seen: set[Any] = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, Hashable):  # a list or mapping as a key: refused, not a TypeError
+            raise yaml.constructor.ConstructorError(
+                None, None, "found unhashable key", key_node.start_mark
+            )
         if key in seen:
             raise _duplicate_key(key, key_node)
         seen.add(key)
@@ -126,34 +150,143 @@ Yaml12Loader.resolve = _resolve_fast
 
 
 class _Unusual(Exception):
-    """The document uses something the lean reader leaves to PyYAML (merge keys, other tags)."""
+    """The document uses something the lean reader leaves to PyYAML: an explicit tag, a merge
+    key, a collection as a key, an undefined alias, an anchor's name used twice."""
 
 
-def _plain(loader: Any, node: Any) -> Any:
-    """Plain data of a composed node, as `source.to_plain(load(text))` would give it: dicts with
-    string keys, lists, scalars, timestamps as ISO strings. PyYAML's generic constructor
-    (generators, deep construction, per-node bookkeeping) takes twice as long for the same."""
-    kind = type(node)
-    tag = node.tag
-    if kind is ScalarNode:
-        if tag == STR_TAG:
-            return node.value
-        return _scalar_plain(loader, node)
-    if kind is SequenceNode and tag == _SEQ_TAG:
-        return [_plain(loader, item) for item in node.value]
-    if kind is MappingNode and tag == _MAP_TAG:
-        result: dict[str, Any] = {}
-        raw_keys: set[Any] = set()
-        for key_node, value_node in node.value:
-            if type(key_node) is not ScalarNode or key_node.tag == "tag:yaml.org,2002:merge":
+_NO_KEY: Any = object()
+"""The pending key of a mapping that waits for its next key, not for a value."""
+_LETTERS = frozenset(string.ascii_letters)
+_WORD_VALUES = {
+    word: None if tag == _NULL_TAG else word.lower() == "true" for word, tag in _WORDS.items()
+}
+_Frame = tuple[Any, bool, Any, set[Any] | None]  # an open collection: container, is_map, key, seen
+
+
+def _read_events(loader: Any) -> Any:
+    """Plain data of the stream's single document, as `source.to_plain(load(text))` would give
+    it: dicts with string keys, lists, scalars, timestamps as ISO strings.
+
+    Built straight from libyaml's events, one open collection per nesting level, instead of
+    composing a node per value and constructing from the nodes. Mapping keys are checked as
+    PyYAML's constructor checks them (by their Python value: `1` and `1.0` are the same key,
+    `1` and `"1"` are not), then stored as `str(key)`."""
+    next_event = loader.get_event
+    letters, words = _LETTERS, _WORD_VALUES
+    stack: list[_Frame] = []
+    container: Any = None  # the innermost open dict or list; None at the document's top
+    is_map = False
+    key: Any = _NO_KEY  # the mapping's key waiting for its value
+    seen: set[Any] | None = None  # the mapping's keys, kept once one of them is not a string
+    anchors: dict[str, Any] = {}
+    unfinished: list[Any] = []  # anchored collections not yet closed
+    root = None
+    document: Any = None
+    while True:
+        event = next_event()
+        kind = type(event)
+        if kind is ScalarEvent:
+            value = event.value
+            if event.anchor is not None or event.tag is not None:
+                value = _scalar_value(loader, event)
+                if event.anchor is not None:
+                    _anchor(anchors, event, value)
+                if not is_map or key is not _NO_KEY:
+                    value = _plain_scalar(value)
+            elif event.implicit[0]:  # plain: a word, a number, a date, ...
+                if value[:1] in letters:
+                    value = words.get(value, value)
+                elif value.isdigit() and value.isascii():
+                    value = int(value)  # (a leading zero is not octal in YAML 1.2)
+                else:
+                    value = _scalar_value(loader, event)
+                    if not is_map or key is not _NO_KEY:
+                        value = _plain_scalar(value)
+        elif kind is MappingStartEvent or kind is SequenceStartEvent:
+            if (is_map and key is _NO_KEY) or event.tag not in (None, "!"):
                 raise _Unusual
-            raw = key_node.value if key_node.tag == STR_TAG else _scalar(loader, key_node)
-            if raw in raw_keys:
-                raise _duplicate_key(raw, key_node)
-            raw_keys.add(raw)
-            result[str(raw)] = _plain(loader, value_node)
-        return result
-    raise _Unusual
+            stack.append((container, is_map, key, seen))
+            is_map = kind is MappingStartEvent
+            container = {} if is_map else []
+            key, seen = _NO_KEY, None
+            if event.anchor is not None:
+                _anchor(anchors, event, container)
+                unfinished.append(container)
+            continue
+        elif kind is MappingEndEvent or kind is SequenceEndEvent:
+            value = container
+            if unfinished and unfinished[-1] is value:
+                unfinished.pop()
+            container, is_map, key, seen = stack.pop()
+        elif kind is AliasEvent:
+            value = anchors.get(event.anchor, _NO_KEY)
+            if value is _NO_KEY:
+                raise _Unusual  # PyYAML names the undefined alias
+            if type(value) is dict or type(value) is list:
+                if any(value is item for item in unfinished):
+                    raise yaml.composer.ComposerError(
+                        None,
+                        None,
+                        "found an alias inside the collection it names",
+                        event.start_mark,
+                    )  # the complete reader would build a collection containing itself
+                if is_map and key is _NO_KEY:
+                    raise _Unusual
+                value = copy.deepcopy(value)  # `to_plain` copies each occurrence too
+            elif not is_map or key is not _NO_KEY:
+                value = _plain_scalar(value)
+        elif kind is DocumentStartEvent:
+            if document is not None:
+                raise yaml.composer.ComposerError(
+                    "expected a single document in the stream",
+                    document,
+                    "but found another document",
+                    event.start_mark,
+                )
+            document = event.start_mark
+            continue
+        elif kind is StreamEndEvent:
+            return root
+        else:
+            continue  # the stream's start, a document's end
+        if is_map:
+            if key is not _NO_KEY:
+                container[key] = value
+                key = _NO_KEY
+            elif seen is None and type(value) is str:
+                if value in container:
+                    raise _duplicate_key(value, event)
+                key = value
+            else:
+                if seen is None:
+                    seen = set(container)  # all string keys so far
+                if value in seen:
+                    raise _duplicate_key(value, event)
+                seen.add(value)
+                key = str(value)
+        elif container is not None:
+            container.append(value)
+        else:
+            root = value
+
+
+def _anchor(anchors: dict[str, Any], event: Any, value: Any) -> None:
+    """Remember an anchored value for its aliases: a scalar's Python value (a key needs it, not
+    its plain form), or the collection, filled in as the events come."""
+    if event.anchor in anchors:
+        raise _Unusual  # PyYAML refuses a second anchor of the same name
+    anchors[event.anchor] = value
+
+
+def _scalar_value(loader: Any, event: Any) -> Any:
+    """A scalar's Python value, resolved and constructed as the complete loader does it."""
+    tag = event.tag
+    if tag is not None and tag != "!":
+        raise _Unusual
+    tag = loader.resolve(ScalarNode, event.value, event.implicit)
+    if tag == STR_TAG:
+        return event.value
+    return _scalar(loader, ScalarNode(tag, event.value, event.start_mark, event.end_mark))
 
 
 def _scalar(loader: Any, node: Any) -> Any:
@@ -169,27 +302,22 @@ def _scalar(loader: Any, node: Any) -> Any:
     return constructor(loader, node)
 
 
-def _scalar_plain(loader: Any, node: Any) -> Any:
-    value = _scalar(loader, node)
+def _plain_scalar(value: Any) -> Any:
+    """A scalar value as `to_plain` gives it: timestamps as ISO strings."""
     if isinstance(value, dt.datetime):
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, bytes):
-        raise _Unusual
     return value
 
 
 def load_plain(text: str) -> Any:
     """The document's plain JSON-like data, read the quick way; the same values as
-    `source.to_plain(load(text))`, which it falls back to for merge keys and explicit tags.
-    Raises `yaml.YAMLError` for anything it will not read."""
+    `source.to_plain(load(text))`, which it falls back to for what `_read_events` leaves to
+    PyYAML. Raises `yaml.YAMLError` for anything it will not read."""
     loader = Yaml12Loader(text)
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        return _plain(loader, node)
+        return _read_events(loader)
     except _Unusual:
         pass
     except ValueError as error:  # a number that matched a pattern but does not convert
@@ -198,7 +326,11 @@ def load_plain(text: str) -> Any:
         loader.dispose()
     from reconciler.manifest.source import to_plain  # the complete reader, for the rare case
 
-    return to_plain(load(text))
+    data = load(text)
+    try:
+        return to_plain(data)
+    except RecursionError:  # an alias inside the collection it names: no plain data
+        raise yaml.YAMLError("found an alias inside the collection it names") from None
 
 
 def load(text: str) -> Any:
@@ -207,3 +339,7 @@ def load(text: str) -> Any:
         return yaml.load(text, Loader=Yaml12Loader)
     except ValueError as error:  # a number that matched a pattern but does not convert
         raise yaml.YAMLError(str(error)) from error
+    except (TypeError, KeyError, IndexError, AttributeError) as error:
+        # PyYAML's constructors fail so on a value that does not fit its explicit tag:
+        # `!!float ""`, `!!bool maybe`, `!!timestamp x`, `!!map [1]`.
+        raise yaml.YAMLError(f"a value does not fit its tag ({error!r})") from error

@@ -129,4 +129,8 @@ def read_yaml(path: Path, name: str) -> Document | Problem:
         return Problem(name, line, col, f"invalid YAML: {what}")
     except (YAMLError, ValueError) as error:  # ruamel raises ValueError for e.g. `+_`
         return Problem(name, 1, 1, f"invalid YAML: {error}")
+    except (TypeError, KeyError, IndexError) as error:
+        # ruamel's constructors fail so on `!!bool maybe`, `!!float ""`, `{a: [1]}: 2`
+        what = f"{type(error).__name__}: {error}"
+        return Problem(name, 1, 1, f"invalid YAML: cannot read it ({what})")
     return Document(name=name, data=to_plain(tree), text=text, _tree=tree)
