@@ -203,8 +203,8 @@ class Target(Canonical):
     @field_validator("serve")
     @classmethod
     def _canonical_split(cls, value: dict[str, float]) -> dict[str, float]:
-        split = {key: round_percent(pct) for key, pct in value.items() if round_percent(pct) != 0}
-        return dict(sorted(split.items()))
+        rounded = ((key, round_percent(pct)) for key, pct in sorted(value.items()))
+        return {key: pct for key, pct in rounded if pct != 0}
 
     @field_validator("percentage")
     @classmethod

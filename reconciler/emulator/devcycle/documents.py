@@ -105,9 +105,10 @@ def _share(value: Any) -> Any:
 def render_features(store: DevCycleStore, features: list[Doc], shared: bool = False) -> list[Doc]:
     """Render many features with one pass over variables and environments (large lists)."""
     by_feature: dict[str, list[Doc]] = defaultdict(list)
-    for variable in sorted(store.variables.values(), key=lambda v: (v["createdAt"], v["_id"])):
-        if "_feature" in variable:
-            by_feature[variable["_feature"]].append(variable)
+    listed = {feature["_id"] for feature in features}
+    attached = [v for v in store.variables.values() if v.get("_feature") in listed]
+    for variable in sorted(attached, key=lambda v: (v["createdAt"], v["_id"])):
+        by_feature[variable["_feature"]].append(variable)
     requests = embedded_by_feature(store)
     environments: dict[str, list[Doc]] = {}
     rendered = []
