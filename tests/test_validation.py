@@ -72,6 +72,26 @@ def test_unconstructable_yaml_is_a_problem(
     )
 
 
+@pytest.mark.parametrize(
+    ("manifest", "where", "what"),
+    [
+        ("flags:\n  - key: x\n    description: !!binary aGVsbG8=\n", "3:18", "binary data"),
+        ("flags:\n  - key: x\n    tags: [a, !!set {b}]\n", "3:15", "a set (!!set)"),
+        ("flags:\n  - key: !custom x\n", "2:10", "the tag !custom"),
+        ("flags: !!omap [{a: 1}]\n", "1:8", "pairs (!!omap)"),
+    ],
+)
+def test_values_json_cannot_hold_are_located_problems(
+    make_workspace: Callable[..., Path], manifest: str, where: str, what: str
+) -> None:
+    """Tags that make bytes, sets, pairs or application objects: a located problem saying
+    what to write instead, never a traceback from the schema check."""
+    found = problems(make_workspace, {"a.yaml": manifest})
+    assert len(found) == 1, found
+    assert found[0].startswith(f"a.yaml:{where}: {what}"), found
+    assert "write strings, numbers, true/false, lists and mappings" in found[0]
+
+
 def test_key_pattern(make_workspace: Callable[..., Path]) -> None:
     found = problems(make_workspace, {"a.yaml": "flags:\n  - key: New_Checkout\n"})
     assert found == [

@@ -79,15 +79,36 @@ def _own_position(node: Any) -> tuple[int, int]:
     return lc.line + 1, lc.col + 1
 
 
-def to_plain(node: Any) -> Any:
+class NotPlain(ValueError):
+    """A value JSON cannot hold, made by a tag: bytes (`!!binary`), a set (`!!set`), pairs
+    (`!!omap`, `!!pairs`), or an application tag's object (`!custom x`)."""
+
+    def __init__(self, path: list[PathItem], value: Any) -> None:
+        self.path = path
+        tag = getattr(value, "tag", None)
+        kinds: dict[type, str] = {
+            bytes: "binary data (!!binary)",
+            set: "a set (!!set)",
+            tuple: "pairs (!!omap)",
+        }
+        self.what = (
+            f"the tag {getattr(tag, 'value', tag)}"
+            if tag is not None
+            else kinds.get(type(value), f"a {type(value).__name__}")
+        )
+        super().__init__(f"{self.what} at {path}")
+
+
+def to_plain(node: Any, path: tuple[PathItem, ...] = ()) -> Any:
     """The JSON-like copy of a ruamel tree: dicts, lists, scalars; timestamps as ISO strings.
 
     Schema validation and model building work on this copy; positions come from the tree.
+    Raises `NotPlain` for a value JSON cannot hold.
     """
     if isinstance(node, dict):
-        return {str(key): to_plain(value) for key, value in node.items()}
+        return {str(key): to_plain(value, (*path, str(key))) for key, value in node.items()}
     if isinstance(node, list):
-        return [to_plain(value) for value in node]
+        return [to_plain(value, (*path, index)) for index, value in enumerate(node)]
     if isinstance(node, dt.datetime):
         return node.isoformat().replace("+00:00", "Z")
     if isinstance(node, dt.date):
@@ -103,7 +124,19 @@ def to_plain(node: Any) -> Any:
         if isinstance(node, str):
             return str(node)
         return None
-    return node
+    raise NotPlain(list(path), node)
+
+
+def _not_plain(name: str, text: str, tree: Any, error: NotPlain) -> Problem:
+    """Where the unusable value is, and what to write instead."""
+    message = (
+        f"{error.what} cannot be used in a manifest: write strings, numbers, true/false, "
+        "lists and mappings"
+    )
+    try:
+        return Document(name=name, data=None, text=text, _tree=tree).problem(error.path, message)
+    except (YAMLError, ValueError, TypeError, KeyError, IndexError):
+        return Problem(name, 1, 1, message)  # ruamel cannot read it either: no positions
 
 
 def read_yaml(path: Path, name: str) -> Document | Problem:
@@ -116,6 +149,8 @@ def read_yaml(path: Path, name: str) -> Document | Problem:
         return Problem(name, 1, 1, f"cannot read: {error.strerror}")
     try:
         return Document(name=name, data=fast_yaml.load_plain(text), text=text)
+    except NotPlain as error:
+        return _not_plain(name, text, None, error)
     except yaml.YAMLError:
         pass  # libyaml refuses some valid YAML 1.2, and every invalid file: ruamel.yaml decides
     try:
@@ -133,4 +168,8 @@ def read_yaml(path: Path, name: str) -> Document | Problem:
         # ruamel's constructors fail so on `!!bool maybe`, `!!float ""`, `{a: [1]}: 2`
         what = f"{type(error).__name__}: {error}"
         return Problem(name, 1, 1, f"invalid YAML: cannot read it ({what})")
-    return Document(name=name, data=to_plain(tree), text=text, _tree=tree)
+    try:
+        data = to_plain(tree)
+    except NotPlain as error:
+        return _not_plain(name, text, tree, error)
+    return Document(name=name, data=data, text=text, _tree=tree)
