@@ -12,13 +12,18 @@ import copy
 import itertools
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.model import Flag
 from reconciler.plan import diff_flag
 from reconciler.providers.devcycle.feature_status import status_body
-from reconciler.providers.devcycle.translate import feature_to_flag, flag_to_create_body
+from reconciler.providers.devcycle.translate import (
+    Unsupported,
+    feature_to_flag,
+    flag_to_create_body,
+)
 from tests.strategies import ENVIRONMENTS, flags
 
 ENV_IDS = {env: f"{index:024x}" for index, env in enumerate(ENVIRONMENTS, start=1)}
@@ -165,3 +170,22 @@ def test_everyone_and_filter_is_read_as_the_filter() -> None:
     assert [(f.field, f.comparator, f.values) for f in audience.filters] == [
         ("email", "ends_with", ("@a.com",))
     ]
+
+
+def test_a_live_feature_the_model_cannot_hold_is_named_not_a_traceback() -> None:
+    """A value the vendor may add later (a new variable type, say) stops the read with the
+    feature and the field, instead of a validation traceback or a guess."""
+    feature = {
+        "_id": "f1",
+        "key": "checkout",
+        "name": "Checkout",
+        "type": "release",
+        "variables": [{"_id": "v1", "key": "checkout-on", "type": "Date"}],
+        "variations": [],
+        "configurations": [],
+    }
+    with pytest.raises(Unsupported) as raised:
+        feature_to_flag(feature, {}, {}, list(ENVIRONMENTS))
+    message = str(raised.value)
+    assert message.startswith("feature 'checkout': DevCycle's answer does not fit")
+    assert "variables.checkout-on.type" in message

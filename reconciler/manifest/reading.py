@@ -7,10 +7,10 @@ pickled (a tenth of the parse time). Results keep the order of the files, so pro
 "declared first" rules read exactly as they would sequentially.
 
 Forking is only safe before a process starts threads (a lock held by another thread at the
-fork stays locked in the child forever), so `start_reading` is called before a plan starts
-its downloads, and reads in-process whenever threads already run, where fork is not the
-platform's way (macOS, Windows), or when the files are small enough that starting processes
-would cost more than it saves.
+fork stays locked in the child forever), so the command starts reading
+(`loader.PendingManifests`) before a plan starts its downloads. It reads in-process whenever
+threads already run, where fork is not the platform's way (macOS, Windows), or when the files
+are small enough that starting processes would cost more than it saves.
 """
 
 from __future__ import annotations

@@ -67,11 +67,16 @@ def is_owned(feature: dict[str, Any]) -> bool:
 
 
 class Unsupported(FlagsyncError):
-    """A live object uses something flagsync cannot represent yet (it is then left alone)."""
+    """A live object uses something flagsync cannot represent yet: the command stops with
+    this message, naming the object, rather than plan from a misreading of it."""
 
 
 # ---------------------------------------------------------------------------------------------
 # read: live -> model
+
+
+_OFF = EnvironmentConfig()
+"""An environment the feature has no configuration for."""
 
 
 def feature_to_flag(
@@ -147,10 +152,6 @@ def _flag_data(
         if feature.get("status") == "complete"
         else None,
     }
-
-
-_OFF = EnvironmentConfig()
-"""An environment the feature has no configuration for."""
 
 
 def _config_data(
