@@ -149,6 +149,19 @@ class Plan(BaseModel):
     def has_changes(self) -> bool:
         return bool(self.steps)
 
+    def add(
+        self,
+        action: Action,
+        resource: Resource,
+        key: str,
+        call: ApiCall,
+        fields: list[FieldChange] | None = None,
+    ) -> None:
+        """A change to a project-level object (audience, custom property) and the one request
+        that makes it."""
+        self.changes.append(Change(action=action, resource=resource, key=key, fields=fields or []))
+        self.steps.append(Step(action=action, resource=resource, key=key, calls=[call]))
+
     def counts(self) -> dict[str, int]:
         """Flags to create, update and delete directly, and change requests to open."""
         result = {"create": 0, "update": 0, "delete": 0, "change_request": 0}

@@ -197,7 +197,7 @@ def _read_events(loader: Any) -> Any:
                 if event.anchor is not None:
                     _anchor(anchors, event, value)
                 if not is_map or key is not _NO_KEY:
-                    value = _plain_scalar(value)
+                    value = plain_scalar(value)
             elif event.implicit[0]:  # plain: a word, a number, a date, ...
                 if value[:1] in letters:
                     value = words.get(value, value)
@@ -206,7 +206,7 @@ def _read_events(loader: Any) -> Any:
                 else:
                     value = _scalar_value(loader, event)
                     if not is_map or key is not _NO_KEY:
-                        value = _plain_scalar(value)
+                        value = plain_scalar(value)
         elif kind is MappingStartEvent or kind is SequenceStartEvent:
             if (is_map and key is _NO_KEY) or event.tag not in (None, "!"):
                 raise _Unusual
@@ -239,7 +239,7 @@ def _read_events(loader: Any) -> Any:
                     raise _Unusual
                 value = copy.deepcopy(value)  # `to_plain` copies each occurrence too
             elif not is_map or key is not _NO_KEY:
-                value = _plain_scalar(value)
+                value = plain_scalar(value)
         elif kind is DocumentStartEvent:
             if document is not None:
                 raise yaml.composer.ComposerError(
@@ -307,8 +307,9 @@ def _scalar(loader: Any, node: Any) -> Any:
     return constructor(loader, node)
 
 
-def _plain_scalar(value: Any) -> Any:
-    """A scalar value as `to_plain` gives it: timestamps as ISO strings."""
+def plain_scalar(value: Any) -> Any:
+    """A scalar value as plain data: timestamps as ISO strings (UTC written `Z`); both
+    readers, this one and `source.to_plain`, write them so."""
     if isinstance(value, dt.datetime):
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, dt.date):

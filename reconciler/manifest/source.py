@@ -109,10 +109,8 @@ def to_plain(node: Any, path: tuple[PathItem, ...] = ()) -> Any:
         return {str(key): to_plain(value, (*path, str(key))) for key, value in node.items()}
     if isinstance(node, list):
         return [to_plain(value, (*path, index)) for index, value in enumerate(node)]
-    if isinstance(node, dt.datetime):
-        return node.isoformat().replace("+00:00", "Z")
-    if isinstance(node, dt.date):
-        return node.isoformat()
+    if isinstance(node, dt.date):  # a datetime too
+        return fast_yaml.plain_scalar(node)
     if isinstance(node, bool | int | float | str) or node is None:
         # ruamel's scalar subclasses (ScalarFloat, ...) become plain Python values.
         if isinstance(node, bool):

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from reconciler.model import ReusableAudience
-from reconciler.plan import ApiCall, Change, Plan, Resource, Step, field_changes
+from reconciler.plan import ApiCall, Plan, Resource, field_changes
 from reconciler.providers.devcycle.translate import (
     OWNERSHIP_TAG,
     audience_body,
@@ -103,9 +103,8 @@ def plan_audiences(
         path = f"{base}/audiences/{quote(key, safe='')}"
         if raw is None:
             fields = field_changes({}, _fields(audience))
-            plan.changes.append(Change(action="create", resource=RESOURCE, key=key, fields=fields))
             call = ApiCall(method="POST", path=f"{base}/audiences", body=create_body(audience))
-            plan.steps.append(Step(action="create", resource=RESOURCE, key=key, calls=[call]))
+            plan.add("create", RESOURCE, key, call, fields)
             continue
         if creates_only:
             continue
@@ -120,9 +119,7 @@ def plan_audiences(
         if not fields:
             continue
         body = update_body(audience, current, raw, adopting)
-        plan.changes.append(Change(action="update", resource=RESOURCE, key=key, fields=fields))
-        call = ApiCall(method="PATCH", path=path, body=body)
-        plan.steps.append(Step(action="update", resource=RESOURCE, key=key, calls=[call]))
+        plan.add("update", RESOURCE, key, ApiCall(method="PATCH", path=path, body=body), fields)
     for key, raw in sorted(by_key.items()):
         if key in desired or creates_only:
             continue
@@ -131,9 +128,7 @@ def plan_audiences(
                 plan.unmanaged.append(f"audience {key}")
         elif prune:
             path = f"{base}/audiences/{quote(key, safe='')}"
-            plan.changes.append(Change(action="delete", resource=RESOURCE, key=key))
-            call = ApiCall(method="DELETE", path=path)
-            plan.steps.append(Step(action="delete", resource=RESOURCE, key=key, calls=[call]))
+            plan.add("delete", RESOURCE, key, ApiCall(method="DELETE", path=path))
         else:
             plan.orphans.append(f"audience {key}")
 

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from reconciler.model import CustomProperty
-from reconciler.plan import ApiCall, Change, Plan, Resource, Step, field_changes
+from reconciler.plan import ApiCall, Plan, Resource, field_changes
 
 RESOURCE: Resource = "custom_property"
 
@@ -56,9 +56,8 @@ def plan_custom_properties(
         raw = by_key.get(key)
         if raw is None:
             fields = field_changes({}, _fields(prop))
-            plan.changes.append(Change(action="create", resource=RESOURCE, key=key, fields=fields))
             call = ApiCall(method="POST", path=f"{base}/customProperties", body=body(prop))
-            plan.steps.append(Step(action="create", resource=RESOURCE, key=key, calls=[call]))
+            plan.add("create", RESOURCE, key, call, fields)
             continue
         if creates_only:
             continue
@@ -69,9 +68,7 @@ def plan_custom_properties(
         wanted, before = body(prop), body(current)
         changed = {name: value for name, value in wanted.items() if before[name] != value}
         path = f"{base}/customProperties/{quote(key, safe='')}"
-        plan.changes.append(Change(action="update", resource=RESOURCE, key=key, fields=fields))
-        call = ApiCall(method="PATCH", path=path, body=changed)
-        plan.steps.append(Step(action="update", resource=RESOURCE, key=key, calls=[call]))
+        plan.add("update", RESOURCE, key, ApiCall(method="PATCH", path=path, body=changed), fields)
     if desired and not creates_only:
         plan.unmanaged.extend(
             f"custom property {key}" for key in sorted(by_key) if key not in desired
