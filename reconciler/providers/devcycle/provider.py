@@ -25,6 +25,7 @@ from reconciler.providers.devcycle import (
     feature_status,
     metrics,
     translate,
+    variables,
 )
 from reconciler.providers.devcycle.client import (
     Credentials,
@@ -59,6 +60,8 @@ class LiveState:
     metrics: dict[str, Metric] = field(default_factory=dict)
     associations: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Metric keys associated with each feature key (every feature, managed or not)."""
+    orphaned_variables: list[str] = field(default_factory=list)
+    """Variables flagsync tagged that no feature holds (a delete an apply left undone)."""
 
 
 @dataclass
@@ -70,9 +73,11 @@ class _Downloads:
     features: PageStream
     metrics: PageStream
     associations: Download
+    variables: PageStream
 
     def close(self) -> None:
-        for stream in (self.environments, self.audiences, self.features, self.metrics):
+        streams = (self.environments, self.audiences, self.features, self.metrics, self.variables)
+        for stream in streams:
             stream.close()
         self.associations.close()
 
@@ -137,6 +142,7 @@ class DevCycleProvider:
             features=PageStream(self.client, f"{self._v2}/features"),
             metrics=PageStream(self.client, f"{self._v1}/metrics"),
             associations=Download(self.client, f"{self._v1}/metric-associations"),
+            variables=PageStream(self.client, f"{self._v1}/variables"),
         )
 
     # -- read ------------------------------------------------------------------------------
@@ -193,6 +199,7 @@ class DevCycleProvider:
                 raw[key] = feature
                 flags[key] = flag
         self._last_environment_keys, self._last_audience_keys = environments, audience_keys
+        orphaned = variables.orphans(v for page in downloads.variables for v in page)
         return LiveState(
             flags=FlagSet(flags=flags, metrics=live_metrics),
             fingerprints=LazyFingerprints(raw),
@@ -205,6 +212,7 @@ class DevCycleProvider:
             audiences=audiences,
             metrics=live_metrics,
             associations=associations,
+            orphaned_variables=orphaned,
         )
 
     def _environments(self, stream: PageStream) -> dict[str, str]:
@@ -249,6 +257,8 @@ class DevCycleProvider:
         )
         for key in desired.audiences:
             live.audience_ids.setdefault(key, audiences.placeholder(key))
+        if not creates_only:
+            variables.plan_orphans(self._v1, live.orphaned_variables, desired, plan)
 
     def read_project_objects(self) -> FlagSet:
         """Every live custom property and audience, as `flagsync import` writes them."""
@@ -544,9 +554,9 @@ class DevCycleProvider:
         """
         call = audiences.resolved(call, self._audience_id)
         try:
-            return self.client.json(
-                call.method, call.path, params=call.params or None, body=call.body
-            )
+            if variables.is_delete(call, self._v1):
+                return variables.delete_detached(self._send, self._read_path, call)
+            return self._send(call)
         except ApiError as error:
             recovered = self._recover(call, error)
             if recovered is not None:
@@ -565,12 +575,24 @@ class DevCycleProvider:
         request_id = answer.get("_id", "") if isinstance(answer, dict) else ""
         return {"flagsync_change_request": request_id}
 
+    def _send(self, call: ApiCall) -> Any:
+        return self.client.json(
+            call.method,
+            call.path,
+            params=call.params or None,
+            body=call.body,
+            headers=call.headers or None,
+        )
+
+    def _read_path(self, path: str) -> Any:
+        return self.client.json("GET", path)
+
     def _variable_deletions(self, desired: Flag, live: LiveState) -> list[ApiCall]:
         """Variables the manifest dropped: DevCycle only detaches them from the feature (they
         would block their key for good), so they are deleted once the PATCH detached them."""
         current = live.flags.flags[desired.key]
         return [
-            ApiCall(method="DELETE", path=f"{self._v1}/variables/{quote(key, safe='')}")
+            variables.delete_call(self._v1, key)
             for key in current.variables
             if key not in desired.variables
         ]
