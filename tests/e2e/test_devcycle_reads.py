@@ -25,7 +25,8 @@ def test_reading_2050_features_costs_three_feature_pages(
         # environments (1 page) + audiences (1 page) + features (3 pages of 1,000)
         # + metrics (1 page) + metric associations (1 unpaged list)
         # + variables (1 page: flagsync's variables left without a feature)
-        assert client.request_count == 8
+        # + the project (its approval workflow; off, so no change request lists)
+        assert client.request_count == 9
     assert sorted(live.flags.flags) == ["bulk-0007", "bulk-2049"]
     assert len(live.others) == 2048
 
