@@ -361,7 +361,8 @@ class DevCycleProvider:
         work = self._with_open_requests(
             desired.key, work, request_body, reviewed, live, cancel_stale, suffix
         )
-        return self._with_lifecycle(work, desired, current, lifecycle, not status_reviewed)
+        work = self._with_lifecycle(work, desired, current, lifecycle, not status_reviewed)
+        return _guarded(work, f"{self._v2}/features/{quote(desired.key, safe='')}", current)
 
     def _with_lifecycle(
         self,
@@ -578,6 +579,8 @@ class DevCycleProvider:
         workflow was turned on after the plan) is never turned into something else.
         """
         call = audiences.resolved(call, self._audience_id)
+        if call.if_unchanged is not None:
+            self._check_unchanged(call)
         try:
             if variables.is_delete(call, self._v1):
                 return variables.delete_detached(self._send, self._read_path, call)
@@ -587,6 +590,29 @@ class DevCycleProvider:
             if recovered is not None:
                 return recovered
             raise
+
+    def _check_unchanged(self, call: ApiCall) -> None:
+        """DevCycle gives features no ETag or version to send with a write, so a write planned
+        against one state of a feature reads it again first and refuses when it moved: an edit
+        made in the dashboard since the plan is not overwritten silently. (The read and the
+        write are two requests; an edit landing between them is not caught.)"""
+        feature_path = call.path.removesuffix("/status")
+        feature = self.client.json("GET", feature_path)
+        found = None
+        if isinstance(feature, dict):
+            found = translate.feature_to_flag(
+                feature,
+                self._last_environment_keys,
+                self._last_audience_keys,
+                self.workspace.environment_names,
+            )
+        if found is None or concurrency_fingerprint(found) != call.if_unchanged:
+            key = feature_path.rsplit("/", 1)[-1]
+            raise FlagsyncError(
+                f"{call.describe()}: feature '{key}' changed in DevCycle since it was planned "
+                "(someone edited it meanwhile); it was not written, so the edit is kept. Run "
+                "`flagsync plan` again."
+            )
 
     def _send(self, call: ApiCall) -> Any:
         return self.client.json(
@@ -695,6 +721,27 @@ class LazyFingerprints(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self._raw)
+
+
+def concurrency_fingerprint(flag: Flag) -> str:
+    """What a re-read must find for a planned write to go ahead: the feature's own meaning
+    (metric associations are a separate list, not part of the feature read back)."""
+    return model_fingerprint(flag.model_copy(update={"metrics": ()}))
+
+
+def _guarded(work: FlagWork, feature_path: str, current: Flag) -> FlagWork:
+    """Mark the first direct write to the feature with the state the plan saw, so it is
+    refused if the feature changed meanwhile (later calls of the step follow flagsync's own
+    write, and are not checked)."""
+    for step in work.steps:
+        if step.via != "direct":
+            continue
+        for index, call in enumerate(step.calls):
+            if call.method == "PATCH" and call.path in (feature_path, f"{feature_path}/status"):
+                guarded = call.model_copy(update={"if_unchanged": concurrency_fingerprint(current)})
+                step.calls[index] = guarded
+                return work
+    return work
 
 
 def model_fingerprint(flag: Flag) -> str:
