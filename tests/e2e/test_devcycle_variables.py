@@ -4,11 +4,23 @@ by the next one."""
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterator
 
 import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from tests.e2e.conftest import Cli
+from reconciler.apply import apply_plan
+from reconciler.emulator import EmulatorConfig, EmulatorServer
+from reconciler.errors import ApiError
+from reconciler.model import Flag, FlagSet
+from reconciler.providers.devcycle.provider import DevCycleProvider
+from reconciler.reconcile import make_plan
+from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, Cli, devcycle_provider
+from tests.strategies import flags
 
 PRICING = "flags/pricing.yaml"
 
@@ -77,3 +89,68 @@ def test_a_variable_someone_else_detached_is_left_alone(example: Cli, api: httpx
     assert example("apply", "--yes").returncode == 0
     assert example("plan").returncode == 0
     assert api.get("/v1/projects/demo/variables/hand-made").status_code == 200
+
+
+_runs = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[EmulatorServer]:
+    config = EmulatorConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+    with EmulatorServer(config) as running:
+        yield running
+
+
+def _without(flag: Flag, dropped: set[str]) -> Flag:
+    return flag.model_copy(
+        update={
+            "variables": {k: v for k, v in flag.variables.items() if k not in dropped},
+            "variations": {
+                key: variation.model_copy(
+                    update={
+                        "values": {k: x for k, x in variation.values.items() if k not in dropped}
+                    }
+                )
+                for key, variation in flag.variations.items()
+            },
+        }
+    )
+
+
+@settings(max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_law_an_apply_stopped_after_any_call_converges(
+    server: EmulatorServer, data: st.DataObject
+) -> None:
+    """Whatever call an apply dropping variables stops after, the next plan shows what is left
+    (flagsync's own leftover variables as deletes) and one more apply converges, with the
+    dropped variables gone."""
+    key = f"law-var-{next(_runs)}"
+    flag = data.draw(flags(key=key).filter(lambda f: len(f.variables) >= 1))
+    dropped = set(data.draw(st.sets(st.sampled_from(sorted(flag.variables)), min_size=1)))
+    provider = devcycle_provider(server)
+    try:
+        first = make_plan(provider.workspace, FlagSet(flags={key: flag}), provider)
+        assert apply_plan(first, provider, lambda line: None).ok
+        desired = FlagSet(flags={key: _without(flag, dropped)})
+        plan = make_plan(provider.workspace, desired, provider)
+        calls = [call for step in plan.steps for call in step.calls]
+        stop = data.draw(st.integers(1, len(calls)), label="calls sent before the stop")
+        for call in calls[:stop]:
+            provider.execute(call)
+        again = make_plan(provider.workspace, desired, provider)
+        result = apply_plan(again, provider, lambda line: None)
+        assert result.ok, result.error
+        assert make_plan(provider.workspace, desired, provider).changes == []
+        assert [v for v in dropped if _exists(provider, v)] == []
+    finally:
+        provider.close()
+
+
+def _exists(provider: DevCycleProvider, variable: str) -> bool:
+    try:
+        provider.client.request("GET", f"/v1/projects/demo/variables/{variable}")
+    except ApiError as error:
+        assert error.status == 404, error
+        return False
+    return True
