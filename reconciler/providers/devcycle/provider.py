@@ -78,14 +78,14 @@ class _Downloads:
     features: PageStream
     metrics: PageStream
     associations: Download
-    variables: PageStream
+    variable_count: variables.VariableCount
     project: Download
 
     def close(self) -> None:
-        streams = (self.environments, self.audiences, self.features, self.metrics, self.variables)
-        for stream in streams:
+        for stream in (self.environments, self.audiences, self.features, self.metrics):
             stream.close()
         self.associations.close()
+        self.variable_count.close()
         self.project.close()
 
 
@@ -149,7 +149,7 @@ class DevCycleProvider:
             features=PageStream(self.client, f"{self._v2}/features"),
             metrics=PageStream(self.client, f"{self._v1}/metrics"),
             associations=Download(self.client, f"{self._v1}/metric-associations"),
-            variables=PageStream(self.client, f"{self._v1}/variables"),
+            variable_count=variables.VariableCount(self.client, f"{self._v1}/variables"),
             project=Download(self.client, self._v1),
         )
 
@@ -187,9 +187,11 @@ class DevCycleProvider:
         unchanged: set[str] = set()
         others: list[str] = []
         wanted = desired or {}
+        attached = 0
         for page in downloads.features:
             for feature in page:
                 key = feature["key"]
+                attached += len(feature.get("variables") or ())
                 is_owned = translate.is_owned(feature)
                 if is_owned:
                     owned.add(key)
@@ -211,7 +213,9 @@ class DevCycleProvider:
                 raw[key] = feature
                 flags[key] = flag
         self._last_environment_keys, self._last_audience_keys = environments, audience_keys
-        orphaned = variables.orphans(v for page in downloads.variables for v in page)
+        orphaned = []
+        if variables.some_detached(downloads.variable_count.result(), attached):
+            orphaned = variables.orphans(self.client.list_all(f"{self._v1}/variables"))
         return LiveState(
             flags=FlagSet(flags=flags, metrics=live_metrics),
             fingerprints=LazyFingerprints(raw),

@@ -7,14 +7,19 @@ variable is detached, and with `If-Match: *`, without which the live API answers
 
 An apply stopped between the PATCH and the DELETE (a crash, a refused DELETE) would leave the
 variable behind with its key taken, and the feature no longer names it. So every variable
-flagsync writes carries flagsync's tag, and a later plan lists the project's variables: one
-with the tag and no feature is flagsync's leftover, shown as a delete and deleted by the apply.
+flagsync writes carries flagsync's tag, and a later plan looks for variables no feature holds:
+one with the tag is flagsync's leftover, shown as a delete and deleted by the apply.
+
+Looking costs one request as a rule: the variable list's `count` header (a one-item page) is
+compared with the variables the features hold (the v2 feature list carries them). Only when the
+project has more, some are detached, and the list is read whole.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
@@ -22,6 +27,7 @@ from reconciler.errors import ApiError
 from reconciler.model import FlagSet
 from reconciler.plan import ApiCall, Change, Plan, Step
 from reconciler.providers.devcycle.translate import OWNERSHIP_TAG
+from reconciler.providers.http import ApiClient
 
 DELETE_HEADERS = {"If-Match": "*"}
 """The live API refuses a variable DELETE without `If-Match` (412); the vendor's Terraform
@@ -43,6 +49,30 @@ def delete_call(project_path: str, key: str) -> ApiCall:
 
 def is_delete(call: ApiCall, project_path: str) -> bool:
     return call.method == "DELETE" and call.path.startswith(f"{project_path}/variables/")
+
+
+class VariableCount:
+    """The project's number of variables (the list's `count` header), asked in the background;
+    None when the answer carries no usable header."""
+
+    def __init__(self, client: ApiClient, path: str) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._answer = self._pool.submit(client.request, "GET", path, {"perPage": 1})
+
+    def result(self) -> int | None:
+        value = self._answer.result().headers.get("count")
+        try:
+            return int(value) if value is not None else None
+        except ValueError:
+            return None
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def some_detached(count: int | None, attached: int) -> bool:
+    """Whether the project may hold variables no feature holds (an unknown count: maybe)."""
+    return count is None or count > attached
 
 
 def orphans(variables: Iterable[dict[str, Any]]) -> list[str]:
