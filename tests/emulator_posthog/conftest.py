@@ -154,3 +154,10 @@ def error(response: Any) -> dict[str, Any]:
     body = response.json()
     assert set(body) == {"type", "code", "detail", "attr"}, body
     return dict(body)
+
+
+def define_events(client: TestClient, *names: str, project: int = 1) -> None:
+    """Give the project event definitions for `names` (as ingesting the events would)."""
+    for name in names:
+        response = client.post(f"/api/projects/{project}/event_definitions/", json={"name": name})
+        assert response.status_code in (201, 400), response.text

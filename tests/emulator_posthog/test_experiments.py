@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import ContractClient, create_flag, error
+from .conftest import ContractClient, create_flag, define_events, error
 
 EXPERIMENTS = "/api/projects/1/experiments/"
 FLAGS = "/api/projects/1/feature_flags/"
@@ -21,6 +21,12 @@ METRIC = {
     "metric_type": "mean",
     "source": {"kind": "EventsNode", "event": "purchase", "math": "total"},
 }
+
+
+@pytest.fixture(autouse=True)
+def _purchase_seen(client: ContractClient) -> None:
+    """The metric's event has been ingested: these tests are about other rules."""
+    define_events(client, "purchase")
 
 
 def _create(client: ContractClient, **body: Any) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from typing import Any
 from reconciler.errors import ApiError, FlagsyncError
 from reconciler.model import Experiment, Flag, FlagSet
 from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Step, field_changes
-from reconciler.providers.posthog import dependencies, translate
+from reconciler.providers.posthog import dependencies, metric_events, translate
 from reconciler.providers.posthog.client import PostHogClient, default_limiter, personal_api_key
 from reconciler.providers.posthog.context import ProjectContext, placeholder_key
 from reconciler.providers.posthog.experiment_recovery import create_experiment, create_holdout
@@ -46,6 +46,7 @@ Rows = list[dict[str, Any]]
 ProjectRead = tuple[ProjectContext, Rows, Rows, Rows]
 """One project as read: its names and ids, flags, experiments and holdouts."""
 _EXPERIMENTS = re.compile(r"^/api/projects/(\d+)/experiments/$")
+_EXPERIMENT_WRITE = re.compile(r"^/api/projects/(\d+)/experiments/(?:\d+/)?$")
 _HOLDOUTS = re.compile(r"^/api/projects/(\d+)/experiment_holdouts/$")
 _PATH_PLACEHOLDER = re.compile(r"^/api/projects/(\d+)/.*\{(experiment-id|flag-id):([^}]+)\}")
 _COMPARED = ("key", "name", "filters", "active", "tags", "deleted", "version")
@@ -97,6 +98,7 @@ class PostHogProvider:
         self._planned_holdouts: set[tuple[str, str]] = set()
         self._last: LiveState | None = None
         self._prefetched: dict[str, Future[ProjectRead]] | None = None
+        self._taxonomy = metric_events.ProjectTaxonomy(client)
 
     @classmethod
     def from_workspace(
@@ -369,6 +371,7 @@ class PostHogProvider:
                 adopt,
                 holdout_ref,
             )
+            self._check_metric_events(work.steps, plan)
             plan.changes.extend(work.changes)
             plan.steps.extend(work.steps)
             plan.adoptable.extend(work.adoptable)
@@ -377,6 +380,20 @@ class PostHogProvider:
             for env, copy in sorted(copies.items()):
                 if env not in wanted and copy.owned:
                     plan.orphans.append(f"{key} (experiment) [{env}]")
+
+    def _check_metric_events(self, steps: list[Step], plan: Plan) -> None:
+        """Experiment writes whose metrics name events a project has not seen carry
+        `allow_unknown_events`, and the plan says so; a missing action stops the plan."""
+        for step in steps:
+            for call in step.calls:
+                found = _EXPERIMENT_WRITE.match(call.path)
+                if not found or call.method not in ("POST", "PATCH") or not call.body:
+                    continue
+                project_id = int(found.group(1))
+                where = f"experiment '{step.key}' [{', '.join(step.environments)}]"
+                unseen = metric_events.prepare_write(self._taxonomy, project_id, call.body, where)
+                if unseen:
+                    plan.notices.append(metric_events.notice(where, project_id, unseen))
 
     def plan_holdouts(
         self,
