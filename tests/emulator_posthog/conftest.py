@@ -115,8 +115,10 @@ def contract(openapi_document: dict[str, Any] | None) -> Contract | None:
 
 
 @pytest.fixture
-def state() -> PostHogState:
-    return PostHogState.seeded()
+def state(posthog_validation: str) -> PostHogState:
+    seeded = PostHogState.seeded()
+    seeded.validation = posthog_validation
+    return seeded
 
 
 @pytest.fixture

@@ -255,8 +255,12 @@ def test_delete_is_405_and_soft_delete_hides_the_experiment(client: ContractClie
     assert response.status_code == 405
     assert response.content == b""
     flag_id = experiment["feature_flag"]["id"]
+    client.post(f"{url}launch/")
     blocked = client.patch(f"{FLAGS}{flag_id}/", json={"deleted": True})
-    assert "linked to active experiment(s)" in error(blocked)["detail"]
+    assert error(blocked)["detail"] == (
+        'Cannot delete a feature flag that is linked to running experiment(s): "Checkout test" '
+        f"(ID: {experiment['id']}). Please stop the experiment(s) before deleting the flag."
+    )
     assert client.patch(url, json={"deleted": True}).status_code == 200
     assert client.get(url).status_code == 404
     assert client.get(EXPERIMENTS).json()["count"] == 0

@@ -117,6 +117,11 @@ class PostHogState:
     """The event names a project has seen (`EventDefinition`): experiment metrics check them."""
     actions: list[Record] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+    validation: str = field(default="strict", compare=False)
+    """`strict`: the filter rules PostHog enforces only where its deployment setting lists them
+    (variant sums, variant overrides, payload keys, operator value types) are enforced, as on
+    PostHog Cloud; `lenient`: they are accepted, as an unconfigured deployment does. A run-time
+    setting, not part of the snapshot."""
 
     # -- construction and persistence -------------------------------------------------------
 
