@@ -41,7 +41,14 @@ NOT_IN_THE_SCHEMA = {"original_flag"}
 # the experiment serializer's write-only `allow_unknown_events`
 # (`ExperimentSerializer.allow_unknown_events`, products/experiments/backend/presentation/
 # serializers.py), which flagsync sends only when a metric names an event the project lacks.
-NEWER_QUERY = {("GET", "/api/projects/{id}/event_definitions/"): {"names", "limit", "offset"}}
+# `archived` on the flag and experiment lists (`exclude_archived_unless_requested` in
+# products/feature_flags/backend/flag_status.py, `ExperimentService.filter_experiments_queryset`)
+# is newer than the document too.
+NEWER_QUERY = {
+    ("GET", "/api/projects/{id}/event_definitions/"): {"names", "limit", "offset"},
+    ("GET", "/api/projects/{id}/feature_flags/"): {"archived"},
+    ("GET", "/api/projects/{id}/experiments/"): {"archived"},
+}
 NEWER_FIELDS = {
     "Experiment": {"allow_unknown_events"},
     "PatchedExperiment": {"allow_unknown_events"},

@@ -201,7 +201,7 @@ class PostHogProvider:
         env, project_id = item
         base = f"/api/projects/{project_id}"
         try:
-            flags = self.client.list_all(f"{base}/feature_flags/")
+            flags = self._with_archived(f"{base}/feature_flags/")
         except ApiError as error:
             if error.status in (403, 404):
                 raise FlagsyncError(
@@ -212,7 +212,7 @@ class PostHogProvider:
         flags = [flag for flag in flags if not flag.get("deleted")]
         cohorts = self.client.list_all(f"{base}/cohorts/")
         experiments = [
-            e for e in self.client.list_all(f"{base}/experiments/") if not e.get("deleted")
+            e for e in self._with_archived(f"{base}/experiments/") if not e.get("deleted")
         ]
         holdouts = self.client.list_all(f"{base}/experiment_holdouts/")
         context = ProjectContext(
@@ -223,6 +223,17 @@ class PostHogProvider:
             load_group_types=lambda: self._group_types(base),
         )
         return context, flags, experiments, holdouts
+
+    def _with_archived(self, path: str) -> list[Any]:
+        """A list endpoint's rows, archived ones included: PostHog lists archived flags and
+        experiments only when asked (`exclude_archived_unless_requested`,
+        `filter_experiments_queryset`), and a reconciler that cannot see them would plan to
+        create them again. A server without archiving ignores the parameter and answers the
+        same rows twice; they are counted once."""
+        rows = self.client.list_all(path)
+        seen = {row.get("id") for row in rows}
+        archived = self.client.list_all(path, {"archived": "true"})
+        return rows + [row for row in archived if row.get("id") not in seen]
 
     def _group_types(self, base: str) -> dict[str, int]:
         """The project's group types by name (`company` -> 0)."""
@@ -299,6 +310,8 @@ class PostHogProvider:
         self, desired: Flag, env: str, context: ProjectContext, raw: dict[str, Any]
     ) -> Step:
         body = translate.flag_body(desired, env, context)
+        if raw.get("archived") and desired.status != "archived":
+            body["archived"] = False
         body["version"] = raw.get("version")
         body["original_flag"] = {name: raw[name] for name in _ORIGINAL if name in raw}
         path = f"/api/projects/{context.project_id}/feature_flags/{raw['id']}/"

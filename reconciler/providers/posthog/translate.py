@@ -116,6 +116,7 @@ def flag_to_model(raw: dict[str, Any], ctx: ProjectContext) -> Flag:
             "ensure_experience_continuity": bool(raw.get("ensure_experience_continuity")),
             "evaluation_runtime": raw.get("evaluation_runtime") or SETTINGS["evaluation_runtime"],
         },
+        status="archived" if raw.get("archived") else "active",
     )
 
 
@@ -200,13 +201,17 @@ def flag_body(flag: Flag, env: str, ctx: ProjectContext) -> dict[str, Any]:
     versions differ in whether PATCH merges or replaces them; complete filters mean the same to
     both), the description, `active`, tags with the ownership marker, and the settings."""
     config = flag.environments[env]
-    return {
+    body = {
         "name": flag.description,
         "filters": filters_body(flag, config, ctx),
         "active": config.enabled,
         "tags": sorted({*flag.tags, OWNERSHIP_TAG}),
         **{name: flag.settings.get(name, default) for name, default in SETTINGS.items()},
     }
+    if flag.status == "archived":
+        # Sent with `active: false` in the same request, as PostHog requires.
+        body.update(archived=True, active=False)
+    return body
 
 
 def create_body(flag: Flag, env: str, ctx: ProjectContext) -> dict[str, Any]:
