@@ -74,6 +74,7 @@ _NO_DEFAULT = object()
 SETTING_DEFAULTS: dict[str, Any] = {
     "ensure_experience_continuity": False,
     "evaluation_runtime": "all",
+    "early_exit": False,
 }
 """The vendors' defaults for `Flag.settings` (PostHog's), which canonical settings leave out."""
 

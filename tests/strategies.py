@@ -411,6 +411,7 @@ def posthog_flags(draw: st.DrawFn, key: str | None = None) -> Flag:
         settings={
             "ensure_experience_continuity": draw(st.booleans()),
             "evaluation_runtime": draw(st.sampled_from(["server", "client", "all"])),
+            "early_exit": draw(st.booleans()),
         },
     )
 

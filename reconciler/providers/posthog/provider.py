@@ -457,6 +457,23 @@ class PostHogProvider:
         last = [s for s in plan.steps if s.resource == "holdout" and s.action == "delete"]
         rest = [s for s in plan.steps if s.resource != "holdout"]
         plan.steps = first + dependencies.order_steps(rest) + last
+        plan.notices.extend(self._unmanaged_filter_notices())
+
+    def _unmanaged_filter_notices(self) -> list[str]:
+        """Flag filter keys flagsync leaves as they are (an early access feature's
+        `feature_enrollment`, say): named, so nothing the flag evaluates with is hidden."""
+        if self._last is None:
+            return []
+        found = []
+        for key in sorted(self._last.raw):
+            for env, raw in self._last.raw[key].items():
+                extra = translate.unmanaged_filter_keys(raw)
+                if extra:
+                    found.append(
+                        f"flag '{key}' [{env}]: filters keys flagsync does not manage stay as "
+                        f"they are in PostHog: {', '.join(extra)}"
+                    )
+        return found
 
     # -- apply -----------------------------------------------------------------------------
 

@@ -115,6 +115,7 @@ def flag_to_model(raw: dict[str, Any], ctx: ProjectContext) -> Flag:
         settings={
             "ensure_experience_continuity": bool(raw.get("ensure_experience_continuity")),
             "evaluation_runtime": raw.get("evaluation_runtime") or SETTINGS["evaluation_runtime"],
+            "early_exit": bool(filters.get("early_exit")),
         },
         status="archived" if raw.get("archived") else "active",
     )
@@ -196,6 +197,18 @@ def _filter(prop: dict[str, Any], ctx: ProjectContext, where: str) -> Filter:
 # write: model -> request bodies
 
 
+MANAGED_FILTER_KEYS = frozenset(
+    {"groups", "multivariate", "payloads", "aggregation_group_type_index", "early_exit", "holdout"}
+)
+"""The `filters` keys flagsync writes (`holdout` through the experiment that owns the flag)."""
+
+
+def unmanaged_filter_keys(raw: dict[str, Any]) -> list[str]:
+    """Keys of a live flag's filters flagsync does not write; PostHog keeps them on every update
+    (it merges the sent filters into the stored ones), so a plan names them."""
+    return sorted(set(raw.get("filters") or {}) - MANAGED_FILTER_KEYS)
+
+
 def flag_body(flag: Flag, env: str, ctx: ProjectContext) -> dict[str, Any]:
     """Everything flagsync manages about a flag in one project: the complete `filters` (PostHog
     versions differ in whether PATCH merges or replaces them; complete filters mean the same to
@@ -228,6 +241,9 @@ def filters_body(flag: Flag, config: EnvironmentConfig, ctx: ProjectContext) -> 
         "multivariate": None,
         "payloads": payloads_body(flag),
         "aggregation_group_type_index": levels.pop() if len(levels) == 1 else None,
+        # Sent always: PostHog merges filters into the stored ones, so leaving it out would
+        # keep an `early_exit` someone set in the UI (first match instead of any match).
+        "early_exit": bool(flag.settings.get("early_exit", False)),
     }
     if flag.variations:
         split = variant_split(flag, config)
