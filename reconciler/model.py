@@ -67,6 +67,17 @@ Comparator = Literal[
     "lte",
     "matches",
     "not_matches",
+    "semver_eq",
+    "semver_neq",
+    "semver_gt",
+    "semver_gte",
+    "semver_lt",
+    "semver_lte",
+    "semver_tilde",
+    "semver_caret",
+    "semver_wildcard",
+    "date_before",
+    "date_after",
 ]
 Scalar = str | bool | int | float
 

@@ -29,6 +29,7 @@ from reconciler.model import (
     Variation,
 )
 from reconciler.providers.posthog.context import ProjectContext
+from reconciler.providers.posthog.property_values import DATE_OPERATORS, SEMVER_OPERATORS
 
 OWNERSHIP_TAG = "managed-by-flagsync"
 """Marks the flags flagsync created or adopted (PostHog keeps tags and lists them)."""
@@ -53,6 +54,8 @@ READ_OPERATORS = {
     "max": "lte",
     "is_set": "exists",
     "is_not_set": "not_exists",
+    **{name: name for name in SEMVER_OPERATORS},
+    **{posthog: manifest for manifest, posthog in DATE_OPERATORS.items()},
 }
 # manifest comparator -> PostHog operator, by the shape of value PostHog wants
 SINGLE_VALUE = {
@@ -62,6 +65,8 @@ SINGLE_VALUE = {
     "gte": "gte",
     "lt": "lt",
     "lte": "lte",
+    **{name: name for name in SEMVER_OPERATORS},
+    **DATE_OPERATORS,
 }
 LIST_VALUE = {"is": "exact", "is_not": "is_not"}
 CONTAINS = {  # one value: the plain operator; several: PostHog's *_multi (any of them)
@@ -178,7 +183,7 @@ def _filter(prop: dict[str, Any], ctx: ProjectContext, where: str) -> Filter:
     values: tuple[Any, ...] = tuple(value) if isinstance(value, list) else (value,)
     if comparator in ("exists", "not_exists"):
         values = ()
-    elif comparator in ("gt", "gte", "lt", "lte"):
+    elif comparator in ("gt", "gte", "lt", "lte", *SEMVER_OPERATORS, *DATE_OPERATORS):
         values = tuple(str(item) for item in values)
     return Filter.model_validate(
         {
