@@ -292,8 +292,8 @@ class Flag(Canonical):
         }
 
 
-ExperimentStatus = Literal["draft", "running", "stopped"]
-EXPERIMENT_STATUSES: tuple[ExperimentStatus, ...] = ("draft", "running", "stopped")
+ExperimentStatus = Literal["draft", "running", "stopped", "archived"]
+EXPERIMENT_STATUSES: tuple[ExperimentStatus, ...] = ("draft", "running", "stopped", "archived")
 """The order an experiment moves in; PostHog cannot move it back."""
 SERVER_METRIC_FIELDS = frozenset({"uuid", "fingerprint"})
 """Keys PostHog adds to every metric; they carry no meaning the manifest could declare."""

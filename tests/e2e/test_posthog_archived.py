@@ -126,5 +126,40 @@ experiments:
     assert archived.status_code == 200, archived.text
     assert api.get("/api/projects/1/experiments/").json()["results"] == []
     plan = example("plan")
-    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert plan.returncode == 1, plan.stdout + plan.stderr
     assert "(create)" not in plan.stdout
+    assert (
+        "experiment 'retired-test' [staging]: the manifest says stopped, but it is archived in "
+        "PostHog project 1"
+    ) in plan.stderr
+
+
+def test_a_manifest_retires_an_experiment_by_archiving_it(example: Cli, api: httpx.Client) -> None:
+    manifest = example.cwd / "flags" / "experiments.yaml"
+    manifest.write_text(
+        """\
+experiments:
+  - key: retiring-test
+    name: Retiring test
+    variants:
+      - {key: control, split: 50}
+      - {key: test, split: 50}
+    status: running
+    environments: [staging]
+"""
+    )
+    _apply_and_converge(example)
+    manifest.write_text(manifest.read_text().replace("status: running", "status: archived"))
+    plan = example("plan")
+    assert plan.returncode == 2, plan.stdout + plan.stderr
+    assert "status: running -> archived" in plan.stdout
+    _apply_and_converge(example)
+    assert api.get("/api/projects/1/experiments/").json()["results"] == []
+    (archived,) = api.get("/api/projects/1/experiments/", params={"archived": "true"}).json()[
+        "results"
+    ]
+    assert (archived["archived"], archived["status"]) == (True, "stopped")
+    manifest.write_text(manifest.read_text().replace("status: archived", "status: stopped"))
+    backwards = example("plan")
+    assert backwards.returncode == 1
+    assert "only move forward" in backwards.stderr

@@ -56,6 +56,7 @@ NEWER_FIELDS = {
 NEWER_THAN_THE_DOCUMENT = {
     ("POST", "/api/projects/{id}/experiments/{id}/launch/"),
     ("POST", "/api/projects/{id}/experiments/{id}/end/"),
+    ("POST", "/api/projects/{id}/experiments/{id}/archive/"),
 }
 GROUP_FLAG = """
   - key: enterprise-reports

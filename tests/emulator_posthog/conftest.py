@@ -27,7 +27,9 @@ AUTH = {"Authorization": f"Bearer {PERSONAL_API_KEY}"}
 _FLAGS = re.compile(r"^/api/projects/[^/]+/feature_flags/?$")
 _FLAG = re.compile(r"^/api/projects/[^/]+/feature_flags/\d+/?$")
 _EXPERIMENTS = re.compile(r"^/api/projects/[^/]+/experiments/?$")
-_EXPERIMENT = re.compile(r"^/api/projects/[^/]+/experiments/\d+(/(launch|pause|resume|end))?/?$")
+_EXPERIMENT = re.compile(
+    r"^/api/projects/[^/]+/experiments/\d+(/(launch|pause|resume|end|archive))?/?$"
+)
 _HOLDOUTS = re.compile(r"^/api/projects/[^/]+/experiment_holdouts/?$")
 _HOLDOUT = re.compile(r"^/api/projects/[^/]+/experiment_holdouts/\d+/?$")
 

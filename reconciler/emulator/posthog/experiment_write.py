@@ -355,3 +355,20 @@ def end(experiment: Record, data: dict[str, Any]) -> Record:
     experiment["conclusion_comment"] = comment
     experiment["updated_at"] = now_iso()
     return experiment
+
+
+def archive(experiment: Record) -> Record:
+    """POST /experiments/{id}/archive/ (`ExperimentService.archive_experiment`): only an ended
+    experiment, once; it stays stopped and leaves the list unless `archived` is asked for.
+
+    Vendor behaviour unknown: the exact messages. PostHog's tests
+    (`test_archive_experiment_not_ended_raises`, `..._already_archived_raises`) show only that
+    they contain "must be ended" and "already archived".
+    """
+    if not is_stopped(experiment):
+        raise _lifecycle_error("Experiment must be ended before it can be archived.")
+    if experiment.get("archived"):
+        raise _lifecycle_error("Experiment is already archived.")
+    experiment["archived"] = True
+    experiment["updated_at"] = now_iso()
+    return experiment

@@ -125,3 +125,22 @@ def test_archived_experiments_are_listed_only_when_asked(http: httpx.Client) -> 
     assert made["id"] not in listed
     archived = http.get(EXPERIMENTS, params={"archived": "true", "limit": 1000}).json()
     assert [e["id"] for e in archived["results"]] == [made["id"]]
+
+
+def test_archive_needs_an_ended_experiment_and_happens_once(http: httpx.Client) -> None:
+    """`ExperimentService.archive_experiment`, as PostHog's own tests pin it
+    (products/experiments/backend/test/test_experiment_service.py:
+    `test_archive_experiment_not_ended_raises`, `test_archive_experiment_already_archived_raises`,
+    `test_archive_experiment_success`: archived, status still stopped)."""
+    made = new_experiment(http)
+    path = f"{EXPERIMENTS}{made['id']}"
+    early = http.post(f"{path}/archive/")
+    assert early.status_code == 400
+    assert "must be ended" in detail(early)
+    assert http.post(f"{path}/launch/").status_code == 200
+    assert "must be ended" in detail(http.post(f"{path}/archive/"))
+    assert http.post(f"{path}/end/").status_code == 200
+    archived = http.post(f"{path}/archive/")
+    assert archived.status_code == 200, archived.text
+    assert (archived.json()["archived"], archived.json()["status"]) == (True, "stopped")
+    assert "already archived" in detail(http.post(f"{path}/archive/"))
