@@ -167,6 +167,7 @@ _KINDS = {
     "audience": "audience",
     "custom_property": "custom property",
     "metric": "metric",
+    "variable": "variable",
 }
 
 
