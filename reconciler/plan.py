@@ -152,6 +152,8 @@ class Plan(BaseModel):
     managed_count: int = 0
     """How many live flags flagsync manages: the base of the safety thresholds."""
     pending_requests: list[PendingRequest] = Field(default_factory=list)
+    notices: list[str] = Field(default_factory=list)
+    """What a reviewer should know that is not a change (a provider's own remarks)."""
 
     @property
     def has_changes(self) -> bool:
