@@ -33,6 +33,7 @@ from reconciler.reconcile import (
     open_provider,
 )
 from reconciler.render import RENDERERS, render_json, render_text
+from reconciler.render.problems import PROBLEM_RENDERERS
 from reconciler.safety import check_safety
 from reconciler.workspace import Workspace, load_workspace
 
@@ -110,19 +111,36 @@ def main() -> None:
 
 @main.command()
 @workspace_option
+@click.option(
+    "--output",
+    "-o",
+    type=click.Choice(sorted(PROBLEM_RENDERERS)),
+    default="text",
+    show_default=True,
+    help="How to print problems: github = workflow commands (annotations), sarif = SARIF 2.1.0.",
+)
 @reports_errors
-def validate(workspace_path: Path | None) -> None:
+def validate(workspace_path: Path | None, output: str = "text") -> None:
     """Check the workspace and every manifest; report all problems as file:line:col."""
-    workspace = load_workspace(workspace_path)
-    with gc_paused():
-        flags = load_flags(workspace)
+    try:
+        workspace = load_workspace(workspace_path)
+        with gc_paused():
+            flags = load_flags(workspace)
+    except ValidationFailed as failed:
+        if output == "text":
+            raise
+        click.echo(PROBLEM_RENDERERS[output](failed.problems), nl=False)
+        click.echo(f"{len(failed.problems)} problem(s) found", err=True)
+        sys.exit(EXIT_ERROR)
+    if output != "text":
+        click.echo(PROBLEM_RENDERERS[output]([]), nl=False)
     count = len(flags.flags)
     what = f"{count} flag{'s' if count != 1 else ''}"
     if flags.experiments:
         what += (
             f" and {len(flags.experiments)} experiment{'s' if len(flags.experiments) != 1 else ''}"
         )
-    click.echo(f"OK: {what} valid ({workspace.file}).")
+    click.echo(f"OK: {what} valid ({workspace.file}).", err=output != "text")
 
 
 def selection_options(command: F) -> F:
