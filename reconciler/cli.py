@@ -23,6 +23,10 @@ from reconciler.gc_pause import gc_paused
 from reconciler.manifest.importing import write_imported
 from reconciler.manifest.loader import PendingManifests, load_flags
 from reconciler.plan import Plan
+from reconciler.policy import evaluate as evaluate_policy
+from reconciler.policy import policy_problems
+from reconciler.policy.evaluate import enforce as enforce_policy
+from reconciler.policy.evaluate import with_policy
 from reconciler.providers.base import ImportsExperiments, Prefetches, Provider
 from reconciler.providers.devcycle.provider import DevCycleProvider
 from reconciler.reconcile import (
@@ -126,6 +130,9 @@ def validate(workspace_path: Path | None, output: str = "text") -> None:
         workspace = load_workspace(workspace_path)
         with gc_paused():
             flags = load_flags(workspace)
+        policy_failures = policy_problems(workspace)
+        if policy_failures:
+            raise ValidationFailed(policy_failures)
     except ValidationFailed as failed:
         if output == "text":
             raise
@@ -234,7 +241,8 @@ def plan(
     the_plan = _read_only_plan(workspace, options, quiet)
     if out_file is not None:
         out_file.write_text(render_json(the_plan), encoding="utf-8")
-    click.echo(RENDERERS[output](the_plan), nl=False)
+    policy_report = evaluate_policy(workspace, the_plan)
+    click.echo(with_policy(RENDERERS[output](the_plan), output, policy_report), nl=False)
     if out_file is not None and output == "text":
         click.echo(f"Saved the plan to {out_file}; `flagsync apply {out_file}` applies exactly it.")
     sys.exit(EXIT_CHANGES if the_plan.has_changes else EXIT_OK)
@@ -405,6 +413,13 @@ def drift(workspace_path: Path | None, output: str, quiet: bool) -> None:
 )
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking for confirmation.")
 @click.option("--force", is_flag=True, help="Apply even above the safety thresholds.")
+@click.option(
+    "--override-policy",
+    "override_policy",
+    metavar="REASON",
+    default=None,
+    help="Apply even though the workspace's policy fails; REASON is printed in the log.",
+)
 @selection_options
 @quiet_option
 @reports_errors
@@ -419,6 +434,7 @@ def apply(
     adopt: bool,
     cancel_stale: bool,
     quiet: bool,
+    override_policy: str | None = None,
 ) -> None:
     """Plan (or load PLAN_FILE from `plan --out`), confirm, and make the live state match."""
     workspace = load_workspace(workspace_path)
@@ -442,6 +458,15 @@ def apply(
             return
         if not force:
             check_safety(the_plan, workspace.safety)
+        if override_policy is not None and not override_policy.strip():
+            raise FlagsyncError(
+                "--override-policy needs a reason, e.g. --override-policy 'incident 42'"
+            )
+        policy_report = evaluate_policy(workspace, the_plan)
+        click.echo(policy_report.text(), nl=False)
+        overridden = enforce_policy(policy_report, override_policy)
+        if overridden:
+            click.echo(click.style(overridden, fg="yellow", bold=True))
         if not yes:
             if not sys.stdin.isatty():
                 raise FlagsyncError(
