@@ -8,6 +8,7 @@ import json
 
 import httpx
 
+from reconciler.manifest.fast_yaml import load_plain
 from tests.e2e.conftest import Cli
 
 POLICY = """
@@ -112,3 +113,14 @@ def test_an_expression_that_is_not_cel_is_a_validation_problem(example: Cli) -> 
     assert "flagsync.yaml:16:34: policy rule 'broken': not valid CEL at column 3: 'a +'" in (
         result.stderr
     )
+
+
+def test_import_keeps_the_metadata_only_the_manifest_knows(example: Cli) -> None:
+    _own_all_flags(example)
+    assert example("apply", "--yes").returncode == 0
+    imported = example("import", "--flag", "dark-mode")
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    data = load_plain((example.cwd / "flags/mobile.yaml").read_text())
+    [dark_mode] = [flag for flag in data["flags"] if flag["key"] == "dark-mode"]
+    assert (dark_mode["owner"], dark_mode["permanent"]) == ("team-web", True)
+    assert example("plan").returncode == 0
