@@ -19,6 +19,7 @@ import click
 from reconciler import __version__
 from reconciler.apply import PAST_TENSE, apply_plan
 from reconciler.errors import FlagsyncError, ValidationFailed
+from reconciler.fmt_command import fmt as fmt_command
 from reconciler.gc_pause import gc_paused
 from reconciler.manifest.importing import write_imported
 from reconciler.manifest.loader import PendingManifests, load_flags
@@ -582,3 +583,6 @@ def emulator(
         serve_forever(config, host=host, port=port)
     except ValueError as error:
         raise FlagsyncError(str(error)) from None
+
+
+main.add_command(fmt_command)
