@@ -9,6 +9,7 @@ evaluates to true. cel-python is imported only when a workspace has such rules.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from reconciler.errors import Problem
@@ -16,7 +17,9 @@ from reconciler.policy.config import CustomRule, Policy
 from reconciler.policy.violation import Violation
 
 
+@functools.cache
 def _environment() -> Any:
+    """One CEL environment per process: building its parser is most of a rule's cost."""
     import celpy
 
     return celpy.Environment()
