@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import jsonschema
 import pytest
 
 from reconciler.emulator import EmulatorServer
+from tests.devcycle_settings import set_approval_workflow
 from tests.e2e.conftest import REPO, Cli
 from tests.e2e.posthog_support import posthog_example
 
@@ -46,7 +48,8 @@ def test_devcycle_creates_updates_and_deletes_match_the_schema(example: Cli) -> 
     assert {"update", "delete"} <= actions
 
 
-def test_change_requests_match_the_schema(example: Cli) -> None:
+def test_change_requests_match_the_schema(example: Cli, api: httpx.Client) -> None:
+    set_approval_workflow(api, "demo")
     workspace = example.cwd / "flagsync.yaml"
     workspace.write_text(
         workspace.read_text().replace(

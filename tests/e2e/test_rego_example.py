@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 from regopy import Interpreter
 
+from tests.devcycle_settings import set_approval_workflow
 from tests.e2e.conftest import REPO, Cli
 
 POLICY = (REPO / "examples/policy/flagsync.rego").read_text()
@@ -31,7 +33,8 @@ def _saved_plan(cli: Cli, *args: str) -> dict[str, Any]:
     return data
 
 
-def test_a_plan_of_new_flags_passes(example: Cli) -> None:
+def test_a_plan_of_new_flags_passes(example: Cli, api: httpx.Client) -> None:
+    set_approval_workflow(api, "demo")
     workspace = example.cwd / "flagsync.yaml"
     workspace.write_text(
         workspace.read_text().replace(
