@@ -19,10 +19,15 @@ import click
 from reconciler import __version__
 from reconciler.apply import PAST_TENSE, apply_plan
 from reconciler.errors import FlagsyncError, ValidationFailed
+from reconciler.fmt_command import fmt as fmt_command
 from reconciler.gc_pause import gc_paused
 from reconciler.manifest.importing import write_imported
 from reconciler.manifest.loader import PendingManifests, load_flags
 from reconciler.plan import Plan
+from reconciler.policy import evaluate as evaluate_policy
+from reconciler.policy import policy_problems
+from reconciler.policy.evaluate import enforce as enforce_policy
+from reconciler.policy.evaluate import with_policy
 from reconciler.providers.base import ImportsExperiments, Prefetches, Provider
 from reconciler.providers.devcycle.provider import DevCycleProvider
 from reconciler.reconcile import (
@@ -33,6 +38,7 @@ from reconciler.reconcile import (
     open_provider,
 )
 from reconciler.render import RENDERERS, render_json, render_text
+from reconciler.render.problems import PROBLEM_RENDERERS
 from reconciler.safety import check_safety
 from reconciler.workspace import Workspace, load_workspace
 
@@ -110,19 +116,39 @@ def main() -> None:
 
 @main.command()
 @workspace_option
+@click.option(
+    "--output",
+    "-o",
+    type=click.Choice(sorted(PROBLEM_RENDERERS)),
+    default="text",
+    show_default=True,
+    help="How to print problems: github = workflow commands (annotations), sarif = SARIF 2.1.0.",
+)
 @reports_errors
-def validate(workspace_path: Path | None) -> None:
+def validate(workspace_path: Path | None, output: str = "text") -> None:
     """Check the workspace and every manifest; report all problems as file:line:col."""
-    workspace = load_workspace(workspace_path)
-    with gc_paused():
-        flags = load_flags(workspace)
+    try:
+        workspace = load_workspace(workspace_path)
+        with gc_paused():
+            flags = load_flags(workspace)
+        policy_failures = policy_problems(workspace)
+        if policy_failures:
+            raise ValidationFailed(policy_failures)
+    except ValidationFailed as failed:
+        if output == "text":
+            raise
+        click.echo(PROBLEM_RENDERERS[output](failed.problems), nl=False)
+        click.echo(f"{len(failed.problems)} problem(s) found", err=True)
+        sys.exit(EXIT_ERROR)
+    if output != "text":
+        click.echo(PROBLEM_RENDERERS[output]([]), nl=False)
     count = len(flags.flags)
     what = f"{count} flag{'s' if count != 1 else ''}"
     if flags.experiments:
         what += (
             f" and {len(flags.experiments)} experiment{'s' if len(flags.experiments) != 1 else ''}"
         )
-    click.echo(f"OK: {what} valid ({workspace.file}).")
+    click.echo(f"OK: {what} valid ({workspace.file}).", err=output != "text")
 
 
 def selection_options(command: F) -> F:
@@ -216,7 +242,8 @@ def plan(
     the_plan = _read_only_plan(workspace, options, quiet)
     if out_file is not None:
         out_file.write_text(render_json(the_plan), encoding="utf-8")
-    click.echo(RENDERERS[output](the_plan), nl=False)
+    policy_report = evaluate_policy(workspace, the_plan)
+    click.echo(with_policy(RENDERERS[output](the_plan), output, policy_report), nl=False)
     if out_file is not None and output == "text":
         click.echo(f"Saved the plan to {out_file}; `flagsync apply {out_file}` applies exactly it.")
     sys.exit(EXIT_CHANGES if the_plan.has_changes else EXIT_OK)
@@ -387,6 +414,13 @@ def drift(workspace_path: Path | None, output: str, quiet: bool) -> None:
 )
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking for confirmation.")
 @click.option("--force", is_flag=True, help="Apply even above the safety thresholds.")
+@click.option(
+    "--override-policy",
+    "override_policy",
+    metavar="REASON",
+    default=None,
+    help="Apply even though the workspace's policy fails; REASON is printed in the log.",
+)
 @selection_options
 @quiet_option
 @reports_errors
@@ -401,6 +435,7 @@ def apply(
     adopt: bool,
     cancel_stale: bool,
     quiet: bool,
+    override_policy: str | None = None,
 ) -> None:
     """Plan (or load PLAN_FILE from `plan --out`), confirm, and make the live state match."""
     workspace = load_workspace(workspace_path)
@@ -424,6 +459,15 @@ def apply(
             return
         if not force:
             check_safety(the_plan, workspace.safety)
+        if override_policy is not None and not override_policy.strip():
+            raise FlagsyncError(
+                "--override-policy needs a reason, e.g. --override-policy 'incident 42'"
+            )
+        policy_report = evaluate_policy(workspace, the_plan)
+        click.echo(policy_report.text(), nl=False)
+        overridden = enforce_policy(policy_report, override_policy)
+        if overridden:
+            click.echo(click.style(overridden, fg="yellow", bold=True))
         if not yes:
             if not sys.stdin.isatty():
                 raise FlagsyncError(
@@ -549,3 +593,6 @@ def emulator(
         serve_forever(config, host=host, port=port)
     except ValueError as error:
         raise FlagsyncError(str(error)) from None
+
+
+main.add_command(fmt_command)

@@ -76,11 +76,22 @@ def run_plan(command: str, workspace: str, environments: list[str], out_dir: Pat
             # A second read, for the Markdown report; the outputs come from the JSON one.
             _run([*report, "-o", "markdown"], plan_markdown, log)
     else:
+        annotate_problems(flagsync, workspace, out_dir / "problems.txt", log)
         selection = [arg for env in environments for arg in ("--env", env)]
         args = [flagsync, "plan", "-w", workspace, *selection]
         args += ["-o", "markdown", "--out", str(plan_json)]
         code = _run(args, plan_markdown, log)
     return PlanRun(code, plan_json, plan_markdown, log)
+
+
+def annotate_problems(flagsync: str, workspace: str, out: Path, log: Path) -> int:
+    """`flagsync validate -o github`, its workflow commands echoed on our stdout, where the
+    runner turns each validation problem into an annotation on its file and line of the pull
+    request. Offline and quick; the plan that follows reports the same problems in the log."""
+    code = _run([flagsync, "validate", "-w", workspace, "-o", "github"], out, log)
+    sys.stdout.write(out.read_text(encoding="utf-8"))
+    sys.stdout.flush()
+    return code
 
 
 def run_apply(plan_json: Path, workspace: str, out_dir: Path) -> ApplyRun:

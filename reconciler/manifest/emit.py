@@ -16,6 +16,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.representer import RoundTripRepresenter
 
+KEPT = {"flags": ("owner", "expires", "permanent")}
+"""Fields only the manifest knows (live state has no such thing): kept when import rewrites
+an entry, never replaced by what the vendor returned."""
 MODELINE = "# yaml-language-server: $schema={schema}\n"
 IDENTITY = {
     "custom_properties": "key",
@@ -91,7 +94,9 @@ def update_sections(text: str, sections: Sections) -> str:
         by_id = {entry.get(identity): index for index, entry in enumerate(entries)}
         for item in items:
             if item[identity] in by_id:
-                entries[by_id[item[identity]]] = item
+                entry = entries[by_id[item[identity]]]
+                kept = {field: entry[field] for field in KEPT.get(name, ()) if field in entry}
+                entries[by_id[item[identity]]] = {**item, **kept}
             else:
                 entries.append(item)
     stream = io.StringIO()

@@ -7,10 +7,13 @@ import json
 from reconciler.plan import Plan
 
 FORMAT_VERSION = 1
+SCHEMA_ID = "https://flagsync.dev/schemas/plan-v1.schema.json"
+"""The published JSON Schema of this format (schemas/plan-v1.schema.json)."""
 
 
 def render_json(plan: Plan) -> str:
     data = {
+        "$schema": SCHEMA_ID,
         "format_version": FORMAT_VERSION,
         "changes_pending": plan.has_changes,
         "summary": plan.counts(),

@@ -1,0 +1,36 @@
+"""What the manifests say about each flag beyond the model: owner, expiry, permanence.
+
+`owner`, `expires` and `permanent` are for the people and policies that govern flags, not for
+the vendor: `build_flag` leaves them out of the model, so they are never sent and never differ
+from live state (no phantom diffs). Policies read them from here, with the fields a reviewer
+judges a new flag by.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.manifest.loader import manifest_files
+from reconciler.manifest.source import Document, read_yaml
+from reconciler.workspace import Workspace, display_name
+
+METADATA_FIELDS = ("owner", "expires", "permanent", "description", "name", "type", "tags")
+
+
+def flag_metadata(workspace: Workspace) -> dict[str, dict[str, Any]]:
+    """Per flag key: the metadata fields its manifest declares (absent ones left out), and
+    `file`, where it is declared. Reads the files again: only policies need this, and only
+    once the manifests were found valid."""
+    files, _ = manifest_files(workspace)
+    result: dict[str, dict[str, Any]] = {}
+    for path in files:
+        name = display_name(path)
+        document = read_yaml(path, name)
+        if not isinstance(document, Document) or not isinstance(document.data, dict):
+            continue
+        for flag in document.data.get("flags") or []:
+            if isinstance(flag, dict) and isinstance(flag.get("key"), str):
+                entry = {field: flag[field] for field in METADATA_FIELDS if field in flag}
+                entry["file"] = name
+                result[flag["key"]] = entry
+    return result
