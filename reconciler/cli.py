@@ -95,7 +95,27 @@ def reports_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Commands(click.Group):
+    """click exits 2 on a usage error (a misspelt command or option, a bad value), but 2 is
+    the code that means "changes pending" (plan) or "drift found" (drift): in CI a typo would
+    read as changes. Usage errors exit 1, like every other error."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as error:
+            error.exit_code = EXIT_ERROR
+            raise
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as error:
+            error.exit_code = EXIT_ERROR
+            raise
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="flagsync")
 def main() -> None:
     """Feature flags as code: validate manifests, plan and apply them to DevCycle or PostHog.
