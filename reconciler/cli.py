@@ -104,14 +104,14 @@ class Commands(click.Group):
         try:
             return super().make_context(*args, **kwargs)
         except click.UsageError as error:
-            error.exit_code = EXIT_ERROR
+            error.exit_code = EXIT_ERROR  # type: ignore[misc]  # per instance, on purpose
             raise
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.UsageError as error:
-            error.exit_code = EXIT_ERROR
+            error.exit_code = EXIT_ERROR  # type: ignore[misc]  # per instance, on purpose
             raise
 
 
