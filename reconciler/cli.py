@@ -239,7 +239,9 @@ def plan(
     click.echo(RENDERERS[output](the_plan), nl=False)
     if out_file is not None and output == "text":
         click.echo(f"Saved the plan to {out_file}; `flagsync apply {out_file}` applies exactly it.")
-    sys.exit(EXIT_CHANGES if the_plan.has_changes else EXIT_OK)
+    # Exit 2 also when nothing may be applied but the manifests and live state differ (a
+    # declared flag not adopted, or another workspace's): "no changes" would mislead CI.
+    sys.exit(EXIT_CHANGES if the_plan.differs else EXIT_OK)
 
 
 @main.command("import")
@@ -381,7 +383,7 @@ def drift(workspace_path: Path | None, output: str, quiet: bool) -> None:
     """
     workspace = load_workspace(workspace_path)
     the_plan = _read_only_plan(workspace, PlanOptions(), quiet)
-    drifted = bool(the_plan.changes or the_plan.orphans or the_plan.adoptable)
+    drifted = bool(the_plan.changes or the_plan.orphans or the_plan.adoptable or the_plan.blocked)
     if output == "json":
         report = json.loads(render_json(the_plan))
         report = {"drift": drifted, **report}

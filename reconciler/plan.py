@@ -144,10 +144,26 @@ class Plan(BaseModel):
     managed_count: int = 0
     """How many live flags flagsync manages: the base of the safety thresholds."""
     pending_requests: list[PendingRequest] = Field(default_factory=list)
+    workspace: str | None = None
+    """The workspace's name, whose ownership marker this plan honours (None: unnamed)."""
+    owned_elsewhere: dict[str, str] = Field(default_factory=dict)
+    """Declared objects another workspace owns (key -> its name): never touched."""
+    legacy: list[str] = Field(default_factory=list)
+    """Objects with the bare legacy marker that this named workspace does not declare: left
+    alone (they may belong to any unnamed workspace)."""
+    blocked: list[str] = Field(default_factory=list)
+    """Declared objects that differ from the live state but that this plan may not change
+    (not adopted, or owned by another workspace): the plan is not "no changes"."""
+    warnings: list[str] = Field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
         return bool(self.steps)
+
+    @property
+    def differs(self) -> bool:
+        """Whether the manifests and the live state differ, whether or not this plan can act."""
+        return bool(self.steps or self.blocked)
 
     def add(
         self,

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from reconciler.errors import FlagsyncError, Problem, ValidationFailed
 from reconciler.manifest import schema_check
 from reconciler.manifest.source import Document, read_yaml
+from reconciler.ownership import Ownership
 
 DEFAULT_FILE = "flagsync.yaml"
 DEFAULT_REQUEST_DESCRIPTION = "flagsync: {summary}"
@@ -69,6 +70,8 @@ class Workspace(BaseModel):
 
     file: Path
     provider: Provider
+    name: str | None = None
+    """Who owns what this workspace creates (`reconciler.ownership`); None: the legacy marker."""
     project: str = ""
     api_url: str = DEVCYCLE_API_URL
     auth_url: str = DEVCYCLE_AUTH_URL
@@ -78,6 +81,10 @@ class Workspace(BaseModel):
     safety: Safety = Safety()
     rate_limit: RateLimit = RateLimit()
     concurrency: int = 8
+
+    @property
+    def ownership(self) -> Ownership:
+        return Ownership.of(self.name)
 
     @property
     def environment_names(self) -> list[str]:
@@ -134,6 +141,7 @@ def load_workspace(path: Path | None) -> Workspace:
     return Workspace(
         file=file,
         provider=data["provider"],
+        name=data.get("name"),
         project=str(data.get("project", "")),
         api_url=_api_url(data),
         auth_url=os.environ.get(AUTH_URL_VARIABLE) or data.get("auth_url", DEVCYCLE_AUTH_URL),

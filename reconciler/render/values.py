@@ -54,6 +54,8 @@ def show(parts: list[str | int], value: Any) -> str:
     if leaf == "enabled":
         return "on" if value else "off"
     if leaf == "managed":
+        if isinstance(value, str):  # an ownership marker (a legacy one taken over)
+            return value
         return "yes (adopted by flagsync)" if value else "no"
     if leaf == "targets":
         return "; ".join(show_target(t) for t in value) or "no targets"
@@ -200,6 +202,11 @@ def summary(plan: Plan) -> str:
         waiting = sum(1 for change in plan.changes if change.pending_request)
         if waiting:
             return f"No changes to apply: {waiting} awaiting a pending change request."
+        if plan.blocked:
+            return (
+                f"Nothing this plan may apply, but the live state differs from the manifests: "
+                f"{_count(plan.blocked)} ({_listing(plan.blocked)}), see below."
+            )
         return "No changes. The live state matches the manifests."
     text = (
         f"Plan: {counts['create']} to create, {counts['update']} to update, "
@@ -244,7 +251,13 @@ def pending_lines(plan: Plan) -> list[str]:
 
 def notes(plan: Plan) -> list[str]:
     """What the plan deliberately leaves alone, and how to change that."""
-    found = []
+    found = [f"Warning: {warning}" for warning in plan.warnings]
+    if plan.owned_elsewhere:
+        owners = [f"{key} (workspace '{name}')" for key, name in plan.owned_elsewhere.items()]
+        found.append(
+            f"{_count(list(plan.owned_elsewhere))} in the manifests belong to another "
+            f"workspace and are never touched from this one: {_listing(owners)}"
+        )
     if plan.adoptable:
         found.append(
             f"{_count(plan.adoptable)} in the manifests already exist but were not created by "
@@ -254,6 +267,12 @@ def notes(plan: Plan) -> list[str]:
         found.append(
             f"{_count(plan.orphans)} created by flagsync are gone from the manifests; run with "
             f"--prune to delete them: {_listing(plan.orphans)}"
+        )
+    if plan.legacy:
+        found.append(
+            f"{_count(plan.legacy)} carry the marker of an unnamed workspace "
+            f"(`managed-by-flagsync`), left alone; declare them here to take them over: "
+            f"{_listing(plan.legacy)}"
         )
     if plan.unmanaged:
         found.append(
