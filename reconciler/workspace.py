@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
@@ -143,8 +144,8 @@ def load_workspace(path: Path | None) -> Workspace:
         provider=data["provider"],
         name=data.get("name"),
         project=str(data.get("project", "")),
-        api_url=_api_url(data),
-        auth_url=os.environ.get(AUTH_URL_VARIABLE) or data.get("auth_url", DEVCYCLE_AUTH_URL),
+        api_url=_api_url(data, file),
+        auth_url=_url(AUTH_URL_VARIABLE, "auth_url", data, DEVCYCLE_AUTH_URL, file),
         environments={
             name: EnvironmentSettings(**(v or {})) for name, v in data["environments"].items()
         },
@@ -156,13 +157,25 @@ def load_workspace(path: Path | None) -> Workspace:
     )
 
 
-def _api_url(data: dict[str, Any]) -> str:
+def _api_url(data: dict[str, Any], file: Path) -> str:
     """The workspace's API URL, overridden by the provider's environment variable."""
     if data["provider"] == "posthog":
-        url = os.environ.get(POSTHOG_API_URL_VARIABLE) or data.get("api_url", POSTHOG_API_URL)
+        url = _url(POSTHOG_API_URL_VARIABLE, "api_url", data, POSTHOG_API_URL, file)
     else:
-        url = os.environ.get(API_URL_VARIABLE) or data.get("api_url", DEVCYCLE_API_URL)
-    return str(url).rstrip("/")
+        url = _url(API_URL_VARIABLE, "api_url", data, DEVCYCLE_API_URL, file)
+    return url.rstrip("/")
+
+
+def _url(variable: str, name: str, data: dict[str, Any], default: str, file: Path) -> str:
+    """A URL from the environment variable, else the workspace, else the default; one that is
+    not http(s)://host is refused here, naming where it came from (retrying cannot fix it)."""
+    from_environment = os.environ.get(variable)
+    url = str(from_environment or data.get(name, default))
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        where = variable if from_environment else f"{display_name(file)}: {name}"
+        raise FlagsyncError(f"{where}: {url!r} is not a URL (expected https://host or http://host)")
+    return url
 
 
 def provider_problems(document: Document) -> list[Problem]:
