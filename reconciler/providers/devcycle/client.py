@@ -227,6 +227,8 @@ class DevCycleClient(ApiClient):
 
 
 _FINISHED = object()
+MAX_PAGES = 10_000
+"""A bound on a list without a count header that keeps answering full pages."""
 
 
 class PageStream:
@@ -266,6 +268,8 @@ class PageStream:
             self._arrived.put(page)
             while len(page) == MAX_PAGE_SIZE:
                 number += 1
+                if number > MAX_PAGES:
+                    raise ApiError(f"GET {self._path}", f"more than {MAX_PAGES} pages: giving up")
                 page = _page_items(self._fetch(number), self._path)
                 self._arrived.put(page)
             self._arrived.put(_FINISHED)
