@@ -33,6 +33,7 @@ from reconciler.reconcile import (
     open_provider,
 )
 from reconciler.render import RENDERERS, render_json, render_text
+from reconciler.render.words import counted
 from reconciler.safety import check_safety
 from reconciler.workspace import Workspace, load_workspace
 
@@ -306,15 +307,15 @@ def import_(
         found, notes = provider.for_import(live, imported, options.selects)
     result = write_imported(workspace, found, out_dir, single_file)
     counts = (
-        (len(found.experiments), "experiment(s)"),
-        (len(found.holdouts), "holdout(s)"),
-        (len(found.custom_properties), "custom propert(ies)"),
-        (len(found.audiences), "audience(s)"),
+        (len(found.experiments), "experiment"),
+        (len(found.holdouts), "holdout"),
+        (len(found.custom_properties), "custom property"),
+        (len(found.audiences), "audience"),
     )
-    extras = "".join(f", {count} {noun}" for count, noun in counts if count)
+    extras = "".join(f", {counted(count, noun)}" for count, noun in counts if count)
     click.echo(
-        f"Imported {len(found.flags)} flag(s){extras}: {result.created} new file(s), "
-        f"{result.updated} updated (comments kept)."
+        f"Imported {counted(len(found.flags), 'flag')}{extras}: "
+        f"{counted(result.created, 'new file')}, {result.updated} updated (comments kept)."
     )
     for note in notes:
         click.echo(f"Note: {note}")
@@ -458,7 +459,8 @@ def apply(
                     f"{', '.join(moved)} changed while waiting for confirmation. Nothing was "
                     "applied; run `flagsync plan` again."
                 )
-        click.echo("Applying:")
+        if not quiet:
+            click.echo("Applying:")
         bar = Progress(quiet)
         report = (lambda line: None) if quiet or bar.enabled else click.echo
         result = apply_plan(
@@ -474,7 +476,7 @@ def apply(
     counts = result.counts()
     done = ", ".join(f"{counts[a]} {PAST_TENSE[a]}" for a in ("create", "update", "delete"))
     if counts["change_request"]:
-        done += f", {counts['change_request']} change request(s) opened for review"
+        done += f", {counted(counts['change_request'], 'change request')} opened for review"
     if not result.ok:
         failed = result.failed.key if result.failed else "?"
         raise FlagsyncError(

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from reconciler.plan import Change, Plan
+from reconciler.render.words import counted
 
 _SYMBOLS = {
     "is": "is",
@@ -255,22 +256,27 @@ def notes(plan: Plan) -> list[str]:
     if plan.owned_elsewhere:
         owners = [f"{key} (workspace '{name}')" for key, name in plan.owned_elsewhere.items()]
         found.append(
-            f"{_count(list(plan.owned_elsewhere))} in the manifests belong to another "
-            f"workspace and are never touched from this one: {_listing(owners)}"
+            f"{_count(list(plan.owned_elsewhere))} in the manifests "
+            f"{_verb(owners, 'belongs', 'belong')} to another workspace and "
+            f"{_verb(owners, 'is', 'are')} never touched from this one: {_listing(owners)}"
         )
     if plan.adoptable:
         found.append(
-            f"{_count(plan.adoptable)} in the manifests already exist but were not created by "
-            f"flagsync; run with --adopt to take them over: {_listing(plan.adoptable)}"
+            f"{_count(plan.adoptable)} in the manifests already "
+            f"{_verb(plan.adoptable, 'exists but was', 'exist but were')} not created by "
+            f"flagsync; run with --adopt to take {_verb(plan.adoptable, 'it', 'them')} over: "
+            f"{_listing(plan.adoptable)}"
         )
     if plan.orphans:
         found.append(
-            f"{_count(plan.orphans)} created by flagsync are gone from the manifests; run with "
-            f"--prune to delete them: {_listing(plan.orphans)}"
+            f"{_count(plan.orphans)} created by flagsync {_verb(plan.orphans, 'is', 'are')} gone "
+            f"from the manifests; run with --prune to delete "
+            f"{_verb(plan.orphans, 'it', 'them')}: {_listing(plan.orphans)}"
         )
     if plan.legacy:
         found.append(
-            f"{_count(plan.legacy)} carry the marker of an unnamed workspace "
+            f"{_count(plan.legacy)} {_verb(plan.legacy, 'carries', 'carry')} the marker of an "
+            "unnamed workspace "
             f"(`managed-by-flagsync`), left alone; declare them here to take them over: "
             f"{_listing(plan.legacy)}"
         )
@@ -283,19 +289,28 @@ def notes(plan: Plan) -> list[str]:
 
 
 def _count(keys: list[str]) -> str:
-    """`2 flags`, or `2 flags, 1 audience` when audiences or custom properties are listed
-    (their entries read `audience <key>`, `custom property <key>`)."""
+    """`2 flags`, or `2 flags, 1 audience` when other objects are listed (their entries read
+    `audience <key>`, `custom property <key>`, `metric <key>`, `<key> (experiment) [env]`,
+    `<name> (holdout) [env]`)."""
     counts: dict[str, int] = {}
     for key in keys:
-        kind = next((k for k in _LISTED_KINDS if key.startswith(f"{k} ")), "flag")
+        kind = _kind(key)
         counts[kind] = counts.get(kind, 0) + 1
-    plural = {"flag": "flags", "audience": "audiences", "custom property": "custom properties"}
-    return ", ".join(
-        f"{count} {kind if count == 1 else plural[kind]}" for kind, count in counts.items()
-    )
+    return ", ".join(counted(count, kind) for kind, count in counts.items())
 
 
-_LISTED_KINDS = ("audience", "custom property")
+def _verb(keys: list[str], singular: str, plural: str) -> str:
+    return singular if len(keys) == 1 else plural
+
+
+def _kind(entry: str) -> str:
+    for kind in _LISTED_KINDS:
+        if entry.startswith(f"{kind} ") or f" ({kind})" in entry:
+            return kind
+    return "flag"
+
+
+_LISTED_KINDS = ("audience", "custom property", "metric", "experiment", "holdout")
 
 
 def _listing(keys: list[str], limit: int = 10) -> str:
