@@ -12,20 +12,34 @@ python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -e .
 export PATH="$PWD/.venv/bin:$PATH"
 
+python3 - "$PORT" <<'PY'
+import socket, sys
+with socket.socket() as probe:
+    if probe.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0:
+        sys.exit("port %s is taken by another program: run FLAGSYNC_QUICKSTART_PORT=<free port> "
+                 "./quickstart.sh" % sys.argv[1])
+PY
+
 step "flagsync emulator --port $PORT &"
 flagsync emulator --port "$PORT" &
 EMULATOR_PID=$!
 trap 'kill "$EMULATOR_PID" 2>/dev/null || true' EXIT
-python3 - "$PORT" <<'PY'
-import socket, sys, time
+# Wait until *this* emulator answers (its own stats endpoint), or stop if it exited.
+python3 - "$PORT" "$EMULATOR_PID" <<'PY'
+import os, sys, time, urllib.request
+port, pid = sys.argv[1], int(sys.argv[2])
 deadline = time.monotonic() + 15
 while time.monotonic() < deadline:
     try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=0.5).close()
-        sys.exit(0)
+        os.kill(pid, 0)
+    except OSError:
+        sys.exit("the emulator exited; its message is above")
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%s/_emulator/stats" % port, timeout=0.5):
+            sys.exit(0)
     except OSError:
         time.sleep(0.1)
-sys.exit("the emulator did not start on port %s (is the port taken?)" % sys.argv[1])
+sys.exit("the emulator did not answer on port %s within 15 s" % port)
 PY
 
 # The emulator's OAuth client; with the real DevCycle these come from your organization.

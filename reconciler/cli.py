@@ -552,14 +552,18 @@ def emulator(
         client_secret=client_secret,
         faults=fault_config,
     )
-    click.echo(
-        f"Emulators on http://{host}:{port}\n"
-        f"  DevCycle: OAuth client '{client_id}' (token endpoint /oauth/token), project 'demo'\n"
-        f"  PostHog:  personal API key '{PERSONAL_API_KEY}', projects 1 and 2\n"
-        "Ctrl-C stops them.",
-        err=True,
-    )
+
+    def ready(bound: int) -> None:
+        click.echo(
+            f"Emulators on http://{host}:{bound}\n"
+            f"  DevCycle: OAuth client '{client_id}' (token endpoint /oauth/token), "
+            "project 'demo'\n"
+            f"  PostHog:  personal API key '{PERSONAL_API_KEY}', projects 1 and 2\n"
+            "Ctrl-C stops them.",
+            err=True,
+        )
+
     try:
-        serve_forever(config, host=host, port=port)
-    except ValueError as error:
-        raise FlagsyncError(str(error)) from None
+        serve_forever(config, host=host, port=port, on_ready=ready)
+    except (ValueError, OSError) as error:
+        raise FlagsyncError(f"the emulator did not start: {error}") from None
