@@ -156,7 +156,15 @@ def test_import_rewrites_a_declared_experiment_and_keeps_comments(
     example: Cli, api: httpx.Client, emulator: EmulatorServer
 ) -> None:
     (example.cwd / "flags" / "experiments.yaml").write_text(
-        (Path(__file__).parents[2] / "examples" / "posthog" / "flags" / "experiments.yaml")
+        (
+            Path(__file__).parents[2]
+            / "tests"
+            / "fixtures"
+            / "examples"
+            / "posthog"
+            / "flags"
+            / "experiments.yaml"
+        )
         .read_text()
         .replace("../../../schemas", "../../schemas")
     )
