@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Install flagsync into .venv, start the local DevCycle emulator, and run the whole loop on
-# examples/devcycle: plan (changes), apply, plan again (no changes). Safe to run repeatedly.
+# Install flagsync into .venv, start the local emulators, and run the whole loop on
+# examples/devcycle (or, with `./quickstart.sh posthog`, examples/posthog): plan (changes),
+# apply, plan again (no changes). Safe to run repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")"
 PORT="${FLAGSYNC_QUICKSTART_PORT:-8765}"
+VENDOR="${1:-devcycle}"
+case "$VENDOR" in
+  devcycle|posthog) ;;
+  *) echo "usage: ./quickstart.sh [devcycle|posthog]" >&2; exit 1 ;;
+esac
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 
@@ -42,10 +48,11 @@ while time.monotonic() < deadline:
 sys.exit("the emulator did not answer on port %s within 15 s" % port)
 PY
 
-# The emulator's OAuth client; with the real DevCycle these come from your organization.
+# The emulators' credentials; with the real vendors these come from your organization.
 export DEVCYCLE_CLIENT_ID=emulator DEVCYCLE_CLIENT_SECRET=emulator-secret
 export DEVCYCLE_API_URL="http://127.0.0.1:$PORT" DEVCYCLE_AUTH_URL="http://127.0.0.1:$PORT/oauth/token"
-cd examples/devcycle
+export POSTHOG_PERSONAL_API_KEY=phx_emulator_personal_key POSTHOG_API_URL="http://127.0.0.1:$PORT"
+cd "examples/$VENDOR"
 
 step "flagsync validate"
 flagsync validate
@@ -59,4 +66,4 @@ flagsync apply --yes
 
 step "flagsync plan        # exit code 0: nothing left to change"
 flagsync plan
-printf '\n\033[1mDone.\033[0m Edit examples/devcycle/flags/*.yaml and run `flagsync plan` again to see the change.\n'
+printf '\n\033[1mDone.\033[0m Edit examples/%s/flags/*.yaml and run `flagsync plan` again to see the change.\n' "$VENDOR"

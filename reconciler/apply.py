@@ -78,6 +78,10 @@ def _done(step: Step, call: ApiCall, answer: Any, first: bool = True) -> str:
     if isinstance(answer, dict) and answer.get("flagsync_change_request"):
         return f"approval required: change request {answer['flagsync_change_request']} pending for"
     if not first:
+        if call.path.rstrip("/").endswith("/launch"):
+            return "launched the experiment of"
+        if call.path.rstrip("/").endswith("/status"):
+            return "set the status of"
         return "removed from" if call.method == "DELETE" else "updated"
     return PAST_TENSE[step.action]
 
