@@ -216,9 +216,40 @@ def diff_flag(desired: Flag, live: Flag | None) -> list[Change]:
     for env, config in desired.environments.items():
         before = live.environments.get(env, EnvironmentConfig())
         if config != before:
-            fields = field_changes(_env_part(before), _env_part(config))
+            fields = _env_changes(before, config)
             changes.append(Change(action="update", key=desired.key, environment=env, fields=fields))
     return changes
+
+
+def _env_changes(before: EnvironmentConfig, after: EnvironmentConfig) -> list[FieldChange]:
+    """An environment's field changes, its targets matched by name (when every target on both
+    sides has a distinct name), so that inserting a target reads as one new target, not as a
+    rename of the next one plus a new last one. Indexes are the manifest's positions; a target
+    gone from the manifest reads `targets[<name>]: ... -> (removed)`."""
+    old, new = _env_part(before), _env_part(after)
+    old_targets, new_targets = old.get("targets") or [], new.get("targets") or []
+    old_names = [target.get("name") for target in old_targets]
+    new_names = [target.get("name") for target in new_targets]
+    if old_names == new_names or not (_distinct(old_names) and _distinct(new_names)):
+        return field_changes(old, new)
+    by_name = dict(zip(old_names, old_targets, strict=True))
+    aligned = {**old, "targets": [by_name.get(name) for name in new_names]}
+    fields = field_changes(aligned, new)
+    kept = set(new_names)
+    fields += [
+        FieldChange(path=f"targets[{name}]", parts=["targets", name], before=target, after=None)
+        for name, target in by_name.items()
+        if name not in kept
+    ]
+    old_order = [name for name in old_names if name in kept]
+    new_order = [name for name in new_names if name in by_name]
+    if old_order != new_order:
+        fields.append(FieldChange.at(("target order",), old_order, new_order))
+    return fields
+
+
+def _distinct(names: list[Any]) -> bool:
+    return all(isinstance(name, str) and name for name in names) and len(set(names)) == len(names)
 
 
 def _creation(flag: Flag) -> list[Change]:
