@@ -146,6 +146,35 @@ def validate(workspace_path: Path | None) -> None:
     click.echo(f"OK: {what} valid ({workspace.file}).")
 
 
+def _completion_workspace(ctx: click.Context) -> Workspace | None:
+    """The workspace a command line being completed names (None when it cannot be read:
+    completion then offers nothing rather than an error)."""
+    try:
+        return load_workspace(ctx.params.get("workspace_path"))
+    except (FlagsyncError, OSError):
+        return None
+
+
+def _complete_environments(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[str]:
+    workspace = _completion_workspace(ctx)
+    names = workspace.environment_names if workspace else []
+    return [name for name in names if name.startswith(incomplete)]
+
+
+def _complete_flag_keys(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    workspace = _completion_workspace(ctx)
+    if workspace is None:
+        return []
+    try:
+        flags = load_flags(workspace)
+    except (FlagsyncError, OSError):
+        return []
+    keys = [*flags.flags, *flags.experiments]
+    return sorted(key for key in keys if key.startswith(incomplete))
+
+
 def selection_options(command: F) -> F:
     """Options shared by plan and apply: what to include, and the ownership switches."""
     options = [
@@ -155,6 +184,7 @@ def selection_options(command: F) -> F:
             multiple=True,
             metavar="PATTERN",
             help="Only flags whose key matches (shell pattern, e.g. 'checkout-*'); repeatable.",
+            shell_complete=_complete_flag_keys,
         ),
         click.option(
             "--env",
@@ -162,6 +192,7 @@ def selection_options(command: F) -> F:
             multiple=True,
             metavar="NAME",
             help="Only this environment's targeting; repeatable.",
+            shell_complete=_complete_environments,
         ),
         click.option(
             "--prune/--no-prune",

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from reconciler.errors import ApiError, FlagsyncError
+from reconciler.manifest.suggest import did_you_mean
 from reconciler.model import EnvironmentConfig, Flag, FlagSet, Metric
 from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Step
 from reconciler.providers.devcycle import (
@@ -555,9 +556,13 @@ class DevCycleProvider:
                         continue
                     for key in item.values:
                         if key not in audience_ids:
+                            known = sorted(audience_ids)
                             raise FlagsyncError(
-                                f"flag '{flag.key}' [{env}]: audience '{key}' does not exist in "
-                                f"DevCycle project '{self.workspace.project}'"
+                                f"flag '{flag.key}' [{env}], target '{target.name}': audience "
+                                f"'{key}' does not exist in DevCycle project "
+                                f"'{self.workspace.project}' and no manifest declares it"
+                                f"{did_you_mean(str(key), known)} (audiences: "
+                                f"{', '.join(known) or 'none'})"
                             )
 
     def execute(self, call: ApiCall) -> Any:
