@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from reconciler.errors import FlagsyncError
-from reconciler.plan import ApiCall, Plan, Step
+from reconciler.plan import ApiCall, Plan, Step, step_counts
 
 PAST_TENSE = {
     "create": "created",
@@ -57,10 +57,8 @@ class ApplyResult:
         return self.failed is None
 
     def counts(self) -> dict[str, int]:
-        result = {"create": 0, "update": 0, "delete": 0, "change_request": 0}
-        for step in self.done:
-            result["change_request" if step.via == "change-request" else step.action] += 1
-        return result
+        """Counted as the plan counts them: each object once per kind of change."""
+        return step_counts(self.done)
 
 
 def _done(step: Step, call: ApiCall, answer: Any, first: bool = True) -> str:

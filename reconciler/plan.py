@@ -179,11 +179,10 @@ class Plan(BaseModel):
         self.steps.append(Step(action=action, resource=resource, key=key, calls=[call]))
 
     def counts(self) -> dict[str, int]:
-        """Flags to create, update and delete directly, and change requests to open."""
-        result = {"create": 0, "update": 0, "delete": 0, "change_request": 0}
-        for step in self.steps:
-            result["change_request" if step.via == "change-request" else step.action] += 1
-        return result
+        """Flags (and other objects) to create, update and delete directly, and change
+        requests to open: each object once per kind of change, however many projects or
+        requests it takes (PostHog writes a flag once per project; DevCycle once in all)."""
+        return step_counts(self.steps)
 
     def fingerprint(self) -> str:
         """A hash of the live state the plan was computed from and of its changes."""
@@ -193,6 +192,18 @@ class Plan(BaseModel):
             default=str,
         )
         return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def step_counts(steps: Iterable[Step]) -> dict[str, int]:
+    """How many objects the steps create, update, delete, and send for review."""
+    result = {"create": 0, "update": 0, "delete": 0, "change_request": 0}
+    seen: set[tuple[str, str, str]] = set()
+    for step in steps:
+        kind = "change_request" if step.via == "change-request" else step.action
+        if (kind, step.resource, step.key) not in seen:
+            seen.add((kind, step.resource, step.key))
+            result[kind] += 1
+    return result
 
 
 def diff_flagsets(desired: FlagSet, live: FlagSet) -> list[Change]:
@@ -252,8 +263,18 @@ def _distinct(names: list[Any]) -> bool:
     return all(isinstance(name, str) and name for name in names) and len(set(names)) == len(names)
 
 
+_IMPLIED_ON_CREATE = {("status", "active"), ("type", "release")}
+"""A new flag's fields that only restate the default; a vendor without them (PostHog has no
+flag types or names) would otherwise see fields its flags do not have."""
+
+
 def _creation(flag: Flag) -> list[Change]:
-    listed = {k: v for k, v in _flag_part(flag).items() if (k, v) != ("status", "active")}
+    listed = {
+        k: v
+        for k, v in _flag_part(flag).items()
+        if not (k in ("status", "type") and (k, v) in _IMPLIED_ON_CREATE)
+        and not (k == "name" and v == flag.key)
+    }
     changes = [Change(action="create", key=flag.key, fields=field_changes({}, listed))]
     for env, config in flag.environments.items():
         if config != EnvironmentConfig():
