@@ -75,7 +75,8 @@ def test_an_unknown_audience_at_plan_time_names_the_target_and_suggests(
     (tmp_path / "flags" / "flags.yaml").write_text(FLAG)
     result = cli("plan")
     assert result.returncode == 1
-    assert "target 'Beta': audience 'beta-testrs' does not exist" in result.stderr
+    assert "flag 'dark-mode' [staging]: audience 'beta-testrs' does not exist" in result.stderr
+    assert "(target 'Beta')" in result.stderr
     assert "did you mean 'beta-testers'?" in result.stderr
 
 

@@ -557,11 +557,11 @@ class DevCycleProvider:
                     for key in item.values:
                         if key not in audience_ids:
                             known = sorted(audience_ids)
+                            where = f" (target '{target.name}')" if target.name else ""
                             raise FlagsyncError(
-                                f"flag '{flag.key}' [{env}], target '{target.name}': audience "
-                                f"'{key}' does not exist in DevCycle project "
-                                f"'{self.workspace.project}' and no manifest declares it"
-                                f"{did_you_mean(str(key), known)} (audiences: "
+                                f"flag '{flag.key}' [{env}]: audience '{key}' does not exist in "
+                                f"DevCycle project '{self.workspace.project}' and no manifest "
+                                f"declares it{where}{did_you_mean(str(key), known)} (audiences: "
                                 f"{', '.join(known) or 'none'})"
                             )
 
