@@ -170,6 +170,7 @@ _KINDS = {
     "audience": "audience",
     "custom_property": "custom property",
     "metric": "metric",
+    "variable": "variable",
 }
 
 
@@ -251,8 +252,9 @@ def pending_lines(plan: Plan) -> list[str]:
 
 
 def notes(plan: Plan) -> list[str]:
-    """What the plan deliberately leaves alone, and how to change that."""
+    """What the plan deliberately leaves alone, and how to change that; the provider's notices."""
     found = [f"Warning: {warning}" for warning in plan.warnings]
+    found += list(plan.notices)
     if plan.owned_elsewhere:
         owners = [f"{key} (workspace '{name}')" for key, name in plan.owned_elsewhere.items()]
         found.append(

@@ -275,7 +275,7 @@ def flag_to_create_body(
     feature with its variables, variations and every environment's targeting."""
     body = flag_fields_body(flag, marker=marker)
     body["key"] = flag.key
-    body["variables"] = variables_body(flag)
+    body["variables"] = variables_body(flag, marker=marker)
     body["variations"] = variations_body(flag, {})
     body["configurations"] = {
         env: config_body(config, audience_ids, []) for env, config in flag.environments.items()
@@ -297,9 +297,17 @@ def flag_fields_body(flag: Flag, *, marker: str = OWNERSHIP_TAG) -> dict[str, An
     return body
 
 
-def variables_body(flag: Flag) -> list[dict[str, Any]]:
+def variables_body(flag: Flag, *, marker: str = OWNERSHIP_TAG) -> list[dict[str, Any]]:
+    """The feature's variables, each tagged as flagsync's: a variable left behind by an
+    interrupted delete is then recognised as flagsync's by a later plan."""
     return [
-        {"key": key, "type": v.type, "name": v.name, "description": v.description}
+        {
+            "key": key,
+            "type": v.type,
+            "name": v.name,
+            "description": v.description,
+            "tags": [marker],
+        }
         for key, v in flag.variables.items()
     ]
 
