@@ -2,4 +2,4 @@
 
 from reconciler.cli import main
 
-main()
+main(prog_name="flagsync")  # usage lines and shell completion name the installed command

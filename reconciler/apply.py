@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from reconciler.errors import FlagsyncError
-from reconciler.plan import ApiCall, Plan, Step
+from reconciler.plan import ApiCall, Plan, Step, step_counts
 
 PAST_TENSE = {
     "create": "created",
@@ -57,14 +57,14 @@ class ApplyResult:
         return self.failed is None
 
     def counts(self) -> dict[str, int]:
-        result = {"create": 0, "update": 0, "delete": 0, "change_request": 0}
-        for step in self.done:
-            result["change_request" if step.via == "change-request" else step.action] += 1
-        return result
+        """Counted as the plan counts them: each object once per kind of change."""
+        return step_counts(self.done)
 
 
-def _done(step: Step, call: ApiCall, answer: Any) -> str:
-    """How a finished call reads in the apply log."""
+def _done(step: Step, call: ApiCall, answer: Any, first: bool = True) -> str:
+    """How a finished call reads in the apply log. Only a step's first call is its action (a
+    create's POST); later ones (a status change, an experiment launch, an association) read
+    as what they are: an update, or a removal."""
     request = answer.get("_id", "") if isinstance(answer, dict) else ""
     if call.path.endswith("/cancel"):
         return "cancelled a stale change request for"
@@ -75,6 +75,12 @@ def _done(step: Step, call: ApiCall, answer: Any) -> str:
         return f"opened change request {request} for"
     if isinstance(answer, dict) and answer.get("flagsync_change_request"):
         return f"approval required: change request {answer['flagsync_change_request']} pending for"
+    if not first:
+        if call.path.rstrip("/").endswith("/launch"):
+            return "launched the experiment of"
+        if call.path.rstrip("/").endswith("/status"):
+            return "set the status of"
+        return "removed from" if call.method == "DELETE" else "updated"
     return PAST_TENSE[step.action]
 
 
@@ -114,10 +120,11 @@ def apply_plan(
                 return
             try:
                 answer: Any = None
-                for call in step.calls:
+                for index, call in enumerate(step.calls):
                     call = call.resolved(answer)
                     answer = executor.execute(call)
-                    report(f"  {_done(step, call, answer)} {step.key}  ({_shown(executor, call)})")
+                    done = _done(step, call, answer, first=index == 0)
+                    report(f"  {done} {step.key}  ({_shown(executor, call)})")
             except FlagsyncError as error:
                 with result._lock:
                     if result.failed is None:

@@ -39,6 +39,7 @@ from reconciler.reconcile import (
 )
 from reconciler.render import RENDERERS, render_json, render_text
 from reconciler.render.problems import PROBLEM_RENDERERS
+from reconciler.render.words import counted
 from reconciler.safety import check_safety
 from reconciler.workspace import Workspace, load_workspace
 
@@ -101,7 +102,27 @@ def reports_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Commands(click.Group):
+    """click exits 2 on a usage error (a misspelt command or option, a bad value), but 2 is
+    the code that means "changes pending" (plan) or "drift found" (drift): in CI a typo would
+    read as changes. Usage errors exit 1, like every other error."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as error:
+            error.exit_code = EXIT_ERROR  # type: ignore[misc]  # per instance, on purpose
+            raise
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as error:
+            error.exit_code = EXIT_ERROR  # type: ignore[misc]  # per instance, on purpose
+            raise
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="flagsync")
 def main() -> None:
     """Feature flags as code: validate manifests, plan and apply them to DevCycle or PostHog.
@@ -151,6 +172,35 @@ def validate(workspace_path: Path | None, output: str = "text") -> None:
     click.echo(f"OK: {what} valid ({workspace.file}).", err=output != "text")
 
 
+def _completion_workspace(ctx: click.Context) -> Workspace | None:
+    """The workspace a command line being completed names (None when it cannot be read:
+    completion then offers nothing rather than an error)."""
+    try:
+        return load_workspace(ctx.params.get("workspace_path"))
+    except (FlagsyncError, OSError):
+        return None
+
+
+def _complete_environments(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[str]:
+    workspace = _completion_workspace(ctx)
+    names = workspace.environment_names if workspace else []
+    return [name for name in names if name.startswith(incomplete)]
+
+
+def _complete_flag_keys(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    workspace = _completion_workspace(ctx)
+    if workspace is None:
+        return []
+    try:
+        flags = load_flags(workspace)
+    except (FlagsyncError, OSError):
+        return []
+    keys = [*flags.flags, *flags.experiments]
+    return sorted(key for key in keys if key.startswith(incomplete))
+
+
 def selection_options(command: F) -> F:
     """Options shared by plan and apply: what to include, and the ownership switches."""
     options = [
@@ -160,6 +210,7 @@ def selection_options(command: F) -> F:
             multiple=True,
             metavar="PATTERN",
             help="Only flags whose key matches (shell pattern, e.g. 'checkout-*'); repeatable.",
+            shell_complete=_complete_flag_keys,
         ),
         click.option(
             "--env",
@@ -167,6 +218,7 @@ def selection_options(command: F) -> F:
             multiple=True,
             metavar="NAME",
             help="Only this environment's targeting; repeatable.",
+            shell_complete=_complete_environments,
         ),
         click.option(
             "--prune/--no-prune",
@@ -246,7 +298,9 @@ def plan(
     click.echo(with_policy(RENDERERS[output](the_plan), output, policy_report), nl=False)
     if out_file is not None and output == "text":
         click.echo(f"Saved the plan to {out_file}; `flagsync apply {out_file}` applies exactly it.")
-    sys.exit(EXIT_CHANGES if the_plan.has_changes else EXIT_OK)
+    # Exit 2 also when nothing may be applied but the manifests and live state differ (a
+    # declared flag not adopted, or another workspace's): "no changes" would mislead CI.
+    sys.exit(EXIT_CHANGES if the_plan.differs else EXIT_OK)
 
 
 @main.command("import")
@@ -311,15 +365,15 @@ def import_(
         found, notes = provider.for_import(live, imported, options.selects)
     result = write_imported(workspace, found, out_dir, single_file)
     counts = (
-        (len(found.experiments), "experiment(s)"),
-        (len(found.holdouts), "holdout(s)"),
-        (len(found.custom_properties), "custom propert(ies)"),
-        (len(found.audiences), "audience(s)"),
+        (len(found.experiments), "experiment"),
+        (len(found.holdouts), "holdout"),
+        (len(found.custom_properties), "custom property"),
+        (len(found.audiences), "audience"),
     )
-    extras = "".join(f", {count} {noun}" for count, noun in counts if count)
+    extras = "".join(f", {counted(count, noun)}" for count, noun in counts if count)
     click.echo(
-        f"Imported {len(found.flags)} flag(s){extras}: {result.created} new file(s), "
-        f"{result.updated} updated (comments kept)."
+        f"Imported {counted(len(found.flags), 'flag')}{extras}: "
+        f"{counted(result.created, 'new file')}, {result.updated} updated (comments kept)."
     )
     for note in notes:
         click.echo(f"Note: {note}")
@@ -388,7 +442,7 @@ def drift(workspace_path: Path | None, output: str, quiet: bool) -> None:
     """
     workspace = load_workspace(workspace_path)
     the_plan = _read_only_plan(workspace, PlanOptions(), quiet)
-    drifted = bool(the_plan.changes or the_plan.orphans or the_plan.adoptable)
+    drifted = bool(the_plan.changes or the_plan.orphans or the_plan.adoptable or the_plan.blocked)
     if output == "json":
         report = json.loads(render_json(the_plan))
         report = {"drift": drifted, **report}
@@ -480,7 +534,8 @@ def apply(
                     f"{', '.join(moved)} changed while waiting for confirmation. Nothing was "
                     "applied; run `flagsync plan` again."
                 )
-        click.echo("Applying:")
+        if not quiet:
+            click.echo("Applying:")
         bar = Progress(quiet)
         report = (lambda line: None) if quiet or bar.enabled else click.echo
         result = apply_plan(
@@ -496,7 +551,7 @@ def apply(
     counts = result.counts()
     done = ", ".join(f"{counts[a]} {PAST_TENSE[a]}" for a in ("create", "update", "delete"))
     if counts["change_request"]:
-        done += f", {counts['change_request']} change request(s) opened for review"
+        done += f", {counted(counts['change_request'], 'change request')} opened for review"
     if not result.ok:
         failed = result.failed.key if result.failed else "?"
         raise FlagsyncError(
@@ -582,17 +637,21 @@ def emulator(
         faults=fault_config,
         posthog_validation=posthog_validation,
     )
-    click.echo(
-        f"Emulators on http://{host}:{port}\n"
-        f"  DevCycle: OAuth client '{client_id}' (token endpoint /oauth/token), project 'demo'\n"
-        f"  PostHog:  personal API key '{PERSONAL_API_KEY}', projects 1 and 2\n"
-        "Ctrl-C stops them.",
-        err=True,
-    )
+
+    def ready(bound: int) -> None:
+        click.echo(
+            f"Emulators on http://{host}:{bound}\n"
+            f"  DevCycle: OAuth client '{client_id}' (token endpoint /oauth/token), "
+            "project 'demo'\n"
+            f"  PostHog:  personal API key '{PERSONAL_API_KEY}', projects 1 and 2\n"
+            "Ctrl-C stops them.",
+            err=True,
+        )
+
     try:
-        serve_forever(config, host=host, port=port)
-    except ValueError as error:
-        raise FlagsyncError(str(error)) from None
+        serve_forever(config, host=host, port=port, on_ready=ready)
+    except (ValueError, OSError) as error:
+        raise FlagsyncError(f"the emulator did not start: {error}") from None
 
 
 main.add_command(fmt_command)

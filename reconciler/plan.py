@@ -152,12 +152,28 @@ class Plan(BaseModel):
     managed_count: int = 0
     """How many live flags flagsync manages: the base of the safety thresholds."""
     pending_requests: list[PendingRequest] = Field(default_factory=list)
+    workspace: str | None = None
+    """The workspace's name, whose ownership marker this plan honours (None: unnamed)."""
+    owned_elsewhere: dict[str, str] = Field(default_factory=dict)
+    """Declared objects another workspace owns (key -> its name): never touched."""
+    legacy: list[str] = Field(default_factory=list)
+    """Objects with the bare legacy marker that this named workspace does not declare: left
+    alone (they may belong to any unnamed workspace)."""
+    blocked: list[str] = Field(default_factory=list)
+    """Declared objects that differ from the live state but that this plan may not change
+    (not adopted, or owned by another workspace): the plan is not "no changes"."""
+    warnings: list[str] = Field(default_factory=list)
     notices: list[str] = Field(default_factory=list)
     """What a reviewer should know that is not a change (a provider's own remarks)."""
 
     @property
     def has_changes(self) -> bool:
         return bool(self.steps)
+
+    @property
+    def differs(self) -> bool:
+        """Whether the manifests and the live state differ, whether or not this plan can act."""
+        return bool(self.steps or self.blocked)
 
     def add(
         self,
@@ -173,11 +189,10 @@ class Plan(BaseModel):
         self.steps.append(Step(action=action, resource=resource, key=key, calls=[call]))
 
     def counts(self) -> dict[str, int]:
-        """Flags to create, update and delete directly, and change requests to open."""
-        result = {"create": 0, "update": 0, "delete": 0, "change_request": 0}
-        for step in self.steps:
-            result["change_request" if step.via == "change-request" else step.action] += 1
-        return result
+        """Flags (and other objects) to create, update and delete directly, and change
+        requests to open: each object once per kind of change, however many projects or
+        requests it takes (PostHog writes a flag once per project; DevCycle once in all)."""
+        return step_counts(self.steps)
 
     def fingerprint(self) -> str:
         """A hash of the live state the plan was computed from and of its changes."""
@@ -187,6 +202,18 @@ class Plan(BaseModel):
             default=str,
         )
         return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def step_counts(steps: Iterable[Step]) -> dict[str, int]:
+    """How many objects the steps create, update, delete, and send for review."""
+    result = {"create": 0, "update": 0, "delete": 0, "change_request": 0}
+    seen: set[tuple[str, str, str]] = set()
+    for step in steps:
+        kind = "change_request" if step.via == "change-request" else step.action
+        if (kind, step.resource, step.key) not in seen:
+            seen.add((kind, step.resource, step.key))
+            result[kind] += 1
+    return result
 
 
 def diff_flagsets(desired: FlagSet, live: FlagSet) -> list[Change]:
@@ -210,13 +237,54 @@ def diff_flag(desired: Flag, live: Flag | None) -> list[Change]:
     for env, config in desired.environments.items():
         before = live.environments.get(env, EnvironmentConfig())
         if config != before:
-            fields = field_changes(_env_part(before), _env_part(config))
+            fields = _env_changes(before, config)
             changes.append(Change(action="update", key=desired.key, environment=env, fields=fields))
     return changes
 
 
+def _env_changes(before: EnvironmentConfig, after: EnvironmentConfig) -> list[FieldChange]:
+    """An environment's field changes, its targets matched by name (when every target on both
+    sides has a distinct name), so that inserting a target reads as one new target, not as a
+    rename of the next one plus a new last one. Indexes are the manifest's positions; a target
+    gone from the manifest reads `targets[<name>]: ... -> (removed)`."""
+    old, new = _env_part(before), _env_part(after)
+    old_targets, new_targets = old.get("targets") or [], new.get("targets") or []
+    old_names = [target.get("name") for target in old_targets]
+    new_names = [target.get("name") for target in new_targets]
+    if old_names == new_names or not (_distinct(old_names) and _distinct(new_names)):
+        return field_changes(old, new)
+    by_name = dict(zip(old_names, old_targets, strict=True))
+    aligned = {**old, "targets": [by_name.get(name) for name in new_names]}
+    fields = field_changes(aligned, new)
+    kept = set(new_names)
+    fields += [
+        FieldChange(path=f"targets[{name}]", parts=["targets", name], before=target, after=None)
+        for name, target in by_name.items()
+        if name not in kept
+    ]
+    old_order = [name for name in old_names if name in kept]
+    new_order = [name for name in new_names if name in by_name]
+    if old_order != new_order:
+        fields.append(FieldChange.at(("target order",), old_order, new_order))
+    return fields
+
+
+def _distinct(names: list[Any]) -> bool:
+    return all(isinstance(name, str) and name for name in names) and len(set(names)) == len(names)
+
+
+_IMPLIED_ON_CREATE = {("status", "active"), ("type", "release")}
+"""A new flag's fields that only restate the default; a vendor without them (PostHog has no
+flag types or names) would otherwise see fields its flags do not have."""
+
+
 def _creation(flag: Flag) -> list[Change]:
-    listed = {k: v for k, v in _flag_part(flag).items() if (k, v) != ("status", "active")}
+    listed = {
+        k: v
+        for k, v in _flag_part(flag).items()
+        if not (k in ("status", "type") and (k, v) in _IMPLIED_ON_CREATE)
+        and not (k == "name" and v == flag.key)
+    }
     changes = [Change(action="create", key=flag.key, fields=field_changes({}, listed))]
     for env, config in flag.environments.items():
         if config != EnvironmentConfig():

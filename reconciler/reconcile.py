@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from reconciler.errors import FlagsyncError
 from reconciler.model import Experiment, Flag, FlagSet, Metric
+from reconciler.ownership import LEGACY_MARKER
 from reconciler.plan import Change, FieldChange, Plan, diff_flag
 from reconciler.providers.base import FinishesPlans, Provider
 from reconciler.providers.devcycle.provider import DevCycleProvider
@@ -123,13 +124,27 @@ def make_plan(
         )
     selected = {key: flag for key, flag in desired.flags.items() if options.selects(key)}
     live = provider.read(set(selected), selected)
+    legacy: set[str] = getattr(live, "legacy", set())
+    elsewhere: dict[str, str] = getattr(live, "elsewhere", {})
     plan = Plan(
         provider=provider.name,
         project=workspace.project_label,
         environments=list(options.environments or workspace.environment_names),
-        unmanaged=[key for key in live.others if key not in desired.flags],
+        unmanaged=[k for k in live.others if k not in desired.flags and k not in legacy],
         managed_count=len(live.owned),
+        workspace=workspace.name,
+        legacy=sorted(legacy - set(desired.flags)),
     )
+    if options.flag_patterns and not selected:
+        plan.warnings.append(
+            f"--flag {' '.join(options.flag_patterns)}: no flag in the manifests matches"
+        )
+    if options.prune and not workspace.ownership.named:
+        plan.warnings.append(
+            "this workspace has no `name:`, so --prune deletes every flag carrying the bare "
+            "`managed-by-flagsync` marker, including those of other unnamed workspaces on the "
+            "project; give each workspace a name"
+        )
     # Project-wide objects: a plan narrowed to some flags or environments never deletes them,
     # and only creates the missing ones (its flags may need them), like a flag's flag-wide
     # fields under --env.
@@ -144,15 +159,27 @@ def make_plan(
         )
     for key, flag in selected.items():
         current = flag if key in live.unchanged else live.flags.flags.get(key)
+        if current is not None and key in elsewhere:
+            plan.owned_elsewhere[key] = elsewhere[key]
+            if diff_flag(flag, current):
+                plan.blocked.append(key)
+            continue
         adopting = current is not None and key not in live.owned
-        if adopting and not options.adopt:
+        migrating = adopting and key in legacy
+        if adopting and not options.adopt and not migrating:
             plan.adoptable.append(key)
+            if diff_flag(flag, current):
+                plan.blocked.append(key)
             continue
         changes = diff_flag(flag, current) + _strays(
             flag, current, key in live.owned, options, plan
         )
         changes = _restrict(changes, options.environments)
-        if adopting:
+        if migrating:
+            marker = workspace.ownership.marker
+            ownership = FieldChange.at(("managed",), LEGACY_MARKER, marker)
+            changes.insert(0, Change(action="update", key=key, fields=[ownership]))
+        elif adopting:
             ownership = FieldChange.at(("managed",), False, True)
             changes.insert(0, Change(action="update", key=key, fields=[ownership]))
         if changes:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
 from reconciler.errors import FlagsyncError, Problem, ValidationFailed
 from reconciler.manifest import schema_check
 from reconciler.manifest.source import Document, read_yaml
+from reconciler.ownership import Ownership
 
 DEFAULT_FILE = "flagsync.yaml"
 DEFAULT_REQUEST_DESCRIPTION = "flagsync: {summary}"
@@ -69,6 +71,8 @@ class Workspace(BaseModel):
 
     file: Path
     provider: Provider
+    name: str | None = None
+    """Who owns what this workspace creates (`reconciler.ownership`); None: the legacy marker."""
     project: str = ""
     api_url: str = DEVCYCLE_API_URL
     auth_url: str = DEVCYCLE_AUTH_URL
@@ -78,6 +82,10 @@ class Workspace(BaseModel):
     safety: Safety = Safety()
     rate_limit: RateLimit = RateLimit()
     concurrency: int = 8
+
+    @property
+    def ownership(self) -> Ownership:
+        return Ownership.of(self.name)
 
     @property
     def environment_names(self) -> list[str]:
@@ -134,9 +142,10 @@ def load_workspace(path: Path | None) -> Workspace:
     return Workspace(
         file=file,
         provider=data["provider"],
+        name=data.get("name"),
         project=str(data.get("project", "")),
-        api_url=_api_url(data),
-        auth_url=os.environ.get(AUTH_URL_VARIABLE) or data.get("auth_url", DEVCYCLE_AUTH_URL),
+        api_url=_api_url(data, file),
+        auth_url=_url(AUTH_URL_VARIABLE, "auth_url", data, DEVCYCLE_AUTH_URL, file),
         environments={
             name: EnvironmentSettings(**(v or {})) for name, v in data["environments"].items()
         },
@@ -148,13 +157,25 @@ def load_workspace(path: Path | None) -> Workspace:
     )
 
 
-def _api_url(data: dict[str, Any]) -> str:
+def _api_url(data: dict[str, Any], file: Path) -> str:
     """The workspace's API URL, overridden by the provider's environment variable."""
     if data["provider"] == "posthog":
-        url = os.environ.get(POSTHOG_API_URL_VARIABLE) or data.get("api_url", POSTHOG_API_URL)
+        url = _url(POSTHOG_API_URL_VARIABLE, "api_url", data, POSTHOG_API_URL, file)
     else:
-        url = os.environ.get(API_URL_VARIABLE) or data.get("api_url", DEVCYCLE_API_URL)
-    return str(url).rstrip("/")
+        url = _url(API_URL_VARIABLE, "api_url", data, DEVCYCLE_API_URL, file)
+    return url.rstrip("/")
+
+
+def _url(variable: str, name: str, data: dict[str, Any], default: str, file: Path) -> str:
+    """A URL from the environment variable, else the workspace, else the default; one that is
+    not http(s)://host is refused here, naming where it came from (retrying cannot fix it)."""
+    from_environment = os.environ.get(variable)
+    url = str(from_environment or data.get(name, default))
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        where = variable if from_environment else f"{display_name(file)}: {name}"
+        raise FlagsyncError(f"{where}: {url!r} is not a URL (expected https://host or http://host)")
+    return url
 
 
 def provider_problems(document: Document) -> list[Problem]:

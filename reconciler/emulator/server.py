@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 
 import uvicorn
@@ -105,7 +106,27 @@ class EmulatorServer:
         self.stop()
 
 
-def serve_forever(config: EmulatorConfig, host: str = "127.0.0.1", port: int = 8765) -> None:
-    """Serve in the foreground until interrupted (the `flagsync emulator` command)."""
+def serve_forever(
+    config: EmulatorConfig,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    on_ready: Callable[[int], None] | None = None,
+) -> None:
+    """Serve in the foreground until interrupted (the `flagsync emulator` command).
+
+    The state is loaded and the port bound before `on_ready` hears the port: a banner printed
+    there never announces an emulator that then fails (a corrupt state file, a taken port),
+    and a script waiting for it never talks to another program on that port. A taken port is
+    an `OSError` naming it.
+    """
     app = create_app(config)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
+    try:
+        sock = _listening_socket(host, port)
+    except OSError as error:
+        raise OSError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    if on_ready is not None:
+        on_ready(sock.getsockname()[1])
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    )
+    server.run(sockets=[sock])

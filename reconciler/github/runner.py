@@ -81,6 +81,11 @@ def run_plan(command: str, workspace: str, environments: list[str], out_dir: Pat
         args = [flagsync, "plan", "-w", workspace, *selection]
         args += ["-o", "markdown", "--out", str(plan_json)]
         code = _run(args, plan_markdown, log)
+    if code == 2 and not _written(plan_json):
+        # Changes always come with a saved plan (or report); exit 2 without one is a usage
+        # error of a flagsync that still used click's code for it, not changes.
+        print("flagsync exited 2 without writing a plan: treating it as an error")
+        code = 1
     return PlanRun(code, plan_json, plan_markdown, log)
 
 
@@ -92,6 +97,10 @@ def annotate_problems(flagsync: str, workspace: str, out: Path, log: Path) -> in
     sys.stdout.write(out.read_text(encoding="utf-8"))
     sys.stdout.flush()
     return code
+
+
+def _written(path: Path) -> bool:
+    return path.is_file() and path.stat().st_size > 0
 
 
 def run_apply(plan_json: Path, workspace: str, out_dir: Path) -> ApplyRun:

@@ -82,7 +82,8 @@ def write_imported(
             path.write_text(update_sections(path.read_text(encoding="utf-8"), sections))
             result.updated += 1
         else:
-            path.write_text(render_sections(sections, schema=_schema_reference(path)))
+            schema = _schema_reference(path, workspace.file.parent)
+            path.write_text(render_sections(sections, schema=schema))
             result.created += 1
     return result
 
@@ -103,11 +104,16 @@ def _declarations(workspace: Workspace) -> dict[tuple[str, str], Path]:
     return found
 
 
-def _schema_reference(path: Path) -> str:
-    """The editor modeline's schema: the project's `schemas/` folder when there is one above
-    the file, else the schema shipped with flagsync."""
+def _schema_reference(path: Path, workspace_dir: Path) -> str:
+    """The editor modeline's schema, always relative (the files are meant for Git, where a
+    machine-local absolute path means nothing): the project's `schemas/` folder when there is
+    one above the file, else a copy of flagsync's schema written beside the workspace file."""
     for parent in path.resolve().parents:
         candidate = parent / "schemas" / "manifest.schema.json"
         if candidate.exists():
             return os.path.relpath(candidate, path.resolve().parent)
-    return str(resources.files("reconciler").joinpath("schemas", "manifest.schema.json"))
+    copy = workspace_dir.resolve() / "schemas" / "manifest.schema.json"
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    shipped = resources.files("reconciler").joinpath("schemas", "manifest.schema.json")
+    copy.write_text(shipped.read_text(encoding="utf-8"), encoding="utf-8")
+    return os.path.relpath(copy, path.resolve().parent)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,11 +38,32 @@ def manifest_files(workspace: Workspace) -> tuple[list[Path], list[Problem]]:
         elif entry.is_file():
             files.append(entry)
         else:
+            line, col = _manifests_position(workspace.file)
+            default = "" if line > 1 or col > 1 else " (the default when `manifests:` is not set)"
             problems.append(
-                Problem(workspace_name, 1, 1, f"manifests: '{display_name(entry)}' does not exist")
+                Problem(
+                    workspace_name,
+                    line,
+                    col,
+                    f"manifests: '{display_name(entry)}' does not exist{default}; create it, "
+                    "or point `manifests:` at your manifest folder or files",
+                )
             )
     unique = list(dict.fromkeys(path.resolve() for path in files))
     return [path for path in unique if path != workspace.file.resolve()], problems
+
+
+def _manifests_position(file: Path) -> tuple[int, int]:
+    """Where the workspace file sets `manifests:` (its value), or 1:1 when it does not."""
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return 1, 1
+    for number, line in enumerate(lines, start=1):
+        found = re.match(r"manifests\s*:\s*", line)
+        if found:
+            return number, found.end() + 1
+    return 1, 1
 
 
 class PendingManifests:
@@ -87,7 +109,17 @@ def load_flags(workspace: Workspace, pending: PendingManifests | None = None) ->
             problems.append(parsed)
             continue
         if parsed.data is None:
-            continue  # an empty file declares nothing
+            # An empty file is almost always a mistake (a save that went wrong, a template
+            # never filled in): said, not silently read as "no flags".
+            problems.append(
+                Problem(
+                    parsed.name,
+                    1,
+                    1,
+                    "the file is empty (or only comments): declare `flags:` in it, or delete it",
+                )
+            )
+            continue
         errors = schema_check.located_errors(parsed, "manifest")
         problems.extend(problem for _, problem in errors)
         if any(len(path) < 2 for path, _ in errors):

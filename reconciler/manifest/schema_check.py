@@ -122,6 +122,8 @@ def _describe(error: ValidationError) -> str:
             return (
                 f"{_show(value)} is not valid: write `everyone`, or a mapping with `all` or `any`"
             )
+        if str(expected).startswith("^https?://"):
+            return f"{_show(value)} is not a URL (expected https://host or http://host)"
         return f"{_show(value)} is not a valid key: {KEY_RULE}"
     if validator == "maxLength":
         return f"is {len(value)} characters long, the limit is {expected}"

@@ -159,6 +159,11 @@ def read_yaml(path: Path, name: str) -> Document | Problem:
         what = error.problem or error.context or "invalid YAML"
         if "found duplicate key" in str(error):
             what = str(error.problem).strip()
+        if "another document" in str(what):
+            what = (
+                "a second YAML document starts here (`---`): a manifest is one document; "
+                "put these entries in the first one, or in a file of their own"
+            )
         return Problem(name, line, col, f"invalid YAML: {what}")
     except (YAMLError, ValueError) as error:  # ruamel raises ValueError for e.g. `+_`
         return Problem(name, 1, 1, f"invalid YAML: {error}")

@@ -54,9 +54,12 @@ class RetryableAnswer(Exception):
 
 
 def backoff_hook(error: Exception) -> bool | float:
-    """stamina's retry decision: False (give up), True (back off), or seconds to wait."""
+    """stamina's retry decision: False (give up), True (back off), or seconds to wait. A URL
+    that is not http(s) fails the same way every time: it is not retried."""
     if isinstance(error, RetryableAnswer):
         return server_wait(error.response) or True
+    if isinstance(error, httpx.UnsupportedProtocol):
+        return False
     return isinstance(error, httpx.TimeoutException | httpx.TransportError)
 
 
@@ -237,12 +240,23 @@ class ApiClient:
         self.limiter = limiter or RateLimiter()
         self.stats = ClientStats()
         self._on_retry = on_retry
+        self._closed = threading.Event()
+        self._unreachable: str | None = None
+        """Why the API could not be reached, once a request gave up on it: the other requests
+        (downloads run concurrently) then fail at once instead of each retrying again."""
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
 
     @property
     def request_count(self) -> int:
         return self.stats.requests
 
     def close(self) -> None:
+        """Stop: requests still retrying in background threads give up at their next attempt,
+        silently, so nothing is retried or printed after the command's outcome."""
+        self._closed.set()
         self._http.close()
 
     def __enter__(self) -> ApiClient:
@@ -263,6 +277,8 @@ class ApiClient:
         """Send one request with retries; raise `ApiError` when it finally fails. `headers`
         are added to this request only (a precondition such as `If-Match`)."""
         call = f"{method} {path}"
+        if self._unreachable is not None:
+            raise ApiError(call, self._unreachable)
         try:
             response, lost_write = send_with_retries(
                 call,
@@ -275,11 +291,10 @@ class ApiClient:
         except GaveUp as failure:
             if failure.response is not None:
                 raise self._error(call, failure.response, failure.lost_write) from None
-            raise ApiError(
-                call,
-                self._redact(f"cannot reach {self._http.base_url}: {failure.reason}"),
-                after_lost_attempt=failure.lost_write,
-            ) from None
+            reason = self._redact(f"cannot reach {self._http.base_url}: {failure.reason}")
+            if not failure.lost_write:
+                self._unreachable = reason
+            raise ApiError(call, reason, after_lost_attempt=failure.lost_write) from None
         if response.status_code >= 400:
             raise self._error(call, response, lost_write)
         return response
@@ -292,11 +307,15 @@ class ApiClient:
         body: Any,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
+        if self.closed:
+            raise ApiError(f"{method} {path}", "stopped: the command is ending")
         self.limiter.acquire()
         self.stats.count()
         return self._http.request(method, path, params=params, json=body, headers=headers)
 
     def _note_retry(self, text: str) -> None:
+        if self.closed:
+            return
         self.stats.retried(text)
         if self._on_retry is not None:
             self._on_retry(text)
@@ -375,4 +394,6 @@ def transport_reason(error: httpx.HTTPError) -> str:
         return "connection refused or host unreachable"
     if isinstance(error, httpx.RemoteProtocolError | httpx.ReadError):
         return "connection dropped"
+    if isinstance(error, httpx.UnsupportedProtocol):
+        return "not an http:// or https:// URL"
     return type(error).__name__

@@ -16,6 +16,7 @@ def render_json(plan: Plan) -> str:
         "$schema": SCHEMA_ID,
         "format_version": FORMAT_VERSION,
         "changes_pending": plan.has_changes,
+        "differs": plan.differs,
         "summary": plan.counts(),
         "fingerprint": plan.fingerprint(),
         **plan.model_dump(mode="json"),

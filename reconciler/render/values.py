@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from reconciler.plan import Change, Plan
+from reconciler.render.words import counted
 
 _SYMBOLS = {
     "is": "is",
@@ -54,6 +55,8 @@ def show(parts: list[str | int], value: Any) -> str:
     if leaf == "enabled":
         return "on" if value else "off"
     if leaf == "managed":
+        if isinstance(value, str):  # an ownership marker (a legacy one taken over)
+            return value
         return "yes (adopted by flagsync)" if value else "no"
     if leaf == "targets":
         return "; ".join(show_target(t) for t in value) or "no targets"
@@ -201,6 +204,11 @@ def summary(plan: Plan) -> str:
         waiting = sum(1 for change in plan.changes if change.pending_request)
         if waiting:
             return f"No changes to apply: {waiting} awaiting a pending change request."
+        if plan.blocked:
+            return (
+                f"Nothing this plan may apply, but the live state differs from the manifests: "
+                f"{_count(plan.blocked)} ({_listing(plan.blocked)}), see below."
+            )
         return "No changes. The live state matches the manifests."
     text = (
         f"Plan: {counts['create']} to create, {counts['update']} to update, "
@@ -245,16 +253,34 @@ def pending_lines(plan: Plan) -> list[str]:
 
 def notes(plan: Plan) -> list[str]:
     """What the plan deliberately leaves alone, and how to change that; the provider's notices."""
-    found = list(plan.notices)
+    found = [f"Warning: {warning}" for warning in plan.warnings]
+    found += list(plan.notices)
+    if plan.owned_elsewhere:
+        owners = [f"{key} (workspace '{name}')" for key, name in plan.owned_elsewhere.items()]
+        found.append(
+            f"{_count(list(plan.owned_elsewhere))} in the manifests "
+            f"{_verb(owners, 'belongs', 'belong')} to another workspace and "
+            f"{_verb(owners, 'is', 'are')} never touched from this one: {_listing(owners)}"
+        )
     if plan.adoptable:
         found.append(
-            f"{_count(plan.adoptable)} in the manifests already exist but were not created by "
-            f"flagsync; run with --adopt to take them over: {_listing(plan.adoptable)}"
+            f"{_count(plan.adoptable)} in the manifests already "
+            f"{_verb(plan.adoptable, 'exists but was', 'exist but were')} not created by "
+            f"flagsync; run with --adopt to take {_verb(plan.adoptable, 'it', 'them')} over: "
+            f"{_listing(plan.adoptable)}"
         )
     if plan.orphans:
         found.append(
-            f"{_count(plan.orphans)} created by flagsync are gone from the manifests; run with "
-            f"--prune to delete them: {_listing(plan.orphans)}"
+            f"{_count(plan.orphans)} created by flagsync {_verb(plan.orphans, 'is', 'are')} gone "
+            f"from the manifests; run with --prune to delete "
+            f"{_verb(plan.orphans, 'it', 'them')}: {_listing(plan.orphans)}"
+        )
+    if plan.legacy:
+        found.append(
+            f"{_count(plan.legacy)} {_verb(plan.legacy, 'carries', 'carry')} the marker of an "
+            "unnamed workspace "
+            f"(`managed-by-flagsync`), left alone; declare them here to take them over: "
+            f"{_listing(plan.legacy)}"
         )
     if plan.unmanaged:
         found.append(
@@ -265,19 +291,28 @@ def notes(plan: Plan) -> list[str]:
 
 
 def _count(keys: list[str]) -> str:
-    """`2 flags`, or `2 flags, 1 audience` when audiences or custom properties are listed
-    (their entries read `audience <key>`, `custom property <key>`)."""
+    """`2 flags`, or `2 flags, 1 audience` when other objects are listed (their entries read
+    `audience <key>`, `custom property <key>`, `metric <key>`, `<key> (experiment) [env]`,
+    `<name> (holdout) [env]`)."""
     counts: dict[str, int] = {}
     for key in keys:
-        kind = next((k for k in _LISTED_KINDS if key.startswith(f"{k} ")), "flag")
+        kind = _kind(key)
         counts[kind] = counts.get(kind, 0) + 1
-    plural = {"flag": "flags", "audience": "audiences", "custom property": "custom properties"}
-    return ", ".join(
-        f"{count} {kind if count == 1 else plural[kind]}" for kind, count in counts.items()
-    )
+    return ", ".join(counted(count, kind) for kind, count in counts.items())
 
 
-_LISTED_KINDS = ("audience", "custom property")
+def _verb(keys: list[str], singular: str, plural: str) -> str:
+    return singular if len(keys) == 1 else plural
+
+
+def _kind(entry: str) -> str:
+    for kind in _LISTED_KINDS:
+        if entry.startswith(f"{kind} ") or f" ({kind})" in entry:
+            return kind
+    return "flag"
+
+
+_LISTED_KINDS = ("audience", "custom property", "metric", "experiment", "holdout")
 
 
 def _listing(keys: list[str], limit: int = 10) -> str:

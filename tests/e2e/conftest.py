@@ -79,7 +79,7 @@ def cli_environment(emulator: EmulatorServer) -> dict[str, str]:
 def example(tmp_path: Path, emulator: EmulatorServer) -> Cli:
     """A copy of examples/devcycle and a CLI pointed at the emulator."""
     workspace = tmp_path / "devcycle"
-    shutil.copytree(REPO / "examples" / "devcycle", workspace)
+    shutil.copytree(REPO / "tests" / "fixtures" / "examples" / "devcycle", workspace)
     return Cli(cwd=workspace, env=cli_environment(emulator))
 
 

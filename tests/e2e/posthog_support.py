@@ -31,7 +31,7 @@ def posthog_environment(emulator: EmulatorServer) -> dict[str, str]:
 
 def posthog_example(tmp_path: Path, emulator: EmulatorServer) -> Cli:
     workspace = tmp_path / "posthog"
-    shutil.copytree(REPO / "examples" / "posthog", workspace)
+    shutil.copytree(REPO / "tests" / "fixtures" / "examples" / "posthog", workspace)
     return Cli(cwd=workspace, env=posthog_environment(emulator))
 
 

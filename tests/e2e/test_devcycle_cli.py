@@ -178,7 +178,7 @@ def test_state_file_emulator_keeps_what_was_applied(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     config = EmulatorConfig(state_file=state, client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
     workspace = tmp_path / "ws"
-    shutil.copytree(REPO / "examples" / "devcycle", workspace)
+    shutil.copytree(REPO / "tests" / "fixtures" / "examples" / "devcycle", workspace)
     with EmulatorServer(config) as server:
         assert Cli(workspace, cli_environment(server))("apply", "--yes").returncode == 0
     with EmulatorServer(config) as server:

@@ -188,7 +188,7 @@ def test_cli_reports_what_it_retried(tmp_path: Path) -> None:
     )
     config = EmulatorConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, faults=faults)
     workspace = tmp_path / "devcycle"
-    shutil.copytree(REPO / "examples" / "devcycle", workspace)
+    shutil.copytree(REPO / "tests" / "fixtures" / "examples" / "devcycle", workspace)
     with EmulatorServer(config) as faulty:
         cli = Cli(workspace, cli_environment(faulty))
         applied = cli("apply", "--yes")

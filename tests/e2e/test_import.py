@@ -32,7 +32,7 @@ def test_import_then_plan_shows_no_changes(example: Cli) -> None:
     assert imported.returncode == 0, imported.stdout + imported.stderr
     # six flag files, metrics.yaml, and audiences.yaml with the custom properties and the audience
     assert (
-        "Imported 6 flag(s), 3 custom propert(ies), 1 audience(s): 8 new file(s), 0 updated"
+        "Imported 6 flags, 3 custom properties, 1 audience: 8 new files, 0 updated"
         in imported.stdout
     )
     shared = (example.cwd / "flags" / "audiences.yaml").read_text()

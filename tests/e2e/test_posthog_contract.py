@@ -116,7 +116,7 @@ def test_every_request_matches_the_openapi_document(
     document = load_document()
     contract = Contract(document)
     workspace_dir = tmp_path / "posthog"
-    shutil.copytree(REPO / "examples" / "posthog", workspace_dir)
+    shutil.copytree(REPO / "tests" / "fixtures" / "examples" / "posthog", workspace_dir)
     recorder = Recorder()
     client = PostHogClient(emulator.url, PERSONAL_API_KEY, transport=recorder)
     provider = PostHogProvider(load_workspace(workspace_dir), client)

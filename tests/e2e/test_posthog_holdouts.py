@@ -72,7 +72,7 @@ def test_a_holdout_in_two_projects_converges(example: Cli, api: httpx.Client) ->
     plan = example("plan")
     assert plan.returncode == 2, plan.stderr
     assert "+ holdout Global holdout  (create)" in plan.stdout
-    assert "Plan: 4 to create, 0 to update, 0 to delete." in plan.stdout
+    assert "Plan: 2 to create, 0 to update, 0 to delete." in plan.stdout
     log = _converges(example)
     assert "{holdout-id:" not in log
     ids = {}

@@ -114,7 +114,7 @@ def test_dashboard_experiments_import_then_plan_shows_no_changes(
     make_live(api, FlagSet(experiments={PRICING.key: PRICING}, holdouts={HOLDOUT.name: HOLDOUT}))
     imported = example("import")
     assert imported.returncode == 0, imported.stdout + imported.stderr
-    assert "Imported 0 flag(s), 1 experiment(s), 1 holdout(s): 2 new file(s)" in imported.stdout
+    assert "Imported 0 flags, 1 experiment, 1 holdout: 2 new files" in imported.stdout
     assert "experiment 'pricing-page-test', holdout 'Pricing holdout': not created" in (
         imported.stdout
     )
@@ -159,7 +159,15 @@ def test_import_rewrites_a_declared_experiment_and_keeps_comments(
     example: Cli, api: httpx.Client, emulator: EmulatorServer
 ) -> None:
     (example.cwd / "flags" / "experiments.yaml").write_text(
-        (Path(__file__).parents[2] / "examples" / "posthog" / "flags" / "experiments.yaml")
+        (
+            Path(__file__).parents[2]
+            / "tests"
+            / "fixtures"
+            / "examples"
+            / "posthog"
+            / "flags"
+            / "experiments.yaml"
+        )
         .read_text()
         .replace("../../../schemas", "../../schemas")
     )
@@ -174,7 +182,7 @@ def test_import_rewrites_a_declared_experiment_and_keeps_comments(
         assert edited.status_code == 200, edited.text
     imported = example("import")
     assert imported.returncode == 0, imported.stdout + imported.stderr
-    assert "0 new file(s), 1 updated (comments kept)" in imported.stdout
+    assert "0 new files, 1 updated (comments kept)" in imported.stdout
     text = (example.cwd / "flags" / "experiments.yaml").read_text()
     assert "# An experiment owns its feature flag" in text
     assert "description: Edited in the dashboard" in text
@@ -262,7 +270,7 @@ def test_a_selected_experiment_brings_its_holdout(example: Cli, api: httpx.Clien
     )
     imported = example("import", "--flag", "pricing-*")
     assert imported.returncode == 0, imported.stdout + imported.stderr
-    assert "Imported 0 flag(s), 1 experiment(s), 1 holdout(s)" in imported.stdout
+    assert "Imported 0 flags, 1 experiment, 1 holdout" in imported.stdout
     assert "Unrelated holdout" not in (example.cwd / "flags" / "holdouts.yaml").read_text()
     plan = example("plan", "--flag", "pricing-*")
     assert plan.returncode == 0, plan.stdout + plan.stderr

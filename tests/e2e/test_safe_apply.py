@@ -55,7 +55,7 @@ def test_existing_unmanaged_flag_needs_adopt(example: Cli, api: httpx.Client) ->
     )
     assert made.status_code == 201
     plan = example("plan")
-    assert "already exist but were not created by flagsync; run with --adopt" in plan.stdout
+    assert "already exists but was not created by flagsync; run with --adopt" in plan.stdout
     assert "new-checkout" not in [
         line.split()[1] for line in plan.stdout.splitlines() if line.startswith("~ ")
     ]

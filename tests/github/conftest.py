@@ -213,7 +213,7 @@ def _fresh_job(job: Action) -> None:
 @pytest.fixture(scope="session")
 def real_plans(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealPlans]:
     root = tmp_path_factory.mktemp("real")
-    shutil.copytree(REPO / "examples" / "devcycle", root, dirs_exist_ok=True)
+    shutil.copytree(REPO / "tests" / "fixtures" / "examples" / "devcycle", root, dirs_exist_ok=True)
     config = EmulatorConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
     with EmulatorServer(config) as emulator:
         job = Action(

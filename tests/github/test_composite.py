@@ -36,7 +36,9 @@ def emulator() -> Iterator[EmulatorServer]:
 @pytest.fixture
 def job(tmp_path: Path, github: FakeGitHub, emulator: EmulatorServer) -> Action:
     """A checkout of examples/devcycle, with DevCycle credentials set on the action's step."""
-    shutil.copytree(REPO / "examples" / "devcycle", tmp_path, dirs_exist_ok=True)
+    shutil.copytree(
+        REPO / "tests" / "fixtures" / "examples" / "devcycle", tmp_path, dirs_exist_ok=True
+    )
     return Action(
         root=tmp_path,
         api_url=github.url,

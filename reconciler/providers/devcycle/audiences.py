@@ -2,10 +2,10 @@
 
 Audiences are project-level, not per environment, so they are written directly, never through a
 change request. Ownership works as for features: flagsync tags every audience it creates or
-adopts with `managed-by-flagsync` (audiences keep tags, and the list returns them). A declared
-audience that exists without the tag is changed only with `--adopt`; a tagged audience gone from
-the manifests is deleted only with `--prune`; untagged, undeclared audiences are listed and left
-alone.
+adopts with its workspace's marker (`reconciler.ownership`; audiences keep tags, and the list
+returns them). A declared audience that exists without a marker is changed only with `--adopt`;
+one another workspace owns, never; a marked audience gone from the manifests is deleted only
+with `--prune`; unmarked, undeclared audiences are listed and left alone.
 
 A target may use an audience the same apply creates, before it has an `_id`: its filter carries
 the placeholder `{audience-id:<key>}`, which `resolved` replaces when the call is sent (apply
@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from reconciler.model import ReusableAudience
+from reconciler.ownership import LEGACY_MARKER, Ownership, without_markers
 from reconciler.plan import ApiCall, Plan, Resource, field_changes
 from reconciler.providers.devcycle.translate import (
     OWNERSHIP_TAG,
@@ -52,26 +53,31 @@ def _fields(audience: ReusableAudience) -> dict[str, Any]:
     return audience.model_dump(mode="json", exclude={"key"}, exclude_none=True)
 
 
-def create_body(audience: ReusableAudience) -> dict[str, Any]:
+def create_body(audience: ReusableAudience, *, marker: str = OWNERSHIP_TAG) -> dict[str, Any]:
     return {
         "key": audience.key,
         "name": audience.name,
         "description": audience.description,
         "filters": audience_body(audience.audience, {}),
-        "tags": [OWNERSHIP_TAG],
+        "tags": [marker],
     }
 
 
 def is_created(found: Any, body: dict[str, Any]) -> bool:
     """Whether `found` is the audience a create with `body` makes (flagsync's, same meaning):
     a create refused as a duplicate after a lost answer is then done."""
-    if not isinstance(found, dict) or not is_owned(found):
+    if not isinstance(found, dict) or not is_owned(found, marker=body["tags"][-1]):
         return False
     return to_model(found) == to_model({**body, "_id": ""})
 
 
 def update_body(
-    desired: ReusableAudience, current: ReusableAudience, raw: dict[str, Any], adopt: bool
+    desired: ReusableAudience,
+    current: ReusableAudience,
+    raw: dict[str, Any],
+    adopt: bool,
+    *,
+    marker: str = OWNERSHIP_TAG,
 ) -> dict[str, Any]:
     """Only what changed; adopting adds the ownership marker to the audience's own tags."""
     wanted = create_body(desired)
@@ -82,7 +88,7 @@ def update_body(
         if wanted[name] != before[name]
     }
     if adopt:
-        body["tags"] = [*(raw.get("tags") or []), OWNERSHIP_TAG]
+        body["tags"] = [*without_markers(raw.get("tags") or []), marker]
     return body
 
 
@@ -94,36 +100,55 @@ def plan_audiences(
     prune: bool,
     adopt: bool,
     creates_only: bool = False,
+    *,
+    ownership: Ownership | None = None,
 ) -> None:
     """Add the changes and steps that make the live audiences what the manifests declare
-    (with `creates_only`, only the missing ones are created)."""
+    (with `creates_only`, only the missing ones are created). An audience another workspace
+    owns is never touched; one with the legacy marker is taken over when declared here."""
+    ownership = ownership or Ownership()
+    marker = ownership.marker
     by_key = {raw["key"]: raw for raw in live if raw.get("key")}
     for key, audience in desired.items():
         raw = by_key.get(key)
         path = f"{base}/audiences/{quote(key, safe='')}"
         if raw is None:
             fields = field_changes({}, _fields(audience))
-            call = ApiCall(method="POST", path=f"{base}/audiences", body=create_body(audience))
+            body = create_body(audience, marker=marker)
+            call = ApiCall(method="POST", path=f"{base}/audiences", body=body)
             plan.add("create", RESOURCE, key, call, fields)
             continue
         if creates_only:
             continue
-        adopting = not is_owned(raw)
-        if adopting and not adopt:
-            plan.adoptable.append(f"audience {key}")
-            continue
+        verdict = ownership.verdict(raw.get("tags"))
         current = to_model(raw)
         fields = field_changes(_fields(current), _fields(audience))
-        if adopting:
+        if verdict == "elsewhere":
+            plan.owned_elsewhere[f"audience {key}"] = ownership.owner(raw.get("tags"))
+            if fields:
+                plan.blocked.append(f"audience {key}")
+            continue
+        adopting = verdict != "mine"
+        if adopting and not adopt and verdict != "legacy":
+            plan.adoptable.append(f"audience {key}")
+            if fields:
+                plan.blocked.append(f"audience {key}")
+            continue
+        if verdict == "legacy":
+            fields.insert(0, field_changes({"managed": LEGACY_MARKER}, {"managed": marker})[0])
+        elif adopting:
             fields.insert(0, field_changes({"managed": False}, {"managed": True})[0])
         if not fields:
             continue
-        body = update_body(audience, current, raw, adopting)
+        body = update_body(audience, current, raw, adopting, marker=marker)
         plan.add("update", RESOURCE, key, ApiCall(method="PATCH", path=path, body=body), fields)
     for key, raw in sorted(by_key.items()):
         if key in desired or creates_only:
             continue
-        if not is_owned(raw):
+        verdict = ownership.verdict(raw.get("tags"))
+        if verdict == "legacy":
+            plan.legacy.append(f"audience {key}")
+        elif verdict != "mine":
             if desired:
                 plan.unmanaged.append(f"audience {key}")
         elif prune:

@@ -84,8 +84,14 @@ class TokenAuth(httpx.Auth):
         timeout: float,
         retry: RetryPolicy,
         note: Callable[[str], None],
+        *,
+        stopped: Callable[[], bool] = lambda: False,
     ) -> None:
         self._credentials = credentials
+        self._stopped = stopped
+        self._failure: ApiError | None = None
+        """A token request that failed: concurrent first requests (the downloads) wait on the
+        lock and would each retry it again; they get this error instead."""
         self._auth_url = auth_url
         self._timeout = timeout
         self._retry = retry
@@ -104,10 +110,21 @@ class TokenAuth(httpx.Auth):
 
     def _current_token(self) -> str:
         with self._lock:
+            if self._failure is not None:
+                raise self._failure
             if self._token is None or time.monotonic() >= self._expires_at:
-                self._token, lifetime = self._fetch_token()
+                try:
+                    self._token, lifetime = self._fetch_token()
+                except ApiError as error:
+                    self._failure = error
+                    raise
                 self._expires_at = time.monotonic() + max(lifetime - TOKEN_REFRESH_MARGIN, 0.0)
             return self._token
+
+    def _post(self, form: dict[str, str]) -> httpx.Response:
+        if self._stopped():
+            raise ApiError(f"POST {self._auth_url}", "stopped: the command is ending")
+        return httpx.post(self._auth_url, data=form, timeout=self._timeout)
 
     def _fetch_token(self) -> tuple[str, float]:
         form = {
@@ -120,7 +137,7 @@ class TokenAuth(httpx.Auth):
         try:
             response, _ = send_with_retries(
                 call,
-                lambda: httpx.post(self._auth_url, data=form, timeout=self._timeout),
+                lambda: self._post(form),
                 self._retry,
                 self._note,
                 writes=False,  # asking for a token again is harmless
@@ -173,7 +190,12 @@ class DevCycleClient(ApiClient):
         super().__init__(
             api_url,
             auth=TokenAuth(
-                credentials, auth_url, timeout, retry, lambda text: self._note_retry(text)
+                credentials,
+                auth_url,
+                timeout,
+                retry,
+                lambda text: self._note_retry(text),
+                stopped=lambda: self.closed,
             ),
             secrets=credentials.secrets(),
             timeout=timeout,
@@ -205,6 +227,8 @@ class DevCycleClient(ApiClient):
 
 
 _FINISHED = object()
+MAX_PAGES = 10_000
+"""A bound on a list without a count header that keeps answering full pages."""
 
 
 class PageStream:
@@ -244,6 +268,8 @@ class PageStream:
             self._arrived.put(page)
             while len(page) == MAX_PAGE_SIZE:
                 number += 1
+                if number > MAX_PAGES:
+                    raise ApiError(f"GET {self._path}", f"more than {MAX_PAGES} pages: giving up")
                 page = _page_items(self._fetch(number), self._path)
                 self._arrived.put(page)
             self._arrived.put(_FINISHED)

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from reconciler.errors import ApiError, FlagsyncError
+from reconciler.manifest.suggest import did_you_mean
 from reconciler.model import EnvironmentConfig, Flag, FlagSet, Metric
 from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Step
 from reconciler.providers.devcycle import (
@@ -54,6 +55,10 @@ class LiveState:
     unchanged: set[str] = field(default_factory=set)
     owned: set[str] = field(default_factory=set)
     others: list[str] = field(default_factory=list)
+    legacy: set[str] = field(default_factory=set)
+    """Features with the bare legacy marker, as a named workspace sees them."""
+    elsewhere: dict[str, str] = field(default_factory=dict)
+    """Features another workspace owns: key -> that workspace's name."""
     raw: dict[str, dict[str, Any]] = field(default_factory=dict)
     audience_ids: dict[str, str] = field(default_factory=dict)
     environment_keys: dict[str, str] = field(default_factory=dict)
@@ -131,6 +136,10 @@ class DevCycleProvider:
         )
         return cls(workspace, client)
 
+    @property
+    def _marker(self) -> str:
+        return self.workspace.ownership.marker
+
     def close(self) -> None:
         if self._prefetched is not None:
             self._prefetched.close()
@@ -186,15 +195,23 @@ class DevCycleProvider:
         owned: set[str] = set()
         unchanged: set[str] = set()
         others: list[str] = []
+        legacy: set[str] = set()
+        elsewhere: dict[str, str] = {}
         wanted = desired or {}
         attached = 0
+        ownership = self.workspace.ownership
         for page in downloads.features:
             for feature in page:
                 key = feature["key"]
                 attached += len(feature.get("variables") or ())
-                is_owned = translate.is_owned(feature)
+                verdict = ownership.verdict(feature.get("tags"))
+                is_owned = verdict == "mine"
                 if is_owned:
                     owned.add(key)
+                elif verdict == "legacy":
+                    legacy.add(key)
+                elif verdict == "elsewhere":
+                    elsewhere[key] = ownership.owner(feature.get("tags"))
                 if key not in keys:
                     if is_owned:
                         raw[key] = feature
@@ -215,13 +232,17 @@ class DevCycleProvider:
         self._last_environment_keys, self._last_audience_keys = environments, audience_keys
         orphaned = []
         if variables.some_detached(downloads.variable_count.result(), attached):
-            orphaned = variables.orphans(self.client.list_all(f"{self._v1}/variables"))
+            orphaned = variables.orphans(
+                self.client.list_all(f"{self._v1}/variables"), marker=self._marker
+            )
         return LiveState(
             flags=FlagSet(flags=flags, metrics=live_metrics),
             fingerprints=LazyFingerprints(raw),
             unchanged=unchanged,
             owned=owned,
             others=sorted(others),
+            legacy=legacy,
+            elsewhere=elsewhere,
             raw=raw,
             audience_ids={k: i for i, k in audience_keys.items()},
             environment_keys=environments,
@@ -283,7 +304,14 @@ class DevCycleProvider:
                 self._v1, desired.custom_properties, live_properties, plan, creates_only
             )
         audiences.plan_audiences(
-            self._v1, desired.audiences, live.audiences, plan, prune, adopt, creates_only
+            self._v1,
+            desired.audiences,
+            live.audiences,
+            plan,
+            prune,
+            adopt,
+            creates_only,
+            ownership=self.workspace.ownership,
         )
         for key in desired.audiences:
             live.audience_ids.setdefault(key, audiences.placeholder(key))
@@ -438,7 +466,7 @@ class DevCycleProvider:
                 }
             }
         )
-        body = translate.flag_to_create_body(initial, live.audience_ids)
+        body = translate.flag_to_create_body(initial, live.audience_ids, marker=self._marker)
         path = f"{self._v2}/features"
         # What the POST alone makes: status and metric associations are later calls, so a
         # feature found after a lost answer is still active and measures nothing.
@@ -540,12 +568,12 @@ class DevCycleProvider:
         body: dict[str, Any] = {}
         if any(change.environment is None for change in changes):
             if adopt:
-                body["tags"] = translate.flag_fields_body(desired)["tags"]
-            own = translate.flag_fields_body(desired)
-            before = translate.flag_fields_body(current)
+                body["tags"] = translate.flag_fields_body(desired, marker=self._marker)["tags"]
+            own = translate.flag_fields_body(desired, marker=self._marker)
+            before = translate.flag_fields_body(current, marker=self._marker)
             body.update({name: value for name, value in own.items() if before.get(name) != value})
             if desired.variables != current.variables:
-                body["variables"] = translate.variables_body(desired)
+                body["variables"] = translate.variables_body(desired, marker=self._marker)
             if desired.variations != current.variations or "variables" in body:
                 live_ids = {v["key"]: v["_id"] for v in raw.get("variations") or [] if "_id" in v}
                 body["variations"] = translate.variations_body(desired, live_ids)
@@ -569,9 +597,13 @@ class DevCycleProvider:
                         continue
                     for key in item.values:
                         if key not in audience_ids:
+                            known = sorted(audience_ids)
+                            where = f" (target '{target.name}')" if target.name else ""
                             raise FlagsyncError(
                                 f"flag '{flag.key}' [{env}]: audience '{key}' does not exist in "
-                                f"DevCycle project '{self.workspace.project}'"
+                                f"DevCycle project '{self.workspace.project}' and no manifest "
+                                f"declares it{where}{did_you_mean(str(key), known)} (audiences: "
+                                f"{', '.join(known) or 'none'})"
                             )
 
     def execute(self, call: ApiCall) -> Any:
@@ -646,7 +678,7 @@ class DevCycleProvider:
         concurrent apply of the same manifests)."""
         key = quote(str((call.body or {}).get("key", "")), safe="")
         feature = self.client.json("GET", f"{self._v2}/features/{key}")
-        if not isinstance(feature, dict) or not translate.is_owned(feature):
+        if not isinstance(feature, dict) or not translate.is_owned(feature, marker=self._marker):
             return None
         found = translate.feature_to_flag(
             feature,

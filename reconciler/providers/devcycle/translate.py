@@ -26,6 +26,7 @@ from reconciler.model import (
     RolloutStage,
     Target,
 )
+from reconciler.ownership import LEGACY_MARKER, is_marker
 
 # manifest field -> DevCycle subType (type "user")
 SUBTYPES = {
@@ -57,13 +58,14 @@ COMPARATORS = {
 }
 MANIFEST_COMPARATORS = {symbol: name for name, symbol in COMPARATORS.items()}
 FRACTION_DIGITS = 6
-OWNERSHIP_TAG = "managed-by-flagsync"
-"""The tag flagsync puts on every feature it creates or adopts: DevCycle keeps tags, shows them
-in its dashboard, and returns them in every list, so ownership costs no extra request."""
+OWNERSHIP_TAG = LEGACY_MARKER
+"""The tag flagsync puts on every feature it creates or adopts (a named workspace's is
+`managed-by-flagsync:<name>`, see `reconciler.ownership`): DevCycle keeps tags, shows them in
+its dashboard, and returns them in every list, so ownership costs no extra request."""
 
 
-def is_owned(feature: dict[str, Any]) -> bool:
-    return OWNERSHIP_TAG in (feature.get("tags") or [])
+def is_owned(feature: dict[str, Any], *, marker: str = OWNERSHIP_TAG) -> bool:
+    return marker in (feature.get("tags") or [])
 
 
 class Unsupported(FlagsyncError):
@@ -126,7 +128,7 @@ def _flag_data(
         "name": feature.get("name") or key,
         "description": feature.get("description") or "",
         "type": feature.get("type") or "release",
-        "tags": tuple(tag for tag in feature.get("tags") or () if tag != OWNERSHIP_TAG),
+        "tags": tuple(tag for tag in feature.get("tags") or () if not is_marker(tag)),
         "variables": {
             variable["key"]: {
                 "type": variable["type"],
@@ -266,12 +268,14 @@ def _parse_time(value: str) -> datetime:
 # write: model -> request bodies
 
 
-def flag_to_create_body(flag: Flag, audience_ids: dict[str, str]) -> dict[str, Any]:
+def flag_to_create_body(
+    flag: Flag, audience_ids: dict[str, str], *, marker: str = OWNERSHIP_TAG
+) -> dict[str, Any]:
     """The `CreateFeatureDto` for POST /v2/projects/{project}/features: one call creates the
     feature with its variables, variations and every environment's targeting."""
-    body = flag_fields_body(flag)
+    body = flag_fields_body(flag, marker=marker)
     body["key"] = flag.key
-    body["variables"] = variables_body(flag)
+    body["variables"] = variables_body(flag, marker=marker)
     body["variations"] = variations_body(flag, {})
     body["configurations"] = {
         env: config_body(config, audience_ids, []) for env, config in flag.environments.items()
@@ -279,21 +283,21 @@ def flag_to_create_body(flag: Flag, audience_ids: dict[str, str]) -> dict[str, A
     return body
 
 
-def flag_fields_body(flag: Flag) -> dict[str, Any]:
+def flag_fields_body(flag: Flag, *, marker: str = OWNERSHIP_TAG) -> dict[str, Any]:
     """The feature's own fields (name, description, type, tags with the ownership marker, an
     experiment's control variation)."""
     body: dict[str, Any] = {
         "name": flag.name,
         "description": flag.description,
         "type": flag.type,
-        "tags": [*flag.tags, OWNERSHIP_TAG],
+        "tags": [*flag.tags, marker],
     }
     if flag.control is not None:
         body["controlVariation"] = flag.control
     return body
 
 
-def variables_body(flag: Flag) -> list[dict[str, Any]]:
+def variables_body(flag: Flag, *, marker: str = OWNERSHIP_TAG) -> list[dict[str, Any]]:
     """The feature's variables, each tagged as flagsync's: a variable left behind by an
     interrupted delete is then recognised as flagsync's by a later plan."""
     return [
@@ -302,7 +306,7 @@ def variables_body(flag: Flag) -> list[dict[str, Any]]:
             "type": v.type,
             "name": v.name,
             "description": v.description,
-            "tags": [OWNERSHIP_TAG],
+            "tags": [marker],
         }
         for key, v in flag.variables.items()
     ]

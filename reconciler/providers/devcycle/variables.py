@@ -75,12 +75,12 @@ def some_detached(count: int | None, attached: int) -> bool:
     return count is None or count > attached
 
 
-def orphans(variables: Iterable[dict[str, Any]]) -> list[str]:
-    """Keys of the variables flagsync tagged that no feature holds any more."""
+def orphans(variables: Iterable[dict[str, Any]], *, marker: str = OWNERSHIP_TAG) -> list[str]:
+    """Keys of the variables this workspace tagged (`marker`) that no feature holds any more."""
     return sorted(
         str(variable["key"])
         for variable in variables
-        if OWNERSHIP_TAG in (variable.get("tags") or []) and not variable.get("_feature")
+        if marker in (variable.get("tags") or []) and not variable.get("_feature")
     )
 
 

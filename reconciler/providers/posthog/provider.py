@@ -66,6 +66,10 @@ class LiveState:
     unchanged: set[str] = field(default_factory=set)
     owned: set[str] = field(default_factory=set)
     others: list[str] = field(default_factory=list)
+    legacy: set[str] = field(default_factory=set)
+    """Flags with the bare legacy marker, as a named workspace sees them."""
+    elsewhere: dict[str, str] = field(default_factory=dict)
+    """Flags another workspace owns: key -> that workspace's name."""
     raw: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     projects: dict[str, ProjectContext] = field(default_factory=dict)
     experiments: dict[str, dict[str, LiveExperiment]] = field(default_factory=dict)
@@ -157,10 +161,17 @@ class PostHogProvider:
             for key, raw in by_key.items():
                 copies.setdefault(key, {})[env] = raw
         models: dict[str, Flag] = {}
+        ownership = self.workspace.ownership
         for key, per_env in copies.items():
-            owned = all(translate.is_owned(raw) for raw in per_env.values())
+            verdicts = {ownership.verdict(raw.get("tags")) for raw in per_env.values()}
+            owned = verdicts == {"mine"}
             if owned:
                 live.owned.add(key)
+            elif "elsewhere" in verdicts:
+                tags = [tag for raw in per_env.values() for tag in raw.get("tags") or ()]
+                live.elsewhere[key] = ownership.owner(tags)
+            elif verdicts <= {"mine", "legacy"}:
+                live.legacy.add(key)
             if key not in keys and not owned:
                 live.others.append(key)
                 continue
@@ -280,7 +291,10 @@ class PostHogProvider:
                 work.steps.append(self._create_step(desired, env, context))
                 continue
             wanted = _in(desired, env)
-            if translate.flag_to_model(raw, context) == wanted and translate.is_owned(raw):
+            marker = self.workspace.ownership.marker
+            if translate.flag_to_model(raw, context) == wanted and translate.is_owned(
+                raw, marker=marker
+            ):
                 continue
             work.steps.append(self._update_step(desired, env, context, raw))
         for change in changes:
@@ -297,7 +311,8 @@ class PostHogProvider:
         return change.model_copy(update={"action": "create", "fields": field_changes({}, config)})
 
     def _create_step(self, desired: Flag, env: str, context: ProjectContext) -> Step:
-        body = translate.create_body(desired, env, context)
+        marker = self.workspace.ownership.marker
+        body = translate.create_body(desired, env, context, marker=marker)
         path = f"/api/projects/{context.project_id}/feature_flags/"
         return Step(
             action="create",
@@ -309,7 +324,7 @@ class PostHogProvider:
     def _update_step(
         self, desired: Flag, env: str, context: ProjectContext, raw: dict[str, Any]
     ) -> Step:
-        body = translate.flag_body(desired, env, context)
+        body = translate.flag_body(desired, env, context, marker=self.workspace.ownership.marker)
         if raw.get("archived") and desired.status != "archived":
             body["archived"] = False
         body["version"] = raw.get("version")
@@ -631,7 +646,8 @@ class PostHogProvider:
             found = self.client.list_all(f"/api/projects/{project}/feature_flags/", {"search": key})
         except ApiError:
             return None
-        mine = [f for f in found if f.get("key") == key and translate.is_owned(f)]
+        marker = self.workspace.ownership.marker
+        mine = [f for f in found if f.get("key") == key and translate.is_owned(f, marker=marker)]
         return mine[0] if len(mine) == 1 else None
 
 

@@ -28,11 +28,13 @@ from reconciler.model import (
     Target,
     Variation,
 )
+from reconciler.ownership import LEGACY_MARKER, is_marker
 from reconciler.providers.posthog.context import ProjectContext
 from reconciler.providers.posthog.property_values import DATE_OPERATORS, SEMVER_OPERATORS
 
-OWNERSHIP_TAG = "managed-by-flagsync"
-"""Marks the flags flagsync created or adopted (PostHog keeps tags and lists them)."""
+OWNERSHIP_TAG = LEGACY_MARKER
+"""Marks the flags flagsync created or adopted (PostHog keeps tags and lists them); a named
+workspace's marker is `managed-by-flagsync:<name>` (`reconciler.ownership`)."""
 BOOLEAN_PAYLOAD = "true"
 SETTINGS = {"ensure_experience_continuity": False, "evaluation_runtime": "all"}
 
@@ -80,8 +82,8 @@ class Unsupported(FlagsyncError):
     negated property); the plan stops rather than overwrite what it cannot read."""
 
 
-def is_owned(raw: dict[str, Any]) -> bool:
-    return OWNERSHIP_TAG in (raw.get("tags") or [])
+def is_owned(raw: dict[str, Any], *, marker: str = OWNERSHIP_TAG) -> bool:
+    return marker in (raw.get("tags") or [])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,7 +107,7 @@ def flag_to_model(raw: dict[str, Any], ctx: ProjectContext) -> Flag:
         name=key,
         description=str(raw.get("name") or ""),
         tags=tuple(
-            str(tag) for tag in raw.get("tags") or () if str(tag) != OWNERSHIP_TAG and str(tag)
+            str(tag) for tag in raw.get("tags") or () if not is_marker(str(tag)) and str(tag)
         ),
         variations={
             str(v["key"]): Variation(
@@ -214,7 +216,9 @@ def unmanaged_filter_keys(raw: dict[str, Any]) -> list[str]:
     return sorted(set(raw.get("filters") or {}) - MANAGED_FILTER_KEYS)
 
 
-def flag_body(flag: Flag, env: str, ctx: ProjectContext) -> dict[str, Any]:
+def flag_body(
+    flag: Flag, env: str, ctx: ProjectContext, *, marker: str = OWNERSHIP_TAG
+) -> dict[str, Any]:
     """Everything flagsync manages about a flag in one project: the complete `filters` (PostHog
     versions differ in whether PATCH merges or replaces them; complete filters mean the same to
     both), the description, `active`, tags with the ownership marker, and the settings."""
@@ -223,7 +227,7 @@ def flag_body(flag: Flag, env: str, ctx: ProjectContext) -> dict[str, Any]:
         "name": flag.description,
         "filters": filters_body(flag, config, ctx),
         "active": config.enabled,
-        "tags": sorted({*flag.tags, OWNERSHIP_TAG}),
+        "tags": sorted({*flag.tags, marker}),
         **{name: flag.settings.get(name, default) for name, default in SETTINGS.items()},
     }
     if flag.status == "archived":
@@ -232,10 +236,13 @@ def flag_body(flag: Flag, env: str, ctx: ProjectContext) -> dict[str, Any]:
     return body
 
 
-def create_body(flag: Flag, env: str, ctx: ProjectContext) -> dict[str, Any]:
+def create_body(
+    flag: Flag, env: str, ctx: ProjectContext, *, marker: str = OWNERSHIP_TAG
+) -> dict[str, Any]:
     """POST /api/projects/{pid}/feature_flags/; no usage dashboard (flagsync manages flags,
     not dashboards, and the default would create one per flag and project)."""
-    return {"key": flag.key, **flag_body(flag, env, ctx), "_should_create_usage_dashboard": False}
+    body = flag_body(flag, env, ctx, marker=marker)
+    return {"key": flag.key, **body, "_should_create_usage_dashboard": False}
 
 
 def filters_body(flag: Flag, config: EnvironmentConfig, ctx: ProjectContext) -> dict[str, Any]:
