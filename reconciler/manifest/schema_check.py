@@ -14,6 +14,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import Problem
+from reconciler.manifest.bounds import MAX_PROBLEMS_PER_FILE
 from reconciler.manifest.source import Document
 from reconciler.manifest.suggest import did_you_mean
 
@@ -74,6 +75,12 @@ def located_errors(document: Document, schema_name: str) -> list[tuple[list[Any]
         return []  # the common case, answered by the compiled validator
     found: list[tuple[list[Any], Problem]] = []
     for error in _validator(schema_name).iter_errors(document.data):
+        if len(found) >= MAX_PROBLEMS_PER_FILE:
+            # A generated file can hold millions of broken entries: list the first ones, and
+            # check nothing further in it (an empty path marks the whole file unsound).
+            message = f"more problems in this file are not listed (the first {len(found)} are)"
+            found.append(([], Problem(document.name, 1, 1, message)))
+            break
         path = list(error.absolute_path)
         found.extend((path, problem) for problem in _explain(document, error))
     return found
