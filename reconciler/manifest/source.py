@@ -211,6 +211,10 @@ def parse_yaml(text: str, name: str) -> Document | Problem:
     except NotPlain as error:
         return _not_plain(name, text, None, error)
     except yaml.MarkedYAMLError as error:
+        if "nesting depth" in str(error.problem):  # libyaml's own limit, past ours
+            mark = error.problem_mark
+            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            return Problem(name, line, col, bounds.nesting_message())
         if len(text) > RUAMEL_MAX_BYTES:
             return _marked(name, error)
     except yaml.YAMLError:
