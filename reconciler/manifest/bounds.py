@@ -34,6 +34,11 @@ in a hundred flags is fine, a document that multiplies itself through aliases is
 MAX_SAFE_INTEGER = 2**53 - 1
 """The largest integer every JSON reader keeps exactly (JavaScript's Number.MAX_SAFE_INTEGER)."""
 
+MAX_ENTRIES_PER_FILE = 100_000
+"""Entries (flags, audiences, ...) in one section of one file: a 16 MB file holds about 60,000
+flags written out in blocks, but 700,000 as a one-line flow list of bare keys, which would take
+gigabytes to build; no vendor project holds that many."""
+
 MAX_PROBLEMS_PER_FILE = 200
 """Problems reported for one file before the rest are counted, not listed: a generated file
 with a million broken entries gets a readable answer in bounded time."""
@@ -86,6 +91,10 @@ def alias_message() -> str:
         f"{ALIAS_ALLOWANCE:,} values more than it writes out: flagsync refuses it "
         "(a 'billion laughs' document)"
     )
+
+
+def entries_message(count: int) -> str:
+    return f"more than {MAX_ENTRIES_PER_FILE:,} entries in one section of one file: split it"
 
 
 def size_message(size: int) -> str:

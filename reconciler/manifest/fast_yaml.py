@@ -195,6 +195,7 @@ def _read_events(loader: Any) -> Any:
     sizes: dict[str, int] = {}  # an anchored collection's values, its own included
     started: list[tuple[str, int]] = []  # each unfinished anchored collection: name, `made`
     max_depth = bounds.MAX_DEPTH
+    max_entries = bounds.MAX_ENTRIES_PER_FILE
     allowance = bounds.ALIAS_ALLOWANCE
     while True:
         event = next_event()
@@ -296,6 +297,8 @@ def _read_events(loader: Any) -> Any:
                 key = intern(str(value))
         elif container is not None:
             container.append(intern(value) if type(value) is str else value)
+            if len(container) > max_entries and len(stack) == 2:  # a section's entries
+                raise _refused(bounds.entries_message(len(container)), event)
         else:
             root = value
 

@@ -205,7 +205,8 @@ def parse_yaml(text: str, name: str) -> Document | Problem:
     if len(text) > bounds.MAX_FILE_BYTES:
         return Problem(name, 1, 1, bounds.size_message(len(text)))
     try:
-        return Document(name=name, data=fast_yaml.load_plain(text), text=text)
+        document = Document(name=name, data=fast_yaml.load_plain(text), text=text)
+        return _too_many_entries(document) or document
     except Refused as error:
         return Problem(name, error.line, error.col, error.message)
     except NotPlain as error:
@@ -239,7 +240,24 @@ def parse_yaml(text: str, name: str) -> Document | Problem:
         return _not_plain(name, text, tree, error)
     except RecursionError:
         return Problem(name, 1, 1, f"invalid YAML: {bounds.nesting_message()}")
-    return Document(name=name, data=data, text=text, _tree=tree)
+    document = Document(name=name, data=data, text=text, _tree=tree)
+    return _too_many_entries(document) or document
+
+
+def _too_many_entries(document: Document) -> Problem | None:
+    """A section (`flags`, ...) with more entries than `bounds.MAX_ENTRIES_PER_FILE`."""
+    if not isinstance(document.data, dict):
+        return None
+    for section, entries in document.data.items():
+        if isinstance(entries, list) and len(entries) > bounds.MAX_ENTRIES_PER_FILE:
+            return Problem(  # (the file, not a position: finding it would read it all again)
+                document.name,
+                1,
+                1,
+                f"{section}: {len(entries):,} entries, more than the "
+                f"{bounds.MAX_ENTRIES_PER_FILE:,} flagsync reads from one file",
+            )
+    return None
 
 
 def _expands_beyond(tree: Any, limit: int) -> bool:
