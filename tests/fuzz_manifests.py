@@ -110,6 +110,8 @@ class Counts:
     outcomes: Counter[int] = field(default_factory=Counter)
     tracebacks: list[str] = field(default_factory=list)
     timeouts: int = 0
+    slow: list[tuple[str, str]] = field(default_factory=list)
+    """The (workspace, manifest) of each case that timed out, to reproduce it."""
     leaks: int = 0
     slowest: float = 0.0
 
@@ -177,6 +179,7 @@ def run_case(folder: Path, workspace: str, manifest: str, counts: Counts) -> Non
         )
     except _CaseTimeout:
         counts.timeouts += 1
+        counts.slow.append((workspace, manifest))
         return
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
@@ -187,6 +190,7 @@ def run_case(folder: Path, workspace: str, manifest: str, counts: Counts) -> Non
     counts.outcomes[result.exit_code] += 1
     if isinstance(result.exception, _CaseTimeout):
         counts.timeouts += 1
+        counts.slow.append((workspace, manifest))
     elif result.exception is not None and not isinstance(result.exception, SystemExit):
         counts.tracebacks.append(f"{type(result.exception).__name__}: {result.exception}")
     elif "Traceback (most recent call last)" in output or result.exit_code not in (0, 1):

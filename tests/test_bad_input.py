@@ -250,3 +250,14 @@ def test_a_section_with_too_many_entries_is_refused_while_reading(
     text = "flags: [" + ", ".join(f"{{key: f{n}}}" for n in range(50)) + "]\n"
     found = problems(make_workspace, {"a.yaml": text})
     assert found == ["a.yaml:1:128: more than 10 entries in one section of one file: split it"]
+
+
+def test_a_bomb_after_a_duplicate_key_is_refused_at_once(
+    make_workspace: Callable[..., Path],
+) -> None:
+    """The quick reader stops at the duplicate key; the complete reader that decides then must
+    not be handed the deep list after it (the fuzzer found it taking over 20 s)."""
+    text = "flags:\nflags:\n  - key: a\n    tags: " + "[" * 3000 + "]" * 3000 + "\n"
+    code, output, seconds = _validate(make_workspace({"a.yaml": text}))
+    assert code == 1 and "nested deeper than 200 levels" in output
+    assert seconds < 5

@@ -211,15 +211,15 @@ def parse_yaml(text: str, name: str) -> Document | Problem:
         return Problem(name, error.line, error.col, error.message)
     except NotPlain as error:
         return _not_plain(name, text, None, error)
-    except yaml.MarkedYAMLError as error:
-        if "nesting depth" in str(error.problem):  # libyaml's own limit, past ours
-            mark = error.problem_mark
-            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-            return Problem(name, line, col, bounds.nesting_message())
-        if len(text) > RUAMEL_MAX_BYTES:
+    except yaml.YAMLError as error:
+        # libyaml refuses some valid YAML 1.2, and every invalid file: ruamel.yaml decides,
+        # once the whole text is known to keep the bounds (the quick reader may have stopped
+        # early, at a duplicate key, before a bomb).
+        refused = _beyond_bounds(name, text) or _nesting(name, error)
+        if refused is not None:
+            return refused
+        if len(text) > RUAMEL_MAX_BYTES and isinstance(error, yaml.MarkedYAMLError):
             return _marked(name, error)
-    except yaml.YAMLError:
-        pass  # libyaml refuses some valid YAML 1.2, and every invalid file: ruamel.yaml decides
     try:
         tree = _ruamel(text)
     except MarkedYAMLError as error:
@@ -242,6 +242,26 @@ def parse_yaml(text: str, name: str) -> Document | Problem:
         return Problem(name, 1, 1, f"invalid YAML: {bounds.nesting_message()}")
     document = Document(name=name, data=data, text=text, _tree=tree)
     return _too_many_entries(document) or document
+
+
+def _beyond_bounds(name: str, text: str) -> Problem | None:
+    """The bound `text` exceeds, read event by event as far as libyaml can read it."""
+    try:
+        fast_yaml.check_bounds(text)
+    except Refused as error:
+        return Problem(name, error.line, error.col, error.message)
+    except yaml.YAMLError as error:
+        return _nesting(name, error)
+    return None
+
+
+def _nesting(name: str, error: yaml.YAMLError) -> Problem | None:
+    """libyaml's own nesting limit (1,000 levels, past ours) as the nesting problem."""
+    if not isinstance(error, yaml.MarkedYAMLError) or "nesting depth" not in str(error.problem):
+        return None
+    mark = error.problem_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    return Problem(name, line, col, bounds.nesting_message())
 
 
 def _too_many_entries(document: Document) -> Problem | None:
