@@ -20,7 +20,9 @@ from reconciler.model import EnvironmentConfig, Flag, FlagSet
 
 Action = Literal["create", "update", "delete"]
 Via = Literal["direct", "change-request"]
-Resource = Literal["flag", "experiment", "holdout", "audience", "custom_property", "metric"]
+Resource = Literal[
+    "flag", "experiment", "holdout", "audience", "custom_property", "metric", "variable"
+]
 PREVIOUS_ID = "{previous._id}"
 
 FLAG_FIELDS = (
@@ -85,6 +87,12 @@ class ApiCall(BaseModel):
     expect: str | None = None
     """For a create: a fingerprint of the object it makes. Finding an object with this
     fingerprint under the key (another applier, or a lost answer) means it is done."""
+    headers: dict[str, str] = Field(default_factory=dict)
+    """Headers this request needs (a precondition such as `If-Match`)."""
+    if_unchanged: str | None = None
+    """For a write to an object the vendor gives no version to: a fingerprint of the object as
+    the plan saw it. The provider reads the object again just before writing and refuses the
+    write when it changed (someone edited it since the plan was made)."""
 
     def describe(self) -> str:
         query = "&".join(f"{key}={value}" for key, value in self.params.items())
@@ -144,6 +152,8 @@ class Plan(BaseModel):
     managed_count: int = 0
     """How many live flags flagsync manages: the base of the safety thresholds."""
     pending_requests: list[PendingRequest] = Field(default_factory=list)
+    notices: list[str] = Field(default_factory=list)
+    """What a reviewer should know that is not a change (a provider's own remarks)."""
 
     @property
     def has_changes(self) -> bool:
