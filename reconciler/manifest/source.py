@@ -1,11 +1,12 @@
 """YAML documents that remember where every value came from.
 
-ruamel.yaml's round-trip loader keeps line and column of each key and item; `Document.locate`
-turns a path into `line:col`, so every later check can point at the exact spot in the file.
-That loader is slow (about 5x libyaml), and positions are only needed when something is wrong:
-files are read with `fast_yaml` (libyaml with YAML 1.2's rules), and the round-trip tree is
-built on first use, for the files a problem is reported in. `tests/test_fast_yaml.py` holds the
-two readers to the same values.
+`Document.locate` turns a path into `line:col`, so every later check can point at the exact
+spot in the file. Positions are only needed when something is wrong: files are read with
+`fast_yaml` (libyaml with YAML 1.2's rules), and positions are indexed from libyaml's events on
+first use (`positions`), for the files a problem is reported in. ruamel.yaml's round-trip
+loader (about 5x slower) reads only what libyaml cannot, and gives its positions then.
+`tests/test_fast_yaml.py` holds the readers to the same values. Every reading path keeps the
+bounds of `bounds` (size, nesting, alias expansion, values JSON cannot carry).
 """
 
 from __future__ import annotations
