@@ -10,14 +10,16 @@ import functools
 import json
 import os
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from reconciler import __version__
+from reconciler import __version__, redact
 from reconciler.apply import PAST_TENSE, apply_plan
+from reconciler.deadline import DEFAULT_TIMEOUT, deadline
 from reconciler.errors import FlagsyncError, ValidationFailed
 from reconciler.fmt_command import fmt as fmt_command
 from reconciler.gc_pause import gc_paused
@@ -64,11 +66,32 @@ class Progress:
             click.echo("", err=True)
 
 
+class _Notes:
+    """Lines other threads print while the command runs (retries). Once the command's outcome
+    is printed, they are dropped: the `Error:` line stays the last thing a user reads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.closed = False
+
+    def note(self, text: str) -> None:
+        with self._lock:
+            if not self.closed:
+                click.echo(f"  {text}", err=True)
+
+    def close(self) -> None:
+        with self._lock:
+            self.closed = True
+
+
+_notes = _Notes()
+
+
 def _retry_note(quiet: bool) -> Callable[[str], None] | None:
     """Retries are reported on stderr as they happen (unless --quiet)."""
     if quiet:
         return None
-    return lambda text: click.echo(f"  {text}", err=True)
+    return _notes.note
 
 
 workspace_option = click.option(
@@ -93,6 +116,7 @@ def reports_errors(command: F) -> F:
             click.echo(str(error), err=True)
             sys.exit(EXIT_ERROR)
         except FlagsyncError as error:
+            _notes.close()
             click.echo(click.style("Error: ", fg="red", bold=True) + str(error), err=True)
             sys.exit(EXIT_ERROR)
         except KeyboardInterrupt:
@@ -124,7 +148,17 @@ class Commands(click.Group):
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="flagsync")
-def main() -> None:
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_TIMEOUT,
+    envvar="FLAGSYNC_TIMEOUT",
+    show_default=True,
+    metavar="SECONDS",
+    help="Stop a command that runs longer than this (0: never; not the emulator).",
+)
+@click.pass_context
+def main(ctx: click.Context, timeout: float) -> None:
     """Feature flags as code: validate manifests, plan and apply them to DevCycle or PostHog.
 
     \b
@@ -133,6 +167,10 @@ def main() -> None:
     DEVCYCLE_CLIENT_SECRET (or DEVCYCLE_API_TOKEN) for DevCycle,
     POSTHOG_PERSONAL_API_KEY for PostHog.
     """
+    _notes.closed = False
+    redact.install()  # everything printed from here on: see `redact`
+    if ctx.invoked_subcommand != "emulator":
+        ctx.with_resource(deadline(timeout))
 
 
 @main.command()
@@ -293,7 +331,7 @@ def plan(
     options = _options(workspace, flag_patterns, environments, prune, adopt, cancel_stale)
     the_plan = _read_only_plan(workspace, options, quiet)
     if out_file is not None:
-        out_file.write_text(render_json(the_plan), encoding="utf-8")
+        redact.write_text(out_file, render_json(the_plan))
     policy_report = evaluate_policy(workspace, the_plan)
     click.echo(with_policy(RENDERERS[output](the_plan), output, policy_report), nl=False)
     if out_file is not None and output == "text":

@@ -24,7 +24,22 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}: {self.message}"
+        return one_line(f"{self.file}:{self.line}:{self.col}: {self.message}")
+
+
+_LINE_BREAKING = {
+    code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    for code in (*range(0x20), 0x7F, 0x85, 0x2028, 0x2029)
+    if code != 0x09
+}
+
+
+def one_line(text: str) -> str:
+    """`text` with line breaks and other control characters escaped (`\\x0a`): a file name or a
+    value with a newline in it must not print a second, forged `file:line:col` line."""
+    if text.isprintable():
+        return text
+    return text.translate(_LINE_BREAKING)
 
 
 class ValidationFailed(FlagsyncError):

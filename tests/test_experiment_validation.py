@@ -119,7 +119,7 @@ def test_experiment_rules_are_errors_at_file_line_col(
     expected = [
         "flags/exp.yaml:4:5: an experiment needs a variant with key 'control' (the baseline); "
         "got: baseline, b, b",
-        "flags/exp.yaml:4:5: splits add up to 95 %, they must add up to 100 %",
+        "flags/exp.yaml:4:5: splits add up to 95 %, they must add up to exactly 100 %",
         "flags/exp.yaml:7:15: variant key 'b' appears twice in experiment 'pricing'",
         "flags/exp.yaml:8:29: environment 'prod' is not in the workspace (it declares: "
         "staging, production)",

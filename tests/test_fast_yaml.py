@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from reconciler.manifest import fast_yaml
-from reconciler.manifest.source import to_plain
+from reconciler.manifest.bounds import Refused
+from reconciler.manifest.source import NotPlain, to_plain
 
 SCALAR_CHARACTERS = "0123456789+-._:eExXoObBTtZzNnAaLlUuSsYyFfIi ~'\"@"
 
@@ -113,7 +114,7 @@ _trees = st.recursive(
 def _outcome(read: Any, text: str) -> Any:
     try:
         return ("data", read(text))
-    except yaml.YAMLError:
+    except (yaml.YAMLError, Refused, NotPlain):  # (NaN, infinities: values JSON cannot hold)
         return ("refused", None)
 
 

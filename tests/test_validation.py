@@ -169,7 +169,7 @@ def test_split_sums_to_100(make_workspace: Callable[..., Path]) -> None:
         "          - serve: {classic: 60, redesign: 30}\n"
     )
     found = problems(make_workspace, {"a.yaml": text})
-    assert found == ["a.yaml:11:20: split adds up to 90 %, it must be 100 %"]
+    assert found == ["a.yaml:11:20: split adds up to 90 %, it must be exactly 100 %"]
 
 
 def test_enabled_needs_a_target(make_workspace: Callable[..., Path]) -> None:

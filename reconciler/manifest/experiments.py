@@ -14,7 +14,7 @@ from typing import Any
 
 from reconciler.errors import Problem
 from reconciler.manifest.provider_rules import POSTHOG_KEY
-from reconciler.manifest.rules import SPLIT_TOTAL, FlagSite
+from reconciler.manifest.rules import SPLIT_TOTAL, FlagSite, exact_sum
 from reconciler.manifest.source import Document
 from reconciler.manifest.suggest import did_you_mean
 from reconciler.model import Experiment, ExperimentVariant
@@ -125,10 +125,12 @@ def _variants(site: ExperimentSite) -> Iterator[Problem]:
             f"{', '.join(keys)}{did_you_mean(CONTROL, keys)}",
             at_key=True,
         )
-    total = sum(float(variant["split"]) for variant in variants)
-    if abs(total - SPLIT_TOTAL) > 1e-6:
+    total = exact_sum(variant["split"] for variant in variants)
+    if total != SPLIT_TOTAL:
         yield site.problem(
-            ["variants"], f"splits add up to {total:g} %, they must add up to 100 %", at_key=True
+            ["variants"],
+            f"splits add up to {total:f} %, they must add up to exactly 100 %",
+            at_key=True,
         )
 
 

@@ -37,6 +37,9 @@ from yaml.events import (
 )
 from yaml.nodes import ScalarNode, SequenceNode
 
+from reconciler.manifest import bounds
+from reconciler.manifest.bounds import Refused
+
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -187,13 +190,22 @@ def _read_events(loader: Any) -> Any:
     unfinished: list[Any] = []  # anchored collections not yet closed
     root = None
     document: Any = None
+    made = 0  # values written out in the file so far
+    aliased = 0  # values aliases added
+    sizes: dict[str, int] = {}  # an anchored collection's values, its own included
+    started: list[tuple[str, int]] = []  # each unfinished anchored collection: name, `made`
+    max_depth = bounds.MAX_DEPTH
+    max_entries = bounds.MAX_ENTRIES_PER_FILE
+    allowance = bounds.ALIAS_ALLOWANCE
     while True:
         event = next_event()
         kind = type(event)
         if kind is ScalarEvent:
+            made += 1
             value = event.value
             if event.anchor is not None or event.tag is not None:
                 value = _scalar_value(loader, event)
+                _check_value(value, event)
                 if event.anchor is not None:
                     _anchor(anchors, event, value)
                 if not is_map or key is not _NO_KEY:
@@ -203,13 +215,21 @@ def _read_events(loader: Any) -> Any:
                     value = words.get(value, value)
                 elif value.isdigit() and value.isascii():
                     value = int(value)  # (a leading zero is not octal in YAML 1.2)
+                    if len(event.value) > 15:
+                        _check_value(value, event)
                 else:
                     value = _scalar_value(loader, event)
+                    _check_value(value, event)
                     if not is_map or key is not _NO_KEY:
                         value = plain_scalar(value)
+            elif not value.isascii():  # quoted: escapes can make a lone surrogate
+                _check_value(value, event)
         elif kind is MappingStartEvent or kind is SequenceStartEvent:
             if (is_map and key is _NO_KEY) or event.tag not in (None, "!"):
                 raise _Unusual
+            if len(stack) >= max_depth:
+                raise _refused(bounds.nesting_message(), event)
+            made += 1
             stack.append((container, is_map, key, seen))
             is_map = kind is MappingStartEvent
             container = {} if is_map else []
@@ -217,16 +237,22 @@ def _read_events(loader: Any) -> Any:
             if event.anchor is not None:
                 _anchor(anchors, event, container)
                 unfinished.append(container)
+                started.append((event.anchor, made + aliased))
             continue
         elif kind is MappingEndEvent or kind is SequenceEndEvent:
             value = container
             if unfinished and unfinished[-1] is value:
                 unfinished.pop()
+                name, start = started.pop()
+                sizes[name] = made + aliased - start + 1
             container, is_map, key, seen = stack.pop()
         elif kind is AliasEvent:
             value = anchors.get(event.anchor, _NO_KEY)
             if value is _NO_KEY:
                 raise _Unusual  # PyYAML names the undefined alias
+            aliased += sizes.get(event.anchor, 1)
+            if aliased > allowance + made:
+                raise _refused(bounds.alias_message(), event)
             if type(value) is dict or type(value) is list:
                 if any(value is item for item in unfinished):
                     raise yaml.composer.ComposerError(
@@ -271,8 +297,59 @@ def _read_events(loader: Any) -> Any:
                 key = intern(str(value))
         elif container is not None:
             container.append(intern(value) if type(value) is str else value)
+            if len(container) > max_entries and len(stack) == 2:  # a section's entries
+                raise _refused(bounds.entries_message(len(container)), event)
         else:
             root = value
+
+
+def _refused(message: str, event: Any) -> Refused:
+    mark = event.start_mark
+    return Refused(message, mark.line + 1, mark.column + 1)
+
+
+def _check_value(value: Any, event: Any) -> None:
+    """Refuse, where it is written, a value JSON or UTF-8 cannot carry (see `bounds`)."""
+    problem = bounds.value_problem(value)
+    if problem is not None:
+        raise _refused(problem, event)
+
+
+def check_bounds(text: str) -> None:
+    """Read `text`'s events only, to refuse what exceeds a bound (nesting, alias expansion)
+    before a reader that builds everything (PyYAML's composer, ruamel.yaml) sees it; those
+    recurse once per level and share aliased collections, so a bomb only explodes later,
+    when the shared tree is copied into plain data. Raises `Refused`, or `yaml.YAMLError`
+    where libyaml cannot read the text (its verdict is then left to the complete reader)."""
+    loader = Yaml12Loader(text)
+    try:
+        depth = made = aliased = 0
+        sizes: dict[str, int] = {}
+        open_anchors: list[tuple[str | None, int]] = []
+        while True:
+            event = loader.get_event()
+            kind = type(event)
+            if kind is MappingStartEvent or kind is SequenceStartEvent:
+                depth += 1
+                made += 1
+                if depth > bounds.MAX_DEPTH:
+                    raise _refused(bounds.nesting_message(), event)
+                open_anchors.append((event.anchor, made + aliased))
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                depth -= 1
+                anchor, start = open_anchors.pop()
+                if anchor is not None:
+                    sizes[anchor] = made + aliased - start + 1
+            elif kind is ScalarEvent:
+                made += 1
+            elif kind is AliasEvent:
+                aliased += sizes.get(event.anchor, 1)
+                if aliased > bounds.ALIAS_ALLOWANCE + made:
+                    raise _refused(bounds.alias_message(), event)
+            elif kind is StreamEndEvent:
+                return
+    finally:
+        loader.dispose()
 
 
 def _anchor(anchors: dict[str, Any], event: Any, value: Any) -> None:
@@ -332,6 +409,7 @@ def load_plain(text: str) -> Any:
         loader.dispose()
     from reconciler.manifest.source import to_plain  # the complete reader, for the rare case
 
+    check_bounds(text)
     data = load(text)
     try:
         return to_plain(data)

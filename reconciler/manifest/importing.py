@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from reconciler import redact
 from reconciler.errors import FlagsyncError
 from reconciler.manifest.emit import IDENTITY, render_sections, update_sections
 from reconciler.manifest.loader import manifest_files
@@ -79,11 +80,11 @@ def write_imported(
     for path, sections in updates.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists():
-            path.write_text(update_sections(path.read_text(encoding="utf-8"), sections))
+            redact.write_text(path, update_sections(path.read_text(encoding="utf-8"), sections))
             result.updated += 1
         else:
             schema = _schema_reference(path, workspace.file.parent)
-            path.write_text(render_sections(sections, schema=schema))
+            redact.write_text(path, render_sections(sections, schema=schema))
             result.created += 1
     return result
 

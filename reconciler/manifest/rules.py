@@ -8,12 +8,14 @@ its findings; the loader gathers them so the user sees every problem in one run.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from reconciler.errors import Problem
+from reconciler.manifest.bounds import MAX_AUDIENCE_DEPTH
 from reconciler.manifest.source import Document
 from reconciler.manifest.suggest import did_you_mean
 
@@ -206,9 +208,18 @@ def _serve(
                 f"(variations: {known}){did_you_mean(variation, variations)}",
                 at_key=not isinstance(serve, str),
             )
-    total = sum(split.values())
-    if abs(total - SPLIT_TOTAL) > 1e-6:
-        yield site.problem([*base, "serve"], f"split adds up to {total:g} %, it must be 100 %")
+    total = exact_sum(split.values())
+    if total != SPLIT_TOTAL:
+        yield site.problem(
+            [*base, "serve"], f"split adds up to {total:f} %, it must be exactly 100 %"
+        )
+
+
+def exact_sum(numbers: Iterable[Any]) -> Decimal:
+    """The sum of percentages as written (`33.3 + 33.3 + 33.4` is exactly 100), where floats
+    would be off by a rounding error, and a tolerance would let 99.9999999 pass as 100 and
+    leave a share of users served nothing."""
+    return sum((Decimal(repr(number)) for number in numbers), Decimal(0)).normalize()
 
 
 def audience_problems(
@@ -222,12 +233,22 @@ def audience_problems(
         yield from _filter_list(site, [*base, name, match], filters)
 
 
-def _filter_list(site: Site, prefix: list[str | int], filters: Any) -> Iterator[Problem]:
+def _filter_list(
+    site: Site, prefix: list[str | int], filters: Any, depth: int = 1
+) -> Iterator[Problem]:
+    """The checks of a group's filters; `depth` counts the groups around them."""
+    if depth > MAX_AUDIENCE_DEPTH:
+        yield site.problem(
+            prefix,
+            f"audience groups (`all` / `any`) nest at most {MAX_AUDIENCE_DEPTH} levels deep: "
+            "flatten this one, or declare part of it as a reusable audience",
+        )
+        return
     for index, item in enumerate(filters):
         for field, condition in item.items():
             path = [*prefix, index, field]
             if field in ("all", "any"):
-                yield from _filter_list(site, path, condition)
+                yield from _filter_list(site, path, condition, depth + 1)
             elif field == "custom":
                 yield from _custom(site, path, condition)
             elif field in ("app_version", "platform_version"):

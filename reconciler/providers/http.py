@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import stamina
 
-from reconciler import __version__
+from reconciler import __version__, redact
 from reconciler.errors import ApiError
 
 # flagsync reports retries itself, in its own words; stamina's default hook would also log them.
@@ -224,6 +224,7 @@ class ApiClient:
         on_retry: Callable[[str], None] | None = None,
     ) -> None:
         self._secrets = [s for s in secrets or [] if s]
+        redact.remember(*self._secrets)
         self._http = httpx.Client(
             base_url=api_url,
             auth=auth,
@@ -316,6 +317,7 @@ class ApiClient:
     def _note_retry(self, text: str) -> None:
         if self.closed:
             return
+        text = redact.redact(text)
         self.stats.retried(text)
         if self._on_retry is not None:
             self._on_retry(text)
@@ -377,7 +379,7 @@ class ApiClient:
     def _redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "***")
-        return text
+        return redact.redact(text)
 
 
 def json_or_none(response: httpx.Response) -> Any:

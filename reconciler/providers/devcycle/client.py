@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from reconciler import redact
 from reconciler.errors import ApiError, FlagsyncError
 from reconciler.providers.http import (
     ApiClient,
@@ -29,6 +30,8 @@ from reconciler.providers.http import (
     json_or_none,
     send_with_retries,
 )
+
+redact.declare_variables("DEVCYCLE_CLIENT_SECRET", "DEVCYCLE_API_TOKEN")
 
 MAX_PAGE_SIZE = 1000  # the vendor's perPage limit
 AUDIENCE = "https://api.devcycle.com/"
@@ -167,6 +170,7 @@ class TokenAuth(httpx.Auth):
         body = json_or_none(response)
         if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
             raise ApiError(call, "the token endpoint answered without an access_token")
+        redact.remember(body["access_token"])
         return body["access_token"], float(body.get("expires_in") or 3600)
 
 

@@ -14,10 +14,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from reconciler import redact
 from reconciler.errors import ApiError, FlagsyncError
 from reconciler.providers.http import ApiClient, RateLimiter, RetryPolicy
 
 KEY_VARIABLE = "POSTHOG_PERSONAL_API_KEY"
+redact.declare_variables(KEY_VARIABLE)
 PAGE_SIZE = 1000
 """PostHog's lists are DRF `LimitOffsetPagination` without a `max_limit` (default page 100), so
 the server takes any `limit`; 1,000 keeps a page's body moderate while a 10,000-flag project
