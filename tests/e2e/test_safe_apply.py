@@ -165,3 +165,33 @@ def test_two_concurrent_appliers_one_loses_cleanly(example: Cli, api: httpx.Clie
     keys = [feature["key"] for feature in features]
     assert sorted(keys) == sorted(set(keys))  # no duplicates
     assert example("plan").returncode == 0  # converged, nothing half-written
+
+
+def test_prune_never_deletes_a_metric_made_in_the_dashboard(
+    example: Cli, api: httpx.Client
+) -> None:
+    """DevCycle metrics carry no ownership marker (the Metric schema has no tags, and `source`
+    is "api" for any API client: DevCycle OpenAPI `components.schemas.Metric`), so a metric no
+    manifest declares is listed, never deleted, and never counted as a managed flag."""
+    made = api.post(
+        "/v1/projects/demo/metrics",
+        json={
+            "key": "dashboard-signups",
+            "name": "Signups",
+            "event": "signup",
+            "dimension": "COUNT_PER_UNIQUE_USER",
+            "optimize": "increase",
+        },
+    )
+    assert made.status_code == 201, made.text
+    assert example("apply", "--yes").returncode == 0
+    pruning = example("apply", "--yes", "--prune")
+    assert pruning.returncode == 0, pruning.stdout + pruning.stderr
+    assert "metric dashboard-signups" in pruning.stdout
+    assert api.get("/v1/projects/demo/metrics/dashboard-signups").status_code == 200
+    (example.cwd / "flags" / "metrics.yaml").unlink()
+    manifest = example.cwd / "flags" / "pricing.yaml"
+    measured = "metrics: [upgrades, pricing-page-bounces]"
+    manifest.write_text(manifest.read_text().replace(measured, ""))
+    assert example("apply", "--yes", "--prune").returncode == 0
+    assert api.get("/v1/projects/demo/metrics/upgrades").status_code == 200
