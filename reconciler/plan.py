@@ -144,6 +144,9 @@ class Plan(BaseModel):
     managed_count: int = 0
     """How many live flags flagsync manages: the base of the safety thresholds."""
     pending_requests: list[PendingRequest] = Field(default_factory=list)
+    options: dict[str, Any] = Field(default_factory=dict)
+    """What the plan was asked for (prune, adopt, flags, environments): a saved plan is checked
+    against a fresh plan asked the same."""
 
     @property
     def has_changes(self) -> bool:
