@@ -36,6 +36,17 @@ def metric_to_model(raw: dict[str, Any]) -> Metric:
     )
 
 
+def is_created(found: Any, body: dict[str, Any]) -> bool:
+    """Whether `found` is the metric a create with `body` makes: a create refused as a
+    duplicate after a lost answer is then done; another metric under the key is a conflict."""
+    if not isinstance(found, dict):
+        return False
+    try:
+        return metric_to_model(found) == metric_to_model(body)
+    except (KeyError, ValueError):
+        return False
+
+
 def metric_body(metric: Metric) -> dict[str, Any]:
     """A `CreateMetricDto` (every field of `UpdateMetricDto` too)."""
     return {

@@ -583,13 +583,31 @@ class DevCycleProvider:
         feature = self.client.json("GET", f"{self._v2}/features/{key}")
         if not isinstance(feature, dict) or not translate.is_owned(feature):
             return None
+        if call.expect is None or self._found_fingerprint(feature) == call.expect:
+            return feature
+        # The feature may use audiences made since the read (by this apply, or another): ids
+        # the read never saw. Compare again with the audiences the project has now.
+        current = self.client.list_all(f"{self._v1}/audiences")
+        self._last_audience_keys = {
+            **self._last_audience_keys,
+            **{a["_id"]: a.get("key") or a["_id"] for a in current if isinstance(a, dict)},
+        }
+        return feature if self._found_fingerprint(feature) == call.expect else None
+
+    def _found_fingerprint(self, feature: dict[str, Any]) -> str:
+        """The model fingerprint of a feature found while applying, its audience ids read as
+        the keys known now: those of the last read and of the audiences this apply made."""
+        audience_keys = {
+            **self._last_audience_keys,
+            **{found: key for key, found in self._created_audience_ids.items()},
+        }
         found = translate.feature_to_flag(
             feature,
             self._last_environment_keys,
-            self._last_audience_keys,
+            audience_keys,
             self.workspace.environment_names,
         )
-        return feature if call.expect is None or model_fingerprint(found) == call.expect else None
+        return model_fingerprint(found)
 
     def _same_project_object(self, call: ApiCall, body: dict[str, Any]) -> Any | None:
         """A custom property or audience create refused as a duplicate is done when the object
@@ -597,6 +615,7 @@ class DevCycleProvider:
         checks = {
             f"{self._v1}/customProperties": custom_properties.is_created,
             f"{self._v1}/audiences": audiences.is_created,
+            f"{self._v1}/metrics": metrics.is_created,
         }
         is_created = checks.get(call.path)
         if is_created is None:
@@ -625,9 +644,9 @@ class DevCycleProvider:
         if (
             call.method == "POST"
             and error.status == 409
-            and call.path.endswith(("/metrics", "/metric-associations"))
+            and call.path.endswith("/metric-associations")
         ):
-            return {}  # a metric, or a metric association, made by the lost attempt
+            return {}  # the association made by the lost attempt (it has no other content)
         if call.method == "POST" and call.path.endswith("/change-requests"):
             drafts = [
                 r for r in self.client.json("GET", call.path) or [] if r.get("status") == "draft"
