@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from reconciler.errors import ApiError
 from reconciler.model import EnvironmentConfig, Flag, FlagSet
 
 Action = Literal["create", "update", "delete"]
@@ -96,7 +97,7 @@ class ApiCall(BaseModel):
         if PREVIOUS_ID not in self.path:
             return self
         if not isinstance(previous, dict) or "_id" not in previous:
-            raise ValueError(f"{self.describe()}: the previous call returned no _id")
+            raise ApiError(self.describe(), "the previous call's answer carries no _id to use")
         return self.model_copy(update={"path": self.path.replace(PREVIOUS_ID, previous["_id"])})
 
 

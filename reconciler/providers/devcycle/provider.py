@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
+
+from pydantic import TypeAdapter
 
 from reconciler.errors import ApiError, FlagsyncError
 from reconciler.model import EnvironmentConfig, Flag, FlagSet, Metric
 from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Step
 from reconciler.providers.devcycle import (
+    answers,
     audiences,
     change_requests,
     custom_properties,
@@ -33,6 +36,7 @@ from reconciler.providers.devcycle.client import (
     PageStream,
 )
 from reconciler.providers.http import RateLimiter
+from reconciler.providers.shape import check
 from reconciler.workspace import DEFAULT_REQUEST_DESCRIPTION, Workspace
 
 
@@ -159,10 +163,21 @@ class DevCycleProvider:
         self, downloads: _Downloads, keys: set[str], desired: Mapping[str, Flag] | None
     ) -> LiveState:
         environments = self._environments(downloads.environments)
-        audiences = [audience for page in downloads.audiences for audience in page]
+        audiences = [
+            audience
+            for page in self._checked(downloads.audiences, "audiences", answers.AUDIENCES)
+            for audience in page
+        ]
         audience_keys = {a["_id"]: a.get("key") or a["_id"] for a in audiences}
+        associations_answer = downloads.associations.result()
+        check(
+            f"GET {self._v1}/metric-associations",
+            answers.ASSOCIATIONS,
+            associations_answer,
+            "a list of metric associations",
+        )
         live_metrics, associations = metrics.read(
-            downloads.metrics, downloads.associations.result()
+            self._checked(downloads.metrics, "metrics", answers.METRICS), associations_answer
         )
         flags: dict[str, Flag] = {}
         raw: dict[str, dict[str, Any]] = {}
@@ -170,7 +185,7 @@ class DevCycleProvider:
         unchanged: set[str] = set()
         others: list[str] = []
         wanted = desired or {}
-        for page in downloads.features:
+        for page in self._checked(downloads.features, "features", answers.FEATURE_HEADS, self._v2):
             for feature in page:
                 key = feature["key"]
                 is_owned = translate.is_owned(feature)
@@ -182,9 +197,7 @@ class DevCycleProvider:
                     else:
                         others.append(key)
                     continue
-                flag = translate.feature_to_flag(
-                    feature, environments, audience_keys, self.workspace.environment_names
-                )
+                flag = self._translated(feature, environments, audience_keys)
                 if key in associations:  # a feature measures nothing unless associated
                     flag = flag.model_copy(update={"metrics": associations[key]})
                 if is_owned and not feature.get("changeRequests") and wanted.get(key) == flag:
@@ -207,10 +220,52 @@ class DevCycleProvider:
             associations=associations,
         )
 
+    def _checked(
+        self,
+        pages: Iterable[list[Any]],
+        resource: str,
+        adapter: TypeAdapter[Any],
+        base: str | None = None,
+    ) -> Iterator[list[Any]]:
+        """The pages of a list, each checked against the shape flagsync reads."""
+        call = f"GET {base or self._v1}/{resource}"
+        for page in pages:
+            check(call, adapter, page, f"a list of {resource}")
+            yield page
+
+    def _translated(
+        self, feature: dict[str, Any], environments: dict[str, str], audience_keys: dict[str, str]
+    ) -> Flag:
+        """The model of a listed feature. Its full shape is checked only when reading it fails
+        (checking every feature of a large project up front costs more than reading it), so a
+        feature of another shape is still one error naming the call and the field."""
+        try:
+            return translate.feature_to_flag(
+                feature, environments, audience_keys, self.workspace.environment_names
+            )
+        except FlagsyncError:
+            raise
+        except (TypeError, KeyError, AttributeError, ValueError, IndexError) as error:
+            call = f"GET {self._v2}/features"
+            check(call, answers.FEATURE, feature, "a feature")
+            raise ApiError(
+                call, f"feature '{feature.get('key')}' could not be read: {error!r}"
+            ) from None
+
+    def _list(self, resource: str, adapter: TypeAdapter[Any]) -> list[Any]:
+        """A whole v1 list, checked."""
+        items = self.client.list_all(f"{self._v1}/{resource}")
+        check(f"GET {self._v1}/{resource}", adapter, items, f"a list of {resource}")
+        return items
+
     def _environments(self, stream: PageStream) -> dict[str, str]:
         """Environment `_id` -> key, after checking every workspace environment exists."""
         try:
-            environments = [environment for page in stream for environment in page]
+            environments = [
+                environment
+                for page in self._checked(stream, "environments", answers.ENVIRONMENTS)
+                for environment in page
+            ]
         except ApiError as error:
             if error.status == 404:
                 raise FlagsyncError(
@@ -240,7 +295,7 @@ class DevCycleProvider:
         may then use a declared audience the apply creates, by placeholder. `creates_only`:
         only the missing ones are created (a plan narrowed by --flag or --env)."""
         if desired.custom_properties:
-            live_properties = self.client.list_all(f"{self._v1}/customProperties")
+            live_properties = self._list("customProperties", answers.CUSTOM_PROPERTIES)
             custom_properties.plan_custom_properties(
                 self._v1, desired.custom_properties, live_properties, plan, creates_only
             )
@@ -252,8 +307,8 @@ class DevCycleProvider:
 
     def read_project_objects(self) -> FlagSet:
         """Every live custom property and audience, as `flagsync import` writes them."""
-        properties = self.client.list_all(f"{self._v1}/customProperties")
-        live = self.client.list_all(f"{self._v1}/audiences")
+        properties = self._list("customProperties", answers.CUSTOM_PROPERTIES)
+        live = self._list("audiences", answers.AUDIENCES)
         return FlagSet(
             custom_properties={p["key"]: custom_properties.to_model(p) for p in properties},
             audiences={a["key"]: audiences.to_model(a) for a in live if a.get("key")},
@@ -262,7 +317,9 @@ class DevCycleProvider:
     def _audience_id(self, key: str) -> str:
         """The `_id` of an audience created by this apply (for its placeholder)."""
         if key not in self._created_audience_ids:
-            answer = self.client.json("GET", f"{self._v1}/audiences/{quote(key, safe='')}")
+            path = f"{self._v1}/audiences/{quote(key, safe='')}"
+            answer = self.client.json("GET", path)
+            check(f"GET {path}", answers.AUDIENCE, answer, "an audience")
             self._created_audience_ids[key] = str(answer["_id"])
         return self._created_audience_ids[key]
 
@@ -487,10 +544,10 @@ class DevCycleProvider:
         )
 
     def _open_requests(self, key: str) -> list[dict[str, Any]]:
-        answer = self.client.json(
-            "GET", f"{self._v2}/features/{quote(key, safe='')}/change-requests"
-        )
-        return answer if isinstance(answer, list) else []
+        path = f"{self._v2}/features/{quote(key, safe='')}/change-requests"
+        answer = self.client.json("GET", path)
+        check(f"GET {path}", answers.CHANGE_REQUESTS, answer, "a list of change requests")
+        return list(answer)
 
     def _update_body(
         self, desired: Flag, changes: list[Change], live: LiveState, adopt: bool
@@ -544,9 +601,11 @@ class DevCycleProvider:
         """
         call = audiences.resolved(call, self._audience_id)
         try:
-            return self.client.json(
+            written = self.client.json(
                 call.method, call.path, params=call.params or None, body=call.body
             )
+            answers.check_written(call, written)
+            return written
         except ApiError as error:
             recovered = self._recover(call, error)
             if recovered is not None:
@@ -559,9 +618,9 @@ class DevCycleProvider:
         step = self._request_step(key, call.body, self.workspace.environment_names, (), suffix)
         answer: Any = None
         for request_call in step.calls:
-            answer = self.client.json(
-                request_call.method, request_call.resolved(answer).path, body=request_call.body
-            )
+            sent = request_call.resolved(answer)
+            answer = self.client.json(sent.method, sent.path, body=sent.body)
+            answers.check_written(sent, answer)
         request_id = answer.get("_id", "") if isinstance(answer, dict) else ""
         return {"flagsync_change_request": request_id}
 
@@ -581,13 +640,14 @@ class DevCycleProvider:
         concurrent apply of the same manifests)."""
         key = quote(str((call.body or {}).get("key", "")), safe="")
         feature = self.client.json("GET", f"{self._v2}/features/{key}")
-        if not isinstance(feature, dict) or not translate.is_owned(feature):
+        check(f"GET {self._v2}/features/{key}", answers.FEATURE, feature, "a feature")
+        if not translate.is_owned(feature):
             return None
         if call.expect is None or self._found_fingerprint(feature) == call.expect:
             return feature
         # The feature may use audiences made since the read (by this apply, or another): ids
         # the read never saw. Compare again with the audiences the project has now.
-        current = self.client.list_all(f"{self._v1}/audiences")
+        current = self._list("audiences", answers.AUDIENCES)
         self._last_audience_keys = {
             **self._last_audience_keys,
             **{a["_id"]: a.get("key") or a["_id"] for a in current if isinstance(a, dict)},
@@ -648,9 +708,9 @@ class DevCycleProvider:
         ):
             return {}  # the association made by the lost attempt (it has no other content)
         if call.method == "POST" and call.path.endswith("/change-requests"):
-            drafts = [
-                r for r in self.client.json("GET", call.path) or [] if r.get("status") == "draft"
-            ]
+            found = self.client.json("GET", call.path)
+            check(f"GET {call.path}", answers.CHANGE_REQUESTS, found, "a list of change requests")
+            drafts = [r for r in found if r.get("status") == "draft"]
             return drafts[0] if len(drafts) == 1 else None
         if call.method == "PATCH" and call.path.endswith(("/submit", "/cancel")):
             request = self.client.json("GET", call.path.rsplit("/", 1)[0])
