@@ -38,7 +38,7 @@ class Mangling:
 
 manglings = st.builds(
     Mangling,
-    target=st.integers(min_value=0, max_value=8),
+    target=st.integers(min_value=0, max_value=5),
     writes_only=st.booleans(),
     kind=st.sampled_from(KINDS),
     path_choice=st.integers(min_value=0, max_value=10_000),
