@@ -16,9 +16,12 @@ from pydantic import TypeAdapter, ValidationError
 from reconciler.errors import ApiError
 
 
-def check(call: str, adapter: TypeAdapter[Any], value: Any, what: str) -> None:
+def check(
+    call: str, adapter: TypeAdapter[Any], value: Any, what: str, name: str | None = None
+) -> None:
     """Raise an `ApiError` naming `call` when `value` is not `what` (a phrase: "a feature")
-    as `adapter` describes it. For a list, the item at fault is named by its key."""
+    as `adapter` describes it. For a list, the item at fault is named by its key; `name`
+    names a single object (one item of a list read earlier)."""
     try:
         adapter.validate_python(value)
     except ValidationError as error:
@@ -29,6 +32,8 @@ def check(call: str, adapter: TypeAdapter[Any], value: Any, what: str) -> None:
             item = value[location[0]]
             if isinstance(item, dict) and isinstance(item.get("key"), str):
                 where = f"'{item['key']}'" + "".join(f".{part}" for part in location[1:])
+        if name is not None:
+            where = f"'{name}'" + (f".{where}" if where else "")
         place = f" at {where}" if where else ""
         raise ApiError(
             call, f"the answer is not {what} as flagsync reads it{place}: {first['msg']}"

@@ -247,7 +247,7 @@ class DevCycleProvider:
             raise
         except (TypeError, KeyError, AttributeError, ValueError, IndexError) as error:
             call = f"GET {self._v2}/features"
-            check(call, answers.FEATURE, feature, "a feature")
+            check(call, answers.FEATURE, feature, "a feature", str(feature.get("key")))
             raise ApiError(
                 call, f"feature '{feature.get('key')}' could not be read: {error!r}"
             ) from None

@@ -610,7 +610,7 @@ def _translated(raw: dict[str, Any], context: ProjectContext) -> Flag:
         raise
     except (TypeError, KeyError, AttributeError, ValueError, IndexError) as error:
         call = f"GET /api/projects/{context.project_id}/feature_flags/"
-        check(call, answers.FLAG, raw, "a feature flag")
+        check(call, answers.FLAG, raw, "a feature flag", str(raw.get("key")))
         raise ApiError(call, f"flag '{raw.get('key')}' could not be read: {error!r}") from None
 
 
