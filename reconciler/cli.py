@@ -511,6 +511,14 @@ def apply(
     help="Share of writes committed whose answer is then lost (the connection drops).",
 )
 @click.option("--fault-seed", type=int, default=None, help="Make injected faults reproducible.")
+@click.option(
+    "--posthog-validation",
+    type=click.Choice(["strict", "lenient"]),
+    default="strict",
+    show_default=True,
+    help="lenient: accept the flag filter mistakes PostHog rejects only where a deployment "
+    "setting enables the check.",
+)
 @reports_errors
 def emulator(
     host: str,
@@ -518,6 +526,7 @@ def emulator(
     state_file: Path | None,
     client_id: str,
     client_secret: str,
+    posthog_validation: str,
     **faults: Any,
 ) -> None:
     """Serve local emulators of DevCycle's and PostHog's management APIs.
@@ -538,6 +547,7 @@ def emulator(
         client_id=client_id,
         client_secret=client_secret,
         faults=fault_config,
+        posthog_validation=posthog_validation,
     )
     click.echo(
         f"Emulators on http://{host}:{port}\n"

@@ -67,6 +67,17 @@ Comparator = Literal[
     "lte",
     "matches",
     "not_matches",
+    "semver_eq",
+    "semver_neq",
+    "semver_gt",
+    "semver_gte",
+    "semver_lt",
+    "semver_lte",
+    "semver_tilde",
+    "semver_caret",
+    "semver_wildcard",
+    "date_before",
+    "date_after",
 ]
 Scalar = str | bool | int | float
 
@@ -74,6 +85,7 @@ _NO_DEFAULT = object()
 SETTING_DEFAULTS: dict[str, Any] = {
     "ensure_experience_continuity": False,
     "evaluation_runtime": "all",
+    "early_exit": False,
 }
 """The vendors' defaults for `Flag.settings` (PostHog's), which canonical settings leave out."""
 
@@ -280,8 +292,8 @@ class Flag(Canonical):
         }
 
 
-ExperimentStatus = Literal["draft", "running", "stopped"]
-EXPERIMENT_STATUSES: tuple[ExperimentStatus, ...] = ("draft", "running", "stopped")
+ExperimentStatus = Literal["draft", "running", "stopped", "archived"]
+EXPERIMENT_STATUSES: tuple[ExperimentStatus, ...] = ("draft", "running", "stopped", "archived")
 """The order an experiment moves in; PostHog cannot move it back."""
 SERVER_METRIC_FIELDS = frozenset({"uuid", "fingerprint"})
 """Keys PostHog adds to every metric; they carry no meaning the manifest could declare."""

@@ -21,7 +21,9 @@ from reconciler.model import EnvironmentConfig, Flag, FlagSet
 
 Action = Literal["create", "update", "delete"]
 Via = Literal["direct", "change-request"]
-Resource = Literal["flag", "experiment", "holdout", "audience", "custom_property", "metric"]
+Resource = Literal[
+    "flag", "experiment", "holdout", "audience", "custom_property", "metric", "variable"
+]
 PREVIOUS_ID = "{previous._id}"
 
 FLAG_FIELDS = (
@@ -86,6 +88,12 @@ class ApiCall(BaseModel):
     expect: str | None = None
     """For a create: a fingerprint of the object it makes. Finding an object with this
     fingerprint under the key (another applier, or a lost answer) means it is done."""
+    headers: dict[str, str] = Field(default_factory=dict)
+    """Headers this request needs (a precondition such as `If-Match`)."""
+    if_unchanged: str | None = None
+    """For a write to an object the vendor gives no version to: a fingerprint of the object as
+    the plan saw it. The provider reads the object again just before writing and refuses the
+    write when it changed (someone edited it since the plan was made)."""
 
     def describe(self) -> str:
         query = "&".join(f"{key}={value}" for key, value in self.params.items())
@@ -148,6 +156,8 @@ class Plan(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict)
     """What the plan was asked for (prune, adopt, flags, environments): a saved plan is checked
     against a fresh plan asked the same."""
+    notices: list[str] = Field(default_factory=list)
+    """What a reviewer should know that is not a change (a provider's own remarks)."""
 
     @property
     def has_changes(self) -> bool:

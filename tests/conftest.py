@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+VALIDATION_ENV = "FLAGSYNC_TEST_POSTHOG_VALIDATION"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--posthog-validation",
+        choices=("strict", "lenient"),
+        default=None,
+        help=f"Run the PostHog emulator strict (default) or lenient (also: ${VALIDATION_ENV}).",
+    )
+
+
+@pytest.fixture(scope="session")
+def posthog_validation(request: pytest.FixtureRequest) -> str:
+    """How strictly the PostHog emulator under test validates flag filters."""
+    chosen = request.config.getoption("--posthog-validation")
+    return str(chosen or os.environ.get(VALIDATION_ENV) or "strict")
+
 
 WORKSPACE = """\
 provider: devcycle

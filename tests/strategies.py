@@ -281,6 +281,12 @@ payloads = st.one_of(st.none(), json_values)
 property_scalars = st.one_of(names, st.integers(-1000, 1000), st.booleans())
 
 
+SEMVER_COMPARATORS = [
+    "semver_eq", "semver_neq", "semver_gt", "semver_gte", "semver_lt", "semver_lte",
+    "semver_tilde", "semver_caret", "semver_wildcard",
+]  # fmt: skip
+
+
 @st.composite
 def property_filters(draw: st.DrawFn, field: str) -> Filter:
     """A person (or group: company) property condition with a PostHog operator."""
@@ -288,10 +294,17 @@ def property_filters(draw: st.DrawFn, field: str) -> Filter:
         st.sampled_from(
             ["is", "is_not", "contains", "not_contains", "matches", "not_matches"]
             + ["gt", "gte", "lt", "lte", "exists", "not_exists"]
+            + [*SEMVER_COMPARATORS, "date_before", "date_after"]
         )
     )
     values: tuple[Any, ...]
-    if comparator in ("is", "is_not"):
+    if comparator == "semver_wildcard":
+        values = (draw(st.sampled_from(["1.*", "1.2.*", "0.9.*", "2.0.1.*"])),)
+    elif comparator.startswith("semver_"):
+        values = (draw(st.sampled_from(["1.2.3", "v2.0.0", "0.4", "10", "1.2.3-beta.1"])),)
+    elif comparator in ("date_before", "date_after"):
+        values = (draw(st.sampled_from(["2025-06-01", "2026-01-31T12:00:00+00:00", "-7d"])),)
+    elif comparator in ("is", "is_not"):
         values = draw(_values(property_scalars))
     elif comparator in ("contains", "not_contains"):
         values = draw(_values(names))
@@ -411,6 +424,7 @@ def posthog_flags(draw: st.DrawFn, key: str | None = None) -> Flag:
         settings={
             "ensure_experience_continuity": draw(st.booleans()),
             "evaluation_runtime": draw(st.sampled_from(["server", "client", "all"])),
+            "early_exit": draw(st.booleans()),
         },
     )
 

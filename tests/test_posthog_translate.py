@@ -207,10 +207,24 @@ def test_operators_flagsync_cannot_read_stop_the_plan_instead_of_being_dropped()
     ctx = context("staging")
     raw = as_server_returns(create_body(_flag(), "staging", ctx), ctx, quirks=False)
     raw["filters"]["groups"][0]["properties"] = [
-        {"key": "app_version", "type": "person", "operator": "semver_gt", "value": "1.2.0"}
+        {"key": "signed_up", "type": "person", "operator": "is_date_exact", "value": "2025-01-01"}
     ]
-    with pytest.raises(Unsupported, match="operator 'semver_gt'"):
+    with pytest.raises(Unsupported, match="operator 'is_date_exact'"):
         flag_to_model(raw, ctx)
+
+
+def test_semver_and_date_operators_are_read() -> None:
+    ctx = context("staging")
+    raw = as_server_returns(create_body(_flag(), "staging", ctx), ctx, quirks=False)
+    raw["filters"]["groups"][0]["properties"] = [
+        {"key": "app_version", "type": "person", "operator": "semver_gt", "value": "1.2.0"},
+        {"key": "signed_up", "type": "person", "operator": "is_date_after", "value": "-7d"},
+    ]
+    read = flag_to_model(raw, ctx).environments["staging"].targets[0].audience.filters
+    assert [(f.comparator, f.values) for f in read] == [
+        ("semver_gt", ("1.2.0",)),
+        ("date_after", ("-7d",)),
+    ]
 
 
 def test_default_settings_equal_leaving_them_out() -> None:

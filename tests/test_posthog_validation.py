@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import main
@@ -199,3 +200,40 @@ def test_a_valid_posthog_manifest_passes(make_workspace: Callable[..., Path]) ->
     code, output = validate(make_workspace({"ok.yaml": manifest}, workspace=POSTHOG))
     assert code == 0, output
     assert output.startswith("OK: 1 flag valid")
+
+
+BASE = """\
+flags:
+  - key: split
+    variations:
+      - {key: a, payload: {size: 1}}
+      - {key: b}
+    environments:
+      staging:
+        enabled: true
+        targets:
+          - TARGET
+"""
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "serve: {a: 60, b: 60}",
+        "serve: c",
+        "{audience: {all: [{person: {key: plan, contains: 5}}]}, serve: a}",
+        "{audience: {all: [{person: {key: v, semver_gt: '1.x'}}]}, serve: a}",
+        "{audience: {all: [{person: {key: d, date_after: soon}}]}, serve: a}",
+    ],
+    ids=["variant sum", "variant override", "operator value type", "semver value", "date value"],
+)  # fmt: skip
+def test_rules_posthog_enforces_only_by_deployment_setting_are_flagsync_s_own(
+    make_workspace: Callable[..., Path], target: str
+) -> None:
+    """Variant sums, variant overrides and operator values: PostHog rejects these only where
+    its deployment lists the rule (`_filters_rule_is_enforced`), so flagsync rejects them
+    itself, located. (Payload keys cannot disagree: a payload belongs to its variation.)"""
+    manifest = BASE.replace("TARGET", target)
+    code, output = validate(make_workspace({"split.yaml": manifest}, workspace=POSTHOG))
+    assert code == 1, output
+    assert "flags/split.yaml:10:" in output, output

@@ -47,6 +47,7 @@ def create_app(config: EmulatorConfig) -> Starlette:
             raise ValueError(f"{config.state_file}: invalid PostHog state: {exc}") from exc
     else:
         posthog = PostHogState.seeded()
+    posthog.validation = config.posthog_validation
     on_posthog_change: Callable[[], None] = lambda: None  # noqa: E731
 
     if state_file is not None:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from .faults import FaultConfig
 
+POSTHOG_VALIDATION_MODES = ("strict", "lenient")
+
 
 @dataclass
 class EmulatorConfig:
@@ -22,3 +24,13 @@ class EmulatorConfig:
     client_secret: str = "emulator-secret"
     seed: bool = True
     faults: FaultConfig = field(default_factory=FaultConfig)
+    posthog_validation: str = "strict"
+    """`strict` enforces the flag filter rules PostHog enforces only where a deployment setting
+    lists them (as PostHog Cloud does); `lenient` accepts them, as an unconfigured deployment."""
+
+    def __post_init__(self) -> None:
+        if self.posthog_validation not in POSTHOG_VALIDATION_MODES:
+            raise ValueError(
+                f"posthog_validation must be one of {', '.join(POSTHOG_VALIDATION_MODES)}, "
+                f"not {self.posthog_validation!r}"
+            )

@@ -156,6 +156,7 @@ def _cohort_filter(condition: Any) -> Filter:
 
 
 _ORDERING = ("gt", "gte", "lt", "lte")
+_TEXT_VALUED = ("date_before", "date_after")  # and every semver_* comparison
 
 
 def _property_filter(field: str, condition: dict[str, Any]) -> Filter:
@@ -165,7 +166,7 @@ def _property_filter(field: str, condition: dict[str, Any]) -> Filter:
     data_key = condition.pop("key")
     group_type = condition.pop("type", None)
     operator, comparator, values = _comparison(condition)
-    if operator in _ORDERING:
+    if operator in _ORDERING or operator in _TEXT_VALUED or operator.startswith("semver_"):
         values = tuple(str(value) for value in values)
     return Filter.model_validate(
         {

@@ -61,14 +61,35 @@ def check(metrics: list[MetricSite], flags: list[FlagSite], provider: str) -> li
                     [name], f"`{name}` is DevCycle's; PostHog flags have no {name}", at_key=True
                 )
                 for name in DEVCYCLE_ONLY
-                if name in site.data
+                if name in site.data and not (name == "status" and _posthog_status(site))
             ]
+            problems += _archived_but_enabled(site)
         return problems
     problems = list(_unique(metrics))
     declared = [site.data["key"] for site in metrics]
     for site in flags:
         problems.extend(_flag(site, declared))
     return problems
+
+
+def _posthog_status(site: FlagSite) -> bool:
+    """PostHog flags have two of the statuses: active and archived (no `complete`)."""
+    return site.data.get("status") in ("active", "archived")
+
+
+def _archived_but_enabled(site: FlagSite) -> list[Problem]:
+    """PostHog refuses to archive an enabled flag: archived means off in every environment."""
+    if site.data.get("status") != "archived":
+        return []
+    return [
+        site.problem(
+            ["environments", env, "enabled"],
+            "an archived flag is off everywhere (PostHog refuses to archive an enabled flag): "
+            "set `enabled: false` or remove `status: archived`",
+        )
+        for env, config in (site.data.get("environments") or {}).items()
+        if isinstance(config, dict) and config.get("enabled") is True
+    ]
 
 
 def _unique(metrics: list[MetricSite]) -> Iterator[Problem]:

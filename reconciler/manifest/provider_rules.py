@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import Problem
 from reconciler.manifest.rules import SPLIT_TOTAL, FlagSite
+from reconciler.providers.posthog import property_values
 
 if TYPE_CHECKING:
     from reconciler.manifest.experiments import ExperimentSite
@@ -34,7 +35,9 @@ DEVCYCLE_FIELDS = (
 POSTHOG_FIELDS = ("person", "group", "cohort", "flag")
 NESTED = ("all", "any")
 PERSON_COMPARISONS = (
-    "is, is_not, contains, not_contains, matches, not_matches, gt, gte, lt, lte, exists"
+    "is, is_not, contains, not_contains, matches, not_matches, gt, gte, lt, lte, exists, "
+    "semver_eq, semver_neq, semver_gt, semver_gte, semver_lt, semver_lte, semver_tilde, "
+    "semver_caret, semver_wildcard, date_before, date_after"
 )
 _PROPERTY_META = {"key", "type"}
 
@@ -292,6 +295,13 @@ def _property(
             re.compile(str(condition[operator]))
         except re.error as error:
             yield site.problem([*path, operator], f"not a valid regular expression: {error}")
+    problem = None
+    if operator in property_values.SEMVER_OPERATORS:
+        problem = property_values.version_problem(operator, condition[operator])
+    elif operator in property_values.DATE_OPERATORS:
+        problem = property_values.date_problem(condition[operator])
+    if problem:
+        yield site.problem([*path, operator], problem)
 
 
 def _dependency(

@@ -265,13 +265,15 @@ class ApiClient:
         params: dict[str, Any] | None = None,
         body: Any = None,
         retry_lost_writes: bool = True,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        """Send one request with retries; raise `ApiError` when it finally fails."""
+        """Send one request with retries; raise `ApiError` when it finally fails. `headers`
+        are added to this request only (a precondition such as `If-Match`)."""
         call = f"{method} {path}"
         try:
             response, lost_write = send_with_retries(
                 call,
-                lambda: self._send(method, path, params, body),
+                lambda: self._send(method, path, params, body, headers),
                 self.retry,
                 self._note_retry,
                 writes=method != "GET",
@@ -304,11 +306,16 @@ class ApiClient:
         return response
 
     def _send(
-        self, method: str, path: str, params: dict[str, Any] | None, body: Any
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        body: Any,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         self.limiter.acquire()
         self.stats.count()
-        request = self._http.build_request(method, path, params=params, json=body)
+        request = self._http.build_request(method, path, params=params, json=body, headers=headers)
         return read_bounded(self._http.send(request, stream=True), self.max_body_bytes)
 
     def _note_retry(self, text: str) -> None:
@@ -323,11 +330,17 @@ class ApiClient:
         params: dict[str, Any] | None = None,
         body: Any = None,
         retry_lost_writes: bool = True,
+        headers: dict[str, str] | None = None,
     ) -> Any:
         """`request`, returning the decoded JSON body (None for an empty body); an answer that
         is not JSON (a web page, too deep) is an `ApiError` naming the call."""
         response = self.request(
-            method, path, params=params, body=body, retry_lost_writes=retry_lost_writes
+            method,
+            path,
+            params=params,
+            body=body,
+            retry_lost_writes=retry_lost_writes,
+            headers=headers,
         )
         return decode(f"{method} {path}", response)
 

@@ -167,6 +167,7 @@ _KINDS = {
     "audience": "audience",
     "custom_property": "custom property",
     "metric": "metric",
+    "variable": "variable",
 }
 
 
@@ -243,8 +244,8 @@ def pending_lines(plan: Plan) -> list[str]:
 
 
 def notes(plan: Plan) -> list[str]:
-    """What the plan deliberately leaves alone, and how to change that."""
-    found = []
+    """What the plan deliberately leaves alone, and how to change that; the provider's notices."""
+    found = list(plan.notices)
     if plan.adoptable:
         found.append(
             f"{_count(plan.adoptable)} in the manifests already exist but were not created by "

@@ -46,9 +46,11 @@ class Cli:
 
 
 @pytest.fixture
-def emulator() -> Iterator[EmulatorServer]:
+def emulator(posthog_validation: str) -> Iterator[EmulatorServer]:
     """A fresh emulator (in-memory state, the demo project) per test."""
-    config = EmulatorConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+    config = EmulatorConfig(
+        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, posthog_validation=posthog_validation
+    )
     with EmulatorServer(config) as server:
         yield server
 

@@ -8,14 +8,17 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.devcycle_settings import set_approval_workflow
 from tests.e2e.conftest import Cli
 
 FEATURES = "/v2/projects/demo/features"
 
 
 @pytest.fixture
-def reviewed(example: Cli) -> Cli:
-    """The examples, with production changed only through change requests reviewed by alice."""
+def reviewed(example: Cli, api: httpx.Client) -> Cli:
+    """The examples, with production changed only through change requests reviewed by alice,
+    in a project whose approval workflow is on."""
+    set_approval_workflow(api, "demo")
     workspace = example.cwd / "flagsync.yaml"
     workspace.write_text(
         workspace.read_text().replace(
@@ -75,12 +78,20 @@ def test_second_apply_opens_no_new_request(reviewed: Cli, api: httpx.Client) -> 
     assert {r["_id"] for r in _open_requests(api, "new-checkout")} == first
 
 
+def _approve_all(api: httpx.Client) -> None:
+    pending = api.get("/v2/projects/demo/change-requests", params={"status": "pending"}).json()
+    for summary in pending:
+        _approve(api, summary["feature"]["key"], summary["_id"])
+
+
 def test_approval_between_two_plans_leaves_nothing_to_do(reviewed: Cli, api: httpx.Client) -> None:
     assert reviewed("apply", "--yes").returncode == 0
-    for key in ("new-checkout", "dark-mode", "pricing-page-test", "annual-billing-toggle"):
-        (request,) = _open_requests(api, key)
-        _approve(api, key, request["_id"])
+    _approve_all(api)
     assert _production(api, "new-checkout")["status"] == "active"
+    # Under the workflow a status change is a request of its own, sent once the feature's
+    # targeting request is resolved.
+    assert reviewed("apply", "--yes").returncode == 0
+    _approve_all(api)
     plan = reviewed("plan")
     assert plan.returncode == 0, plan.stdout
     assert "No changes. The live state matches the manifests." in plan.stdout
@@ -111,6 +122,7 @@ def test_stale_request_is_reported_and_cancelled_only_when_asked(
 
 def test_request_opened_by_someone_else_locks_the_flag(example: Cli, api: httpx.Client) -> None:
     assert example("apply", "--yes").returncode == 0
+    set_approval_workflow(api, "demo")
     foreign = api.post(
         f"{FEATURES}/dark-mode/change-requests",
         json={"path": f"{FEATURES}/dark-mode", "method": "PATCH", "body": {"name": "Dark UI"}},
@@ -128,35 +140,42 @@ def test_request_opened_by_someone_else_locks_the_flag(example: Cli, api: httpx.
     assert f"(awaiting change request {foreign.json()['_id']})" in plan.stdout
 
 
-def test_approval_required_by_the_project_falls_back_to_a_request(
+def test_change_request_environment_without_the_workflow_is_a_plan_error(
     example: Cli, api: httpx.Client
 ) -> None:
-    assert example("apply", "--yes").returncode == 0
-    settings = api.patch(
-        "/v1/projects/demo/settings/protected",
-        json={
-            "settings": {
-                "featureApprovalWorkflow": {
-                    "enabled": True,
-                    "allowPublisherBypass": False,
-                    "defaultReviewers": [],
-                },
-                "staleness": {
-                    "enabled": False,
-                    "released": {"enabled": False},
-                    "unmodifiedLong": {"enabled": False},
-                    "unmodifiedShort": {"enabled": False},
-                    "unused": {"enabled": False},
-                    "email": {"enabled": False, "users": [], "frequency": "weekly"},
-                },
-            }
-        },
+    workspace = example.cwd / "flagsync.yaml"
+    workspace.write_text(
+        workspace.read_text().replace("  production: {}", "  production: {changes: change-request}")
     )
-    assert settings.status_code == 200, settings.text
+    plan = example("plan")
+    assert plan.returncode == 1, plan.stdout + plan.stderr
+    assert "production use `changes: change-request`" in plan.stderr
+    assert "no feature approval workflow" in plan.stderr
+    assert "Enable it in the project's settings" in plan.stderr
+    assert api.get(FEATURES).json() == []
+
+
+def test_project_requiring_approval_gets_requests_and_a_second_apply_opens_none(
+    example: Cli, api: httpx.Client
+) -> None:
+    """The workspace asks for no review, the project requires it: changes are planned as change
+    requests from the project's settings, and the next plan sees them as its own, not stale."""
+    assert example("apply", "--yes").returncode == 0
+    set_approval_workflow(api, "demo")
     manifest = example.cwd / "flags" / "mobile.yaml"
     manifest.write_text(manifest.read_text().replace("name: Dark mode", "name: Dark theme"))
+    plan = example("plan")
+    assert plan.returncode == 2, plan.stdout + plan.stderr
+    assert "change request" in plan.stdout
     applied = example("apply", "--yes")
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    assert "approval required: change request" in applied.stdout
+    assert "submitted change request" in applied.stdout
     assert api.get(f"{FEATURES}/dark-mode").json()["name"] == "Dark mode"
-    assert len(_open_requests(api, "dark-mode")) == 1
+    (request,) = _open_requests(api, "dark-mode")
+    again = example("plan")
+    assert "already carries this change" in again.stdout, again.stdout
+    assert "stale" not in again.stdout
+    second = example("apply", "--yes", "--cancel-stale")
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "cancelled" not in second.stdout
+    assert [r["_id"] for r in _open_requests(api, "dark-mode")] == [request["_id"]]

@@ -50,7 +50,10 @@ def make_experiment(
 ) -> None:
     """An experiment as PostHog's UI makes it, launched and ended as its status says."""
     base = f"/api/projects/{project}/experiments"
-    answer = api.post(f"{base}/", json=create_body(experiment, holdout_id))
+    # The UI's event picker offers only events the project has seen.
+    answer = api.post(
+        f"{base}/", json={**create_body(experiment, holdout_id), "allow_unknown_events": True}
+    )
     assert answer.status_code == 201, answer.text
     made = answer.json()["id"]
     if experiment.status != "draft":

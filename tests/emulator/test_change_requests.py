@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import httpx
+import pytest
 
 from .conftest import Project, checkout_feature, config_of, create_feature, environments, target
 
@@ -103,6 +104,13 @@ def direct_writes(api: httpx.Client, project: Project) -> dict[str, httpx.Respon
     }
 
 
+@pytest.fixture
+def project(api: httpx.Client, project: Project) -> Project:
+    """A fresh project with the approval workflow on (change requests exist only there)."""
+    set_workflow(api, project, enabled=True, bypass=False)
+    return project
+
+
 def test_lifecycle_draft_pending_approved_applied(api: httpx.Client, project: Project) -> None:
     feature = create_feature(api, project["key"], checkout_feature())
     request = created_request(api, project, RETARGET)
@@ -192,7 +200,8 @@ def test_rejected_request_changes_nothing_and_unlocks(api: httpx.Client, project
     assert rejected.json()["status"] == "rejected"
     assert rejected.json()["reviews"][0]["action"] == "rejected"
     assert api.get(feature_url(project)).json()["name"] == "New checkout"
-    assert api.patch(feature_url(project), json={"name": "Direct"}).status_code == 200
+    # No longer locked: a direct write meets only the approval workflow.
+    assert api.patch(feature_url(project), json={"name": "Direct"}).json() == APPROVAL_REQUIRED
 
     again = act(api, project, request["_id"], "review", json={"action": "approved", "comment": ""})
     assert again.status_code == 400
@@ -295,8 +304,10 @@ def test_path_names_the_operation_by_key_or_id(api: httpx.Client, project: Proje
 def test_status_and_static_configuration_requests(api: httpx.Client, project: Project) -> None:
     create_feature(api, project["key"], checkout_feature())
     url = feature_url(project)
+    set_workflow(api, project, enabled=False, bypass=False)
     incomplete = api.patch(f"{url}/status", json={"status": "complete"})
     assert incomplete.json()["message"] == ["staticVariation should not be empty"]
+    set_workflow(api, project, enabled=True, bypass=True)
 
     status = open_request(
         api, project, {"status": "complete", "staticVariation": "redesign"}, path=f"{url}/status"
@@ -341,7 +352,9 @@ def test_apply_that_no_longer_validates_keeps_the_request_approved(
             env: {"targets": [target("classic")]} for env in ("staging", "production")
         },
     }
+    set_workflow(api, project, enabled=False, bypass=False)
     assert api.patch(feature_url(project), json=classic_only).status_code == 200
+    set_workflow(api, project, enabled=True, bypass=False)
     before = api.get(feature_url(project)).json()
 
     refused = act(
@@ -379,8 +392,10 @@ def test_failed_review_and_apply_leaves_the_request_pending(
 def test_pending_request_locks_the_feature(api: httpx.Client, project: Project) -> None:
     create_feature(api, project["key"], checkout_feature())
     draft = created_request(api, project, {"name": "Draft"})
-    # A draft does not lock.
+    # A draft does not lock (the workflow off for a moment, so a direct write may pass).
+    set_workflow(api, project, enabled=False, bypass=False)
     assert api.patch(feature_url(project), json={"description": "while draft"}).status_code == 200
+    set_workflow(api, project, enabled=True, bypass=False)
     act(api, project, draft["_id"], "submit", json={"description": "d", "reviewers": []})
     locked = {
         "statusCode": 412,
@@ -395,6 +410,7 @@ def test_pending_request_locks_the_feature(api: httpx.Client, project: Project) 
     assert api.get(feature_url(project)).json()["name"] == "New checkout"
 
     act(api, project, draft["_id"], "cancel")
+    set_workflow(api, project, enabled=False, bypass=False)
     assert api.patch(feature_url(project), json={"name": "Direct"}).status_code == 200
 
 

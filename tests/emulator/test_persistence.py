@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from reconciler.emulator import EmulatorConfig, EmulatorServer, create_app
+from tests.devcycle_settings import set_approval_workflow
 
 from .conftest import checkout_feature, create_feature, fetch_token
 
@@ -50,6 +51,7 @@ def test_change_requests_survive_a_restart(tmp_path: Path) -> None:
     config = EmulatorConfig(state_file=state)
     feature = "/v2/projects/demo/features/new-checkout"
     with EmulatorServer(config) as first, _client(first) as api:
+        set_approval_workflow(api, "demo")
         create_feature(api, "demo", checkout_feature())
         created = api.post(
             f"{feature}/change-requests",
@@ -81,6 +83,7 @@ def test_state_from_before_change_requests_loads(tmp_path: Path) -> None:
     del saved["devcycle"]["changeRequests"]
     state.write_text(json.dumps(saved))
     with EmulatorServer(EmulatorConfig(state_file=state)) as server, _client(server) as api:
+        set_approval_workflow(api, "demo")
         assert api.get("/v2/projects/demo/change-requests").json() == []
 
 

@@ -54,7 +54,7 @@ def test_attached_variable_cannot_be_deleted_or_archived(
 ) -> None:
     create_feature(api, project["key"], checkout_feature())
     base = f"/v1/projects/{project['key']}/variables"
-    response = api.delete(f"{base}/new-checkout-version")
+    response = api.delete(f"{base}/new-checkout-version", headers={"If-Match": "*"})
     assert response.status_code == 412
     assert response.json()["statusCode"] == 412
     archived = api.patch(f"{base}/new-checkout-version/status", json={"status": "archived"})
@@ -64,5 +64,5 @@ def test_attached_variable_cannot_be_deleted_or_archived(
     status = api.patch(f"{base}/free/status", json={"status": "archived"})
     assert status.status_code == 200 and status.json()["status"] == "archived"
     assert api.get(base, params={"status": "archived"}).json()[0]["key"] == "free"
-    assert api.delete(f"{base}/free").status_code == 200
+    assert api.delete(f"{base}/free", headers={"If-Match": "*"}).status_code == 200
     assert api.get(f"{base}/free").status_code == 404

@@ -27,7 +27,9 @@ AUTH = {"Authorization": f"Bearer {PERSONAL_API_KEY}"}
 _FLAGS = re.compile(r"^/api/projects/[^/]+/feature_flags/?$")
 _FLAG = re.compile(r"^/api/projects/[^/]+/feature_flags/\d+/?$")
 _EXPERIMENTS = re.compile(r"^/api/projects/[^/]+/experiments/?$")
-_EXPERIMENT = re.compile(r"^/api/projects/[^/]+/experiments/\d+(/(launch|pause|resume|end))?/?$")
+_EXPERIMENT = re.compile(
+    r"^/api/projects/[^/]+/experiments/\d+(/(launch|pause|resume|end|archive))?/?$"
+)
 _HOLDOUTS = re.compile(r"^/api/projects/[^/]+/experiment_holdouts/?$")
 _HOLDOUT = re.compile(r"^/api/projects/[^/]+/experiment_holdouts/\d+/?$")
 
@@ -115,8 +117,10 @@ def contract(openapi_document: dict[str, Any] | None) -> Contract | None:
 
 
 @pytest.fixture
-def state() -> PostHogState:
-    return PostHogState.seeded()
+def state(posthog_validation: str) -> PostHogState:
+    seeded = PostHogState.seeded()
+    seeded.validation = posthog_validation
+    return seeded
 
 
 @pytest.fixture
@@ -154,3 +158,10 @@ def error(response: Any) -> dict[str, Any]:
     body = response.json()
     assert set(body) == {"type", "code", "detail", "attr"}, body
     return dict(body)
+
+
+def define_events(client: TestClient, *names: str, project: int = 1) -> None:
+    """Give the project event definitions for `names` (as ingesting the events would)."""
+    for name in names:
+        response = client.post(f"/api/projects/{project}/event_definitions/", json={"name": name})
+        assert response.status_code in (201, 400), response.text

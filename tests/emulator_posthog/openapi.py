@@ -13,12 +13,30 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-SPEC_PATH = Path(__file__).resolve().parents[3] / "shared" / "vendor" / "posthog" / "openapi.yaml"
+_SPEC_RELATIVE = Path("shared") / "vendor" / "posthog" / "openapi.yaml"
+
+
+def _find_spec() -> Path:
+    """The document in the nearest `shared/` above this checkout (a main checkout and a git
+    worktree sit at different depths); `FLAGSYNC_POSTHOG_OPENAPI` names it explicitly."""
+    explicit = os.environ.get("FLAGSYNC_POSTHOG_OPENAPI")
+    if explicit:
+        return Path(explicit)
+    here = Path(__file__).resolve()
+    for folder in here.parents:
+        candidate = folder / _SPEC_RELATIVE
+        if candidate.exists():
+            return candidate
+    return here.parents[3] / _SPEC_RELATIVE
+
+
+SPEC_PATH = _find_spec()
 
 # drf-spectacular typing artifacts, checked against PostHog's serializers:
 KNOWN_SPEC_DEVIATIONS: dict[tuple[str, str], dict[str, Any]] = {

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from reconciler.model import Experiment, ExperimentVariant
 from reconciler.providers.posthog import experiments as translate
 
-from .conftest import ContractClient
+from .conftest import ContractClient, define_events
 
 BASE = "/api/projects/1"
 _serial = itertools.count()
@@ -31,7 +31,8 @@ names = st.text(
     min_size=1,
     max_size=30,
 )
-events = st.text("abcdefghij _", min_size=1, max_size=12)
+# Event names as ingestion stores them (DRF trims a defined name's whitespace).
+events = st.text("abcdefghij _", min_size=1, max_size=12).filter(lambda e: e == e.strip())
 metrics = st.lists(
     st.builds(
         lambda event, math, name: {
@@ -90,6 +91,8 @@ def _send(client: ContractClient, method: str, path: str, body: Any) -> dict[str
 
 
 def _create(client: ContractClient, experiment: Experiment) -> dict[str, Any]:
+    for metric in [*experiment.metrics, *experiment.secondary_metrics]:
+        define_events(client, str(metric["source"]["event"]))
     created = _send(client, "POST", f"{BASE}/experiments/", translate.create_body(experiment))
     flag_path = f"{BASE}/feature_flags/{created['feature_flag']['id']}/"
     _send(client, "PATCH", flag_path, translate.ownership_body(None))
@@ -127,6 +130,8 @@ def test_update_then_read_is_the_desired_experiment(
     payloads = translate.flag_payloads_body(after, live, flag)
     if payloads is not None:  # first, as the plan orders it: stale payload keys go first
         _send(client, "PATCH", f"{BASE}/feature_flags/{flag['id']}/", payloads)
+    for metric in [*after.metrics, *after.secondary_metrics]:
+        define_events(client, str(metric["source"]["event"]))
     body = translate.update_body(after, live, created)
     if body is not None:
         _send(client, "PATCH", f"{BASE}/experiments/{created['id']}/", body)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import ContractClient, create_flag, error
+from .conftest import ContractClient, create_flag, define_events, error
 
 EXPERIMENTS = "/api/projects/1/experiments/"
 FLAGS = "/api/projects/1/feature_flags/"
@@ -21,6 +21,12 @@ METRIC = {
     "metric_type": "mean",
     "source": {"kind": "EventsNode", "event": "purchase", "math": "total"},
 }
+
+
+@pytest.fixture(autouse=True)
+def _purchase_seen(client: ContractClient) -> None:
+    """The metric's event has been ingested: these tests are about other rules."""
+    define_events(client, "purchase")
 
 
 def _create(client: ContractClient, **body: Any) -> dict[str, Any]:
@@ -249,8 +255,12 @@ def test_delete_is_405_and_soft_delete_hides_the_experiment(client: ContractClie
     assert response.status_code == 405
     assert response.content == b""
     flag_id = experiment["feature_flag"]["id"]
+    client.post(f"{url}launch/")
     blocked = client.patch(f"{FLAGS}{flag_id}/", json={"deleted": True})
-    assert "linked to active experiment(s)" in error(blocked)["detail"]
+    assert error(blocked)["detail"] == (
+        'Cannot delete a feature flag that is linked to running experiment(s): "Checkout test" '
+        f"(ID: {experiment['id']}). Please stop the experiment(s) before deleting the flag."
+    )
     assert client.patch(url, json={"deleted": True}).status_code == 200
     assert client.get(url).status_code == 404
     assert client.get(EXPERIMENTS).json()["count"] == 0

@@ -186,25 +186,28 @@ def test_stale_version_without_overlap_or_original_flag_proceeds(client: Contrac
     assert no_original.json()["version"] == 4
 
 
-def test_patch_filters_replace_and_groupless_patch_is_a_no_op(client: ContractClient) -> None:
+def test_patch_filters_merge_into_the_stored_filters(client: ContractClient) -> None:
+    """`_validate_filters_inner`: an update stores `{**stored, **sent}`; `{}` changes nothing."""
     flag = create_flag(
         client,
-        "replace",
+        "merge",
         filters={
             "groups": [{"properties": [], "rollout_percentage": 5}],
             "payloads": {"true": "1"},
         },
     )
     url = f"{FLAGS}{flag['id']}/"
-    unchanged = client.patch(url, json={"filters": {"payloads": {}}}).json()
+    unchanged = client.patch(url, json={"filters": {}}).json()
     assert unchanged["filters"]["payloads"] == {"true": "1"}
-    replaced = client.patch(
+    merged = client.patch(
         url, json={"filters": {"groups": [{"properties": [], "rollout_percentage": 7}]}}
     ).json()
-    assert "payloads" not in replaced["filters"]
-    assert replaced["rollout_percentage"] == 7
-    cleared = client.patch(url, json={"filters": {"groups": []}})
-    assert cleared.status_code == 200
+    assert merged["filters"]["payloads"] == {"true": "1"}
+    assert merged["rollout_percentage"] == 7
+    cleared = client.patch(url, json={"filters": {"payloads": {}}}).json()
+    assert cleared["filters"]["payloads"] == {}
+    assert cleared["rollout_percentage"] == 7
+    assert client.patch(url, json={"filters": {"groups": []}}).status_code == 200
 
 
 def test_dependencies_block_delete_and_disable(client: ContractClient) -> None:

@@ -11,7 +11,7 @@ import copy
 from .errors import BadRequest, PreconditionFailed
 from .http import Call, Reply, paged_reply
 from .store import Doc
-from .targeting import audience_users, filter_problems
+from .targeting import audience_users, filter_problems, leaf_filters
 from .validation import validate_body
 
 # Vendor behaviour unknown: the errorType name, by analogy with ERR_DUPE_FEATURE_KEY.
@@ -109,3 +109,42 @@ def delete_audience(call: Call) -> Reply:
         )
     del store.audiences[audience["_id"]]
     return Reply()
+
+
+def audience_usage(call: Call) -> Reply:
+    """`GET /v1/projects/{project}/audiences/{key}/usage`: the features whose targets match the
+    audience (OpenAPI: `AudienceUsage {features: AudienceFeature[]}`, each `{key, name, id,
+    environments}`)."""
+    # Vendor behaviour unknown: what `environments` holds (`AudienceEnvironments` is an object
+    # without properties); here the keys of the environments whose targets use the audience,
+    # each `{"targets": [target names]}`.
+    store = call.store
+    project = store.project(call.param("project"))
+    audience = store.get("audiences", project["_id"], call.param("key"))
+    environment_keys = {
+        env["_id"]: env["key"] for env in store.in_project("environments", project["_id"])
+    }
+    features = []
+    for feature in audience_users(store, audience["_id"]):
+        environments: dict[str, Doc] = {}
+        for env_id, config in feature["configurations"].items():
+            names = [
+                target.get("name") or target["_id"]
+                for target in config["targets"]
+                if any(
+                    audience["_id"] in item.get("_audiences", [])
+                    for item in leaf_filters(target["audience"]["filters"])
+                    if item.get("type") == "audienceMatch"
+                )
+            ]
+            if names:
+                environments[environment_keys.get(env_id, env_id)] = {"targets": names}
+        features.append(
+            {
+                "key": feature["key"],
+                "name": feature["name"],
+                "id": feature["_id"],
+                "environments": environments,
+            }
+        )
+    return Reply({"features": features})

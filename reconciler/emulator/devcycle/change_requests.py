@@ -7,12 +7,10 @@ cancel → `cancelled`. Applying runs the stored PATCH through the code of the d
 feature checks included, under the store lock: if the feature no longer accepts the change, the
 error is answered and the request keeps its status.
 
-Change requests work whether or not the project's approval workflow is on. The spec declares a
-405 on every change request route, with neither body nor description (the reference guesses
-"approvals not enabled"); the vendor's docs present change requests as the dashboard's way of
-satisfying the workflow and never say they are refused without it. The emulator never answers
-that 405: flagsync's users ask for change requests per environment in their own workspace, also
-where the project does not enforce them.
+Change requests exist only in projects whose approval workflow is on: the OpenAPI document
+declares 405 on every change request route but creation, and 412 on creation (neither with a
+body); approval workflows are an Enterprise setting. Without the workflow the emulator answers
+those (`feature_locks.ensure_workflow`).
 
 Vendor behaviour unknown, and the emulator's choices:
 - a feature has at most one open (`draft` or `pending`) request: another is a 409
@@ -48,7 +46,7 @@ from .change_request_documents import (
 from .change_request_operations import apply_operation, validated_change
 from .change_request_paths import operation_of
 from .errors import ApiError, BadRequest, NotFound
-from .feature_locks import ensure_unlocked, publisher_bypass_allowed
+from .feature_locks import ensure_unlocked, ensure_workflow, publisher_bypass_allowed
 from .features import new_draft
 from .http import Call, Reply, paged_reply
 from .pagination import check_enum
@@ -61,9 +59,11 @@ ERR_DUPE_REQUEST = "ERR_DUPE_CHANGE_REQUEST"
 # -- building blocks -------------------------------------------------------------------------
 
 
-def _feature_of(call: Call) -> tuple[Doc, Doc]:
-    """The project and the (stored) feature named in the path."""
+def _feature_of(call: Call, creating: bool = False) -> tuple[Doc, Doc]:
+    """The project and the (stored) feature named in the path, in a project whose approval
+    workflow is on."""
     project = call.store.project(call.param("project"))
+    ensure_workflow(project, creating)
     return project, call.store.get("features", project["_id"], call.param("feature"))
 
 
@@ -123,7 +123,7 @@ def _boolean_query(call: Call, name: str) -> bool:
 def create_change_request(call: Call) -> Reply:
     """A `draft` carrying `{path, method, body}`, checked now against the feature as it is."""
     store = call.store
-    project, feature = _feature_of(call)
+    project, feature = _feature_of(call, creating=True)
     body = validate_body(call.body, "CreateFeatureChangeRequestDto")
     operation = operation_of(store, body["path"], project, feature)
     already = open_requests(store, feature["_id"])
@@ -255,6 +255,7 @@ def list_project_change_requests(call: Call) -> Reply:
     """
     store = call.store
     project = store.project(call.param("project"))
+    ensure_workflow(project)
     status = check_enum(call.query, "status", STATUSES)
     reviewer = call.query.get("reviewer")
     features = store.features

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .errors import ApiError, PreconditionFailed
+from .errors import ApiError
 from .http import Call, Reply, paged_reply
 from .pagination import check_enum
 from .store import DevCycleStore, Doc
@@ -121,17 +121,13 @@ def update_custom_property(call: Call) -> Reply:
 
 
 def delete_custom_property(call: Call) -> Reply:
-    """The vendor declares no 412 here, but a filter reading a deleted property would break
-    silently; refused like an audience in use."""
-    # Vendor behaviour unknown: deleting a property that filters still read; 412 here (the
-    # audience route's answer), naming the audiences and features that read it.
+    """Delete a custom property. The OpenAPI document declares 200, 401 and 404 for this route
+    (`DELETE /v1/projects/{project}/customProperties/{key}`), no refusal for one in use: filters
+    read a property by its `dataKey` string, not by reference, so they keep working."""
+    # Vendor behaviour unknown: whether the live API refuses a property that filters read; the
+    # document declares no status for it, so the emulator deletes it.
     store = call.store
     project = store.project(call.param("project"))
     prop = store.get("customProperties", project["_id"], call.param("key"))
-    in_use = users(store, prop)
-    if in_use:
-        raise PreconditionFailed(
-            f"Custom Property '{prop['key']}' is used by the filters of {', '.join(in_use)}"
-        )
     del store.custom_properties[prop["_id"]]
     return Reply()

@@ -18,10 +18,11 @@ must open a change request for the first; for the second it must wait).
 from __future__ import annotations
 
 from .change_request_documents import pending_request
-from .errors import PreconditionFailed
+from .errors import ApiError, PreconditionFailed
 from .store import DevCycleStore, Doc
 
 APPROVAL_REQUIRED = "Feature changes in this project require an approved change request"
+NO_WORKFLOW = "Feature Approval Workflow is not enabled for this project"
 
 
 def approval_required(project: Doc) -> bool:
@@ -57,3 +58,17 @@ def ensure_direct_write(store: DevCycleStore, project: Doc, feature: Doc) -> Non
     ensure_unlocked(store, feature)
     if approval_required(project):
         raise PreconditionFailed(APPROVAL_REQUIRED)
+
+
+def ensure_workflow(project: Doc, creating: bool = False) -> None:
+    """Refuse a change request operation in a project without the approval workflow.
+
+    The OpenAPI document declares 405 on every change request operation but creation
+    (`GET/PATCH /v2/projects/{project}/change-requests...`: 200, 404, 405), and 412 on creation
+    (`POST .../features/{feature}/change-requests`: 201, 400, 409, 412); approval workflows are
+    an Enterprise project setting (`UpdateProtectedProjectSettingsDto.featureApprovalWorkflow`).
+    """
+    # Vendor behaviour unknown: that the workflow setting is what these statuses answer, and
+    # their wording (the document gives them no body).
+    if not approval_required(project):
+        raise ApiError(412 if creating else 405, NO_WORKFLOW)

@@ -55,6 +55,8 @@ class Call:
     body: Any
     actor: str
     source: str = "api"
+    headers: dict[str, str] = field(default_factory=dict)
+    """The request's headers, lower-cased names (preconditions such as `If-Match`)."""
 
     def param(self, name: str) -> str:
         return self.path[name]
@@ -141,6 +143,7 @@ def api_endpoint(
                 actor=tokens.subject,
                 # Vendor behaviour unknown: a request without a known referrer is recorded as `api`.
                 source=referrer if referrer in SOURCES else "api",
+                headers={name.lower(): value for name, value in request.headers.items()},
             )
             with store.lock, collector_paused():
                 reply = handler(call)

@@ -92,6 +92,7 @@ TABLE: list[tuple[str, str, Handler]] = [
     ("GET", f"{P}/audiences/{{key}}", audiences.get_audience),
     ("PATCH", f"{P}/audiences/{{key}}", audiences.update_audience),
     ("DELETE", f"{P}/audiences/{{key}}", audiences.delete_audience),
+    ("GET", f"{P}/audiences/{{key}}/usage", audiences.audience_usage),
     ("GET", f"{P}/customProperties", custom_properties.list_custom_properties),
     ("POST", f"{P}/customProperties", custom_properties.create_custom_property),
     ("GET", f"{P}/customProperties/{{key}}", custom_properties.get_custom_property),

@@ -113,12 +113,22 @@ def update_variable_status(call: Call) -> Reply:
 
 
 def delete_variable(call: Call) -> Reply:
-    """Delete a variable that no feature uses."""
-    # Vendor behaviour unknown: the 412 this route declares; here, a variable still attached to
-    # a feature (the vendor's Terraform provider detaches a variable before deleting it).
+    """Delete a variable that no feature uses, when the request carries `If-Match`.
+
+    The live API answers 412 to a variable DELETE without `If-Match` (DevCycleHQ/terraform-
+    provider-devcycle, commit 309b699: "Management API returns 412 on variable DELETE without
+    If-Match"); its provider has since sent `If-Match: *` (commit d62f54a,
+    `internal/provider/variables_delete.go`, `variablesControllerDelete`). The same commit
+    detaches the variable from its feature and waits until `_feature` is empty before deleting:
+    a still-attached variable is a 412 too.
+    """
+    # Vendor behaviour unknown: the 412's wording (the provider records only the status); the
+    # emulator takes no ETags, so any `If-Match` value passes (the provider sends `*`).
     store = call.store
     project = store.project(call.param("project"))
     variable = store.get("variables", project["_id"], call.param("key"))
+    if "if-match" not in call.headers:
+        raise PreconditionFailed("Precondition Failed")
     if variable.get("_feature"):
         raise PreconditionFailed(_attached_message(store.features[variable["_feature"]], variable))
     del store.variables[variable["_id"]]

@@ -104,9 +104,10 @@ def list_experiments(state: PostHogState, project_id: int, query: QueryParams) -
         wanted = "stopped"
     if wanted in ("draft", "running", "paused", "stopped"):
         rows = [e for e in rows if status(state, e) == wanted]
-    if "archived" in query:
-        archived = query["archived"].lower() in ("true", "1", "yes")
-        rows = [e for e in rows if bool(e.get("archived")) == archived]
+    # `filter_experiments_queryset`: `archived=true` lists only archived experiments, any other
+    # value only the others, and without the parameter archived ones are left out.
+    archived = query.get("archived", "false").lower() == "true"
+    rows = [e for e in rows if bool(e.get("archived")) == archived]
     if query.get("search"):
         needle = query["search"].lower()
         rows = [e for e in rows if needle in e["name"].lower()]

@@ -11,7 +11,15 @@ from collections.abc import Callable
 
 from .errors import not_found
 from .experiment_read import list_experiments, serialize_experiment
-from .experiment_write import create_experiment, end, launch, pause, resume, update_experiment
+from .experiment_write import (
+    archive,
+    create_experiment,
+    end,
+    launch,
+    pause,
+    resume,
+    update_experiment,
+)
 from .fields import as_bool
 from .http import Call, Handler, Reply
 from .pagination import paginate
@@ -93,4 +101,5 @@ ACTIONS: dict[str, dict[str, Handler]] = {
     "pause": {"POST": _action(lambda state, e, _call: pause(state, e))},
     "resume": {"POST": _action(lambda state, e, _call: resume(state, e))},
     "end": {"POST": _action(lambda _state, e, call: end(e, call.data()))},
+    "archive": {"POST": _action(lambda _state, e, _call: archive(e))},
 }

@@ -27,6 +27,7 @@ from .flag_write import create_flag, set_active, touch, update_flag
 from .holdouts import flag_holdout, set_flag_holdout
 from .metrics import assign_uuids, synced_ordering, with_fingerprints
 from .state import PostHogState, Record
+from .taxonomy import allow_unknown_events, check_metric_references
 
 DEFAULT_VARIANTS = [
     {"key": "control", "name": "Control Group", "rollout_percentage": 50},
@@ -104,6 +105,9 @@ def create_experiment(
 ) -> Record:
     """POST /experiments/: the stored experiment (its flag created or reused)."""
     fields = validate_fields(state, project_id, data, creating=True)
+    allow_unknown = allow_unknown_events(data)
+    for name in ("metrics", "metrics_secondary"):
+        check_metric_references(state, project_id, fields.get(name), allow_unknown)
     seen: set[str] = set()
     metrics = assign_uuids(fields.get("metrics"), seen) or []
     metrics_secondary = assign_uuids(fields.get("metrics_secondary"), seen) or []
@@ -236,6 +240,10 @@ def update_experiment(
         data.get("update_feature_flag_params", False), "update_feature_flag_params"
     )
     fields = validate_fields(state, experiment["team_id"], data, creating=method == "PUT")
+    allow_unknown = allow_unknown_events(data)
+    for name in ("metrics", "metrics_secondary"):
+        if name in fields:
+            check_metric_references(state, experiment["team_id"], fields[name], allow_unknown)
     seen = {
         m["uuid"]
         for name in ("metrics", "metrics_secondary")
@@ -345,5 +353,22 @@ def end(experiment: Record, data: dict[str, Any]) -> Record:
     experiment["end_date"] = now_iso()
     experiment["conclusion"] = conclusion
     experiment["conclusion_comment"] = comment
+    experiment["updated_at"] = now_iso()
+    return experiment
+
+
+def archive(experiment: Record) -> Record:
+    """POST /experiments/{id}/archive/ (`ExperimentService.archive_experiment`): only an ended
+    experiment, once; it stays stopped and leaves the list unless `archived` is asked for.
+
+    Vendor behaviour unknown: the exact messages. PostHog's tests
+    (`test_archive_experiment_not_ended_raises`, `..._already_archived_raises`) show only that
+    they contain "must be ended" and "already archived".
+    """
+    if not is_stopped(experiment):
+        raise _lifecycle_error("Experiment must be ended before it can be archived.")
+    if experiment.get("archived"):
+        raise _lifecycle_error("Experiment is already archived.")
+    experiment["archived"] = True
     experiment["updated_at"] = now_iso()
     return experiment

@@ -69,6 +69,11 @@ class FilterContext:
     instance: Record | None
     flag_key: str | None
 
+    @property
+    def strict(self) -> bool:
+        """Whether the deployment-gated cross-field rules are enforced (see `PostHogState`)."""
+        return self.state.validation != "lenient"
+
 
 def _error(detail: str, code: str = "invalid") -> ApiError:
     return validation_error(detail, "filters", code)
@@ -82,23 +87,57 @@ def validate_filters(raw: Any, ctx: FilterContext) -> dict[str, Any]:
         raise _error(
             f'Expected a dictionary of items but got type "{type_name(raw)}".', "not_a_dict"
         )
-    # PostHog returns the stored filters untouched for a PATCH without `groups` (a DRF quirk
-    # the serializer works around), so `{"filters": {}}` on PATCH changes nothing.
-    if "groups" not in raw and ctx.method == "PATCH" and ctx.instance is not None:
-        return copy.deepcopy(ctx.instance["filters"])
-    filters = copy.deepcopy(raw)
-    _check_structure(filters)
+    if "version" in raw:
+        raise _error(
+            "filters.version is reserved. Remove it from the request.", "reserved_config_version"
+        )
+    # An update validates and stores the merged state: sent top-level keys replace stored
+    # ones, the rest (`early_exit`, `payloads`, ...) survive; `{}` changes nothing
+    # (`_validate_filters_inner`).
+    if ctx.instance is not None:
+        if not raw:
+            return copy.deepcopy(ctx.instance["filters"])
+        filters = {**copy.deepcopy(ctx.instance["filters"]), **copy.deepcopy(raw)}
+    else:
+        filters = copy.deepcopy(raw)
+    _check_structure(filters, ctx.strict)
     groups: list[dict[str, Any]] = filters.get("groups") or []
     if ctx.method == "POST" and not groups:
         raise _error("Feature flags must have at least one condition set (group).")
     _check_aggregation(filters, ctx)
-    variants = _check_variants(filters)
+    variants = _check_variants(filters, ctx.strict)
     _check_groups(groups, variants, ctx)
-    _check_payloads(filters, variants)
+    _check_regexes(groups, ctx)
+    _check_payloads(filters, variants, ctx.strict)
     return _normalise(filters)
 
 
-def _check_structure(filters: dict[str, Any]) -> None:
+def _check_regexes(groups: list[dict[str, Any]], ctx: FilterContext) -> None:
+    """A `regex`/`not_regex` pattern must compile, unless the stored flag already had it.
+
+    Vendor behaviour unknown: the exact path text in the message (`{located.path}`); the
+    emulator writes `groups[i].properties[j]`. PostHog compiles with Python's `re` here too.
+    """
+    existing: set[str] = set()
+    for group in ((ctx.instance or {}).get("filters") or {}).get("groups") or []:
+        for prop in group.get("properties") or []:
+            pattern = prop.get("value")
+            if prop.get("operator") in ("regex", "not_regex") and isinstance(pattern, str):
+                existing.add(pattern)
+    for g, group in enumerate(groups):
+        for p, prop in enumerate(group.get("properties") or []):
+            pattern = prop.get("value")
+            if prop.get("operator") not in ("regex", "not_regex") or not isinstance(pattern, str):
+                continue
+            if pattern in existing:
+                continue
+            try:
+                re.compile(pattern)
+            except re.error:
+                raise _error(f"groups[{g}].properties[{p}].value: invalid regex pattern") from None
+
+
+def _check_structure(filters: dict[str, Any], strict: bool = True) -> None:
     """Shape checks (the old serializer would raise a 500 on these; newer ones a 400)."""
     # Vendor behaviour unknown: the exact wording of structural errors. PostHog's newer
     # structural tier reports DRF field messages; these mirror DRF's ListField/DictField text.
@@ -128,6 +167,9 @@ def _check_structure(filters: dict[str, Any]) -> None:
                 f'Expected a dictionary of items but got type "{type_name(multivariate)}".',
                 "not_a_dict",
             )
+        if "variants" not in multivariate and strict:
+            # Vendor behaviour unknown: the structural tier's exact wording and path.
+            raise _error("multivariate.variants: This field is required.", "required")
         variants = multivariate.get("variants", [])
         if not isinstance(variants, list):
             raise _error(
@@ -203,9 +245,9 @@ def _check_aggregation(filters: dict[str, Any], ctx: FilterContext) -> None:
         )
 
 
-def _check_variants(filters: dict[str, Any]) -> set[str]:
+def _check_variants(filters: dict[str, Any], strict: bool = True) -> set[str]:
     variant_list = (filters.get("multivariate") or {}).get("variants", [])
-    if variant_list:
+    if variant_list and strict:
         total = sum(variant.get("rollout_percentage", 0) for variant in variant_list)
         if total != 100:
             raise validation_error(
@@ -224,7 +266,7 @@ def _check_variants(filters: dict[str, Any]) -> set[str]:
 
 def _check_groups(groups: list[dict[str, Any]], variants: set[str], ctx: FilterContext) -> None:
     for group in groups:
-        if group.get("variant") and group["variant"] not in variants:
+        if ctx.strict and group.get("variant") and group["variant"] not in variants:
             raise _error("Filters are not valid (variant override does not exist)")
         for prop in group.get("properties") or []:
             _check_property(prop, ctx)
@@ -240,6 +282,8 @@ def _check_property(prop: dict[str, Any], ctx: FilterContext) -> None:
         )
     if prop.get("type") == "cohort":
         _check_cohort(value, ctx)
+    if not ctx.strict:
+        return
     if operator in ("is_date_before", "is_date_after") and not _is_parseable_date(value):
         raise _error(f"Invalid date value: {value}", "invalid_date")
     if operator in STRING_VALUE_OPERATORS and not isinstance(value, str):
@@ -314,7 +358,7 @@ def _is_parseable_date(value: Any) -> bool:
     return True
 
 
-def _check_payloads(filters: dict[str, Any], variants: set[str]) -> None:
+def _check_payloads(filters: dict[str, Any], variants: set[str], strict: bool = True) -> None:
     payloads = filters.get("payloads", {})
     if payloads is None:
         payloads = {}
@@ -331,6 +375,8 @@ def _check_payloads(filters: dict[str, Any], variants: set[str]) -> None:
                 json.dumps(value)
             except (TypeError, ValueError):
                 raise _error("Payload value is not valid JSON") from None
+    if not strict:
+        return
     if filters.get("multivariate"):
         if not all(key in variants for key in payloads):
             raise _error("Payload keys must match a variant key for multivariate flags")

@@ -96,7 +96,7 @@ def validate_fields(
         out["filters"] = validate_filters(
             data["filters"], FilterContext(state, project_id, method, instance, own_key)
         )
-    for name in ("deleted", "active"):
+    for name in ("deleted", "active", "archived"):
         if name in data:
             out[name] = as_bool(data[name], name)
     if "created_at" in data:
@@ -143,6 +143,20 @@ def validate_fields(
             data["_should_create_usage_dashboard"], "_should_create_usage_dashboard"
         )
     return out
+
+
+def check_archived_is_disabled(fields: dict[str, Any], instance: Record | None) -> None:
+    """`_validate_archived_flags_are_disabled`: archived means done for good, not paused."""
+    archived = fields.get("archived", bool(instance.get("archived")) if instance else False)
+    active = fields.get("active", instance["active"] if instance else True)
+    if not (archived and active):
+        return
+    if fields.get("archived"):
+        raise validation_error(
+            "Cannot archive an enabled feature flag. Disable it first, or send active: false in "
+            "the same request."
+        )
+    raise validation_error("Cannot enable an archived feature flag. Unarchive it first.")
 
 
 def _raw_key(data: dict[str, Any]) -> str | None:

@@ -55,6 +55,8 @@ def flag_status(flag: Record) -> str:
     """`FeatureFlagStatusChecker` status name."""
     if flag["deleted"]:
         return "DELETED"
+    if flag.get("archived"):
+        return "ARCHIVED"
     # Vendor behaviour unknown: PostHog's staleness also looks at evaluation traffic
     # (`last_called_at`); with no traffic, a 100%-rolled-out flag older than 30 days is stale.
     created = datetime.fromisoformat(flag["created_at"].replace("Z", "+00:00"))
@@ -103,6 +105,7 @@ def serialize_flag(state: PostHogState, flag: Record, *, in_list: bool = False) 
         "filters": _with_cohort_names(state, flag, include_deleted=not in_list),
         "deleted": flag["deleted"],
         "active": flag["active"],
+        "archived": bool(flag.get("archived")),
         "created_by": user_basic(state, flag.get("created_by_id")),
         "created_at": flag["created_at"],
         "updated_at": flag.get("updated_at"),
@@ -171,6 +174,8 @@ def _matches(state: PostHogState, flag: Record, name: str, value: str) -> bool:
         if value == "STALE":
             return flag_status(flag) == "STALE"
         return flag["active"] == (value == "true")
+    if name == "archived":
+        return bool(flag.get("archived")) == (value.lower() == "true")
     if name == "created_by_id":
         return str(flag.get("created_by_id")) == value
     if name == "search":
@@ -209,9 +214,13 @@ _ORDERABLE = ("id", "key", "name", "created_at", "updated_at")
 def list_flags(state: PostHogState, project_id: int, query: QueryParams) -> list[Record]:
     """The flags the list endpoint returns, in its order (default newest first).
 
-    Soft-deleted flags are never listed; retrieve by id still returns them.
+    Soft-deleted flags are never listed; retrieve by id still returns them. Archived flags are
+    listed only when the query has an `archived` parameter (`exclude_archived_unless_requested`),
+    which then filters by its value.
     """
     flags = [f for f in state.flags_of(project_id) if not f["deleted"]]
+    if "archived" not in query:
+        flags = [f for f in flags if not f.get("archived")]
     for name, value in query.items():
         flags = [f for f in flags if _matches(state, f, name, value)]
     order = query.get("order") or "-created_at"

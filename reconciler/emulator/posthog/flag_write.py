@@ -23,7 +23,7 @@ from typing import Any
 from .dependencies import dependents_of, disabled_dependencies_of
 from .errors import conflict, validation_error
 from .fields import now_iso
-from .flag_fields import validate_fields
+from .flag_fields import check_archived_is_disabled, validate_fields
 from .state import PostHogState, Record
 
 _DELETED_SUFFIX = re.compile(r"^(?P<key>.+):deleted:(?P<id>\d+)$")
@@ -49,6 +49,7 @@ def _free_tombstones(state: PostHogState, project_id: int, key: str, keep: Recor
 def create_flag(state: PostHogState, project_id: int, user: Record, data: dict[str, Any]) -> Record:
     """POST /feature_flags/: the stored record of the new flag."""
     fields = validate_fields(state, project_id, data, method="POST", instance=None)
+    check_archived_is_disabled(fields, None)
     _free_tombstones(state, project_id, fields["key"], keep=None)
     now = now_iso()
     flag: Record = {
@@ -63,6 +64,7 @@ def create_flag(state: PostHogState, project_id: int, user: Record, data: dict[s
         ),
         "deleted": fields.get("deleted", False),
         "active": fields.get("active", True),
+        "archived": fields.get("archived", False),
         "created_by_id": user["id"],
         "created_at": fields.get("created_at", now),
         "updated_at": now,
@@ -107,12 +109,18 @@ def _listing(flags: list[Record]) -> str:
 def _check_delete(state: PostHogState, flag: Record, fields: dict[str, Any]) -> None:
     if fields.get("deleted") is not True:
         return
-    active = [e["id"] for e in state.experiments_of_flag(flag["id"]) if not e["deleted"]]
-    if active:
+    # Only a running experiment blocks: draft, stopped and completed ones keep the flag for
+    # their history (`FeatureFlagSerializer.update`, `exp.is_running`).
+    running = [
+        e
+        for e in state.experiments_of_flag(flag["id"])
+        if not e["deleted"] and e.get("start_date") is not None and e.get("end_date") is None
+    ]
+    if running:
+        names = ", ".join(f'"{e["name"]}" (ID: {e["id"]})' for e in running)
         raise validation_error(
-            "Cannot delete a feature flag that is linked to active experiment(s) with ID(s): "
-            f"{', '.join(map(str, active))}. Please delete the experiment(s) before deleting "
-            "the flag."
+            f"Cannot delete a feature flag that is linked to running experiment(s): {names}. "
+            "Please stop the experiment(s) before deleting the flag."
         )
     dependents = dependents_of(flag, state.flags_of(flag["team_id"]))
     if dependents:
@@ -174,6 +182,18 @@ def _conflicting_fields(flag: Record, fields: dict[str, Any], original: Any) -> 
     ]
 
 
+def _discard_unchanged_stale_fields(fields: dict[str, Any], original: Any) -> dict[str, Any]:
+    """A stale write keeps only what its sender changed from the `original_flag` it started
+    from, so a concurrent edit of another field survives (`_discard_unchanged_stale_fields`)."""
+    if not isinstance(original, dict) or not original:
+        return fields
+    return {
+        name: value
+        for name, value in fields.items()
+        if name not in original or value != original[name]
+    }
+
+
 def update_flag(
     state: PostHogState,
     flag: Record,
@@ -184,6 +204,7 @@ def update_flag(
 ) -> Record:
     """PATCH/PUT /feature_flags/{id}/: applies the change to the stored record."""
     fields = validate_fields(state, flag["team_id"], data, method=method, instance=flag)
+    check_archived_is_disabled(fields, flag)
     fields.pop("creation_context", None)
     fields.pop("_should_create_usage_dashboard", None)
     _check_delete(state, flag, fields)
@@ -202,6 +223,7 @@ def update_flag(
                 f"The feature flag was updated by {who} since you started editing it. "
                 "Please refresh and try again."
             )
+        fields = _discard_unchanged_stale_fields(fields, data.get("original_flag"))
     if fields.get("active"):
         fields["performed_rollback"] = False
     fields.pop("version", None)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 
 from starlette.routing import BaseRoute, Route
 
-from . import cohorts, experiment_routes, flag_routes, holdouts, local_eval, projects
+from . import cohorts, experiment_routes, flag_routes, holdouts, local_eval, projects, taxonomy
 from .http import Handler, resource
 from .state import PostHogState
 
@@ -48,6 +48,8 @@ def posthog_routes(
         (f"{PROJECT}/cohorts", cohorts.COLLECTION, True),
         (f"{PROJECT}/cohorts/{{cohort_id}}", cohorts.DETAIL, True),
         (f"{PROJECT}/groups_types", projects.GROUP_TYPES, True),
+        (f"{PROJECT}/event_definitions", taxonomy.DEFINITIONS, True),
+        (f"{PROJECT}/actions", taxonomy.ACTIONS, True),
         (PROJECT, projects.PROJECT, True),
     ]
     routes: list[BaseRoute] = []

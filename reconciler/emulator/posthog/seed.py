@@ -76,6 +76,18 @@ def _cohorts_for(project_id: int, first_id: int) -> list[dict[str, Any]]:
     ]
 
 
+SEEDED_EVENTS = ("$pageview", "$pageleave", "$autocapture", "$feature_flag_called")
+
+
+def _events_for(project_id: int) -> list[dict[str, Any]]:
+    """The events any project that runs posthog-js has seen; custom events are not seeded."""
+    return [
+        {"id": f"0190f3a0-5a1e-7000-8000-{project_id:06d}{index:06d}", "team_id": project_id,
+         "name": name, "created_at": SEEDED_AT, "last_seen_at": SEEDED_AT}
+        for index, name in enumerate(SEEDED_EVENTS)
+    ]  # fmt: skip
+
+
 def seed_snapshot() -> dict[str, Any]:
     """The seeded state as a snapshot document (see `PostHogState.from_json`)."""
     projects = [
@@ -125,6 +137,8 @@ def seed_snapshot() -> dict[str, Any]:
         "experiments": [],
         "holdouts": [],
         "dashboards": [],
+        "event_definitions": _events_for(1) + _events_for(2),
+        "actions": [],
         "next_ids": {
             "feature_flag": 1,
             "experiment": 1,

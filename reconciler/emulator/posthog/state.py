@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 Record = dict[str, Any]
 
 SNAPSHOT_FORMAT = "flagsync-posthog-emulator/1"
-ID_KINDS = ("feature_flag", "experiment", "cohort", "dashboard", "holdout")
+ID_KINDS = ("feature_flag", "experiment", "cohort", "dashboard", "holdout", "action")
 
 
 class _Row(BaseModel):
@@ -60,6 +60,15 @@ class _CohortRow(_TeamRow):
     is_static: bool
 
 
+class _EventDefinitionRow(BaseModel):
+    """`EventDefinition`: its id is a UUID, and its name is unique in a project."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    team_id: int
+    name: str
+
+
 class _UserRow(_Row):
     uuid: str
     email: str
@@ -85,6 +94,9 @@ class _Snapshot(BaseModel):
     holdouts: list[_TeamRow]
     dashboards: list[_TeamRow]
     next_ids: dict[str, int]
+    # Added later: snapshots written before them load with none.
+    event_definitions: list[_EventDefinitionRow] = []
+    actions: list[_TeamRow] = []
 
 
 @dataclass
@@ -101,7 +113,15 @@ class PostHogState:
     holdouts: list[Record] = field(default_factory=list)
     dashboards: list[Record] = field(default_factory=list)
     next_ids: dict[str, int] = field(default_factory=dict)
+    event_definitions: list[Record] = field(default_factory=list)
+    """The event names a project has seen (`EventDefinition`): experiment metrics check them."""
+    actions: list[Record] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+    validation: str = field(default="strict", compare=False)
+    """`strict`: the filter rules PostHog enforces only where its deployment setting lists them
+    (variant sums, variant overrides, payload keys, operator value types) are enforced, as on
+    PostHog Cloud; `lenient`: they are accepted, as an unconfigured deployment does. A run-time
+    setting, not part of the snapshot."""
 
     # -- construction and persistence -------------------------------------------------------
 
@@ -142,6 +162,8 @@ class PostHogState:
             holdouts=raw["holdouts"],
             dashboards=raw["dashboards"],
             next_ids=raw["next_ids"],
+            event_definitions=raw.get("event_definitions", []),
+            actions=raw.get("actions", []),
         )
         state._check_references()
         return state
@@ -162,6 +184,8 @@ class PostHogState:
                     "holdouts": self.holdouts,
                     "dashboards": self.dashboards,
                     "next_ids": self.next_ids,
+                    "event_definitions": self.event_definitions,
+                    "actions": self.actions,
                 }
             )
 
@@ -181,6 +205,8 @@ class PostHogState:
                 "next_ids",
             ):
                 setattr(self, name, copy.deepcopy(snapshot[name]))
+            for name in ("event_definitions", "actions"):
+                setattr(self, name, copy.deepcopy(snapshot.get(name, [])))
 
     def _check_references(self) -> None:
         """Cross-record rules a JSON schema cannot state (ids unique, owners exist)."""
@@ -203,6 +229,7 @@ class PostHogState:
             ("experiment", self.experiments),
             ("holdout", self.holdouts),
             ("dashboard", self.dashboards),
+            ("action", self.actions),
         ):
             ids = [row["id"] for row in rows]
             if len(set(ids)) != len(ids):

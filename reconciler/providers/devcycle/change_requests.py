@@ -15,7 +15,6 @@ import re
 from typing import Any, Literal
 from urllib.parse import quote
 
-from reconciler.errors import ApiError
 from reconciler.plan import PREVIOUS_ID, ApiCall, PendingRequest, Step
 
 MARKER = re.compile(r"\[flagsync:([0-9a-f]{16})\]")
@@ -103,13 +102,3 @@ def classify(key: str, requests: list[dict[str, Any]], digest: str | None) -> li
             PendingRequest(key=key, id=str(request["_id"]), status=request["status"], state=state)
         )
     return found
-
-
-def approval_required(error: ApiError) -> bool:
-    """Whether DevCycle refused a direct write because the project requires approvals.
-
-    The vendor documents no status or wording for this (emulator: 412 naming approval); a
-    feature locked by a pending request is a different refusal and must not open another one.
-    """
-    message = (error.vendor_message or "").lower()
-    return error.status in (403, 405, 412) and "approv" in message and "locked" not in message

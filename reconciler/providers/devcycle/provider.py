@@ -22,12 +22,14 @@ from reconciler.model import EnvironmentConfig, Flag, FlagSet, Metric
 from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Step
 from reconciler.providers.devcycle import (
     answers,
+    approvals,
     audiences,
     change_requests,
     custom_properties,
     feature_status,
     metrics,
     translate,
+    variables,
 )
 from reconciler.providers.devcycle.client import (
     Credentials,
@@ -63,6 +65,12 @@ class LiveState:
     metrics: dict[str, Metric] = field(default_factory=dict)
     associations: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Metric keys associated with each feature key (every feature, managed or not)."""
+    approval_workflow: bool = False
+    """The project takes feature changes only through change requests."""
+    open_requests: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Open change requests (summaries) by feature key and `_id`."""
+    orphaned_variables: list[str] = field(default_factory=list)
+    """Variables flagsync tagged that no feature holds (a delete an apply left undone)."""
 
 
 @dataclass
@@ -74,11 +82,15 @@ class _Downloads:
     features: PageStream
     metrics: PageStream
     associations: Download
+    variables: PageStream
+    project: Download
 
     def close(self) -> None:
-        for stream in (self.environments, self.audiences, self.features, self.metrics):
+        streams = (self.environments, self.audiences, self.features, self.metrics, self.variables)
+        for stream in streams:
             stream.close()
         self.associations.close()
+        self.project.close()
 
 
 @dataclass
@@ -141,6 +153,8 @@ class DevCycleProvider:
             features=PageStream(self.client, f"{self._v2}/features"),
             metrics=PageStream(self.client, f"{self._v1}/metrics"),
             associations=Download(self.client, f"{self._v1}/metric-associations"),
+            variables=PageStream(self.client, f"{self._v1}/variables"),
+            project=Download(self.client, self._v1),
         )
 
     # -- read ------------------------------------------------------------------------------
@@ -163,6 +177,9 @@ class DevCycleProvider:
         self, downloads: _Downloads, keys: set[str], desired: Mapping[str, Flag] | None
     ) -> LiveState:
         environments = self._environments(downloads.environments)
+        workflow = approvals.workflow_enabled(downloads.project.result())
+        approvals.check_workspace(self.workspace, workflow)
+        open_requests = self._open_requests() if workflow else {}
         audiences = [
             audience
             for page in self._checked(downloads.audiences, "audiences", answers.AUDIENCES)
@@ -200,12 +217,14 @@ class DevCycleProvider:
                 flag = self._translated(feature, environments, audience_keys)
                 if key in associations:  # a feature measures nothing unless associated
                     flag = flag.model_copy(update={"metrics": associations[key]})
-                if is_owned and not feature.get("changeRequests") and wanted.get(key) == flag:
+                reviewing = key in open_requests or feature.get("_id") in open_requests
+                if is_owned and not reviewing and wanted.get(key) == flag:
                     unchanged.add(key)
                     continue
                 raw[key] = feature
                 flags[key] = flag
         self._last_environment_keys, self._last_audience_keys = environments, audience_keys
+        orphaned = variables.orphans(v for page in downloads.variables for v in page)
         return LiveState(
             flags=FlagSet(flags=flags, metrics=live_metrics),
             fingerprints=LazyFingerprints(raw),
@@ -218,6 +237,9 @@ class DevCycleProvider:
             audiences=audiences,
             metrics=live_metrics,
             associations=associations,
+            orphaned_variables=orphaned,
+            approval_workflow=workflow,
+            open_requests=open_requests,
         )
 
     def _checked(
@@ -257,6 +279,18 @@ class DevCycleProvider:
         items = self.client.list_all(f"{self._v1}/{resource}")
         check(f"GET {self._v1}/{resource}", adapter, items, f"a list of {resource}")
         return items
+
+    def _open_requests(self) -> dict[str, list[dict[str, Any]]]:
+        """The project's open change requests, from the documented project-wide list."""
+        streams = [
+            PageStream(self.client, f"{self._v2}/change-requests", {"status": status})
+            for status in approvals.OPEN_STATUSES
+        ]
+        try:
+            return approvals.by_feature(item for s in streams for page in s for item in page)
+        finally:
+            for stream in streams:
+                stream.close()
 
     def _environments(self, stream: PageStream) -> dict[str, str]:
         """Environment `_id` -> key, after checking every workspace environment exists."""
@@ -304,6 +338,8 @@ class DevCycleProvider:
         )
         for key in desired.audiences:
             live.audience_ids.setdefault(key, audiences.placeholder(key))
+        if not creates_only:
+            variables.plan_orphans(self._v1, live.orphaned_variables, desired, plan)
 
     def read_project_objects(self) -> FlagSet:
         """Every live custom property and audience, as `flagsync import` writes them."""
@@ -351,10 +387,14 @@ class DevCycleProvider:
         """
         self._check_audiences(desired, live.audience_ids)
         held = set(self.workspace.change_request_environments)
+        if live.approval_workflow:
+            held = set(approvals.reviewed_environments(self.workspace, True))
         current = live.flags.flags.get(desired.key)
         if current is None:
             work = self._creation(desired, live, changes, held)
-            return self._with_lifecycle(work, desired, None, [], status_direct=True)
+            # Under review, the status waits: it is a change request of its own, and the new
+            # feature's targeting request is open (a later plan sends it).
+            return self._with_lifecycle(work, desired, None, [], status_direct=not held)
         changes, lifecycle = feature_status.split(changes)
         reviewed = [c for c in changes if c.environment in held or (c.environment is None and held)]
         direct = [c for c in changes if c not in reviewed]
@@ -378,7 +418,8 @@ class DevCycleProvider:
         work = self._with_open_requests(
             desired.key, work, request_body, reviewed, live, cancel_stale, suffix
         )
-        return self._with_lifecycle(work, desired, current, lifecycle, not status_reviewed)
+        work = self._with_lifecycle(work, desired, current, lifecycle, not status_reviewed)
+        return _guarded(work, f"{self._v2}/features/{quote(desired.key, safe='')}", current)
 
     def _with_lifecycle(
         self,
@@ -489,7 +530,7 @@ class DevCycleProvider:
         """Account for the feature's open change requests: one that already carries this change
         means nothing to do; any open one locks the feature against direct writes."""
         raw = live.raw.get(key) or {}
-        requests = self._open_requests(key) if raw.get("changeRequests") else []
+        requests = live.open_requests.get(key) or live.open_requests.get(raw.get("_id", ""), [])
         digest = change_requests.body_hash(request_body) if request_body is not None else None
         work.pending = change_requests.classify(key, requests, digest)
         matching = next((p for p in work.pending if p.state == "matches"), None)
@@ -543,12 +584,6 @@ class DevCycleProvider:
             self._v2, key, body, environments, reviewers, description, cancel, suffix
         )
 
-    def _open_requests(self, key: str) -> list[dict[str, Any]]:
-        path = f"{self._v2}/features/{quote(key, safe='')}/change-requests"
-        answer = self.client.json("GET", path)
-        check(f"GET {path}", answers.CHANGE_REQUESTS, answer, "a list of change requests")
-        return list(answer)
-
     def _update_body(
         self, desired: Flag, changes: list[Change], live: LiveState, adopt: bool
     ) -> dict[str, Any]:
@@ -595,41 +630,69 @@ class DevCycleProvider:
     def execute(self, call: ApiCall) -> Any:
         """Send one planned call; returns the decoded answer.
 
-        Two refusals are not failures: a write whose earlier attempt was lost and committed
-        (the object found is the one flagsync wrote), and a direct feature PATCH refused because
-        the project requires approval (the same change is opened as a change request).
+        A refusal is not a failure when it shows the write already happened (an earlier attempt
+        whose answer was lost, or a concurrent apply of the same manifests). Any other refusal
+        is an error: a direct write DevCycle refuses (say, because the project's approval
+        workflow was turned on after the plan) is never turned into something else.
         """
         call = audiences.resolved(call, self._audience_id)
+        if call.if_unchanged is not None:
+            self._check_unchanged(call)
         try:
-            written = self.client.json(
-                call.method, call.path, params=call.params or None, body=call.body
-            )
-            answers.check_written(call, written)
-            return written
+            if variables.is_delete(call, self._v1):
+                return variables.delete_detached(self._send, self._read_path, call)
+            return self._send(call)
         except ApiError as error:
             recovered = self._recover(call, error)
             if recovered is not None:
                 return recovered
-            feature_patch = call.method == "PATCH" and call.path.startswith(f"{self._v2}/features/")
-            if not (feature_patch and change_requests.approval_required(error)):
-                raise
-        suffix = "/status" if call.path.endswith("/status") else ""
-        key = call.path.removesuffix(suffix).rsplit("/", 1)[-1]
-        step = self._request_step(key, call.body, self.workspace.environment_names, (), suffix)
-        answer: Any = None
-        for request_call in step.calls:
-            sent = request_call.resolved(answer)
-            answer = self.client.json(sent.method, sent.path, body=sent.body)
-            answers.check_written(sent, answer)
-        request_id = answer.get("_id", "") if isinstance(answer, dict) else ""
-        return {"flagsync_change_request": request_id}
+            raise
+
+    def _check_unchanged(self, call: ApiCall) -> None:
+        """DevCycle gives features no ETag or version to send with a write, so a write planned
+        against one state of a feature reads it again first and refuses when it moved: an edit
+        made in the dashboard since the plan is not overwritten silently. (The read and the
+        write are two requests; an edit landing between them is not caught.)"""
+        feature_path = call.path.removesuffix("/status")
+        feature = self.client.json("GET", feature_path)
+        check(f"GET {feature_path}", answers.FEATURE, feature, "a feature")
+        found = None
+        if isinstance(feature, dict):
+            found = translate.feature_to_flag(
+                feature,
+                self._last_environment_keys,
+                self._last_audience_keys,
+                self.workspace.environment_names,
+            )
+        if found is None or concurrency_fingerprint(found) != call.if_unchanged:
+            key = feature_path.rsplit("/", 1)[-1]
+            raise FlagsyncError(
+                f"{call.describe()}: feature '{key}' changed in DevCycle since it was planned "
+                "(someone edited it meanwhile); it was not written, so the edit is kept. Run "
+                "`flagsync plan` again."
+            )
+
+    def _send(self, call: ApiCall) -> Any:
+        """Send a call; a write must answer with the object written (`answers.check_written`)."""
+        answer = self.client.json(
+            call.method,
+            call.path,
+            params=call.params or None,
+            body=call.body,
+            headers=call.headers or None,
+        )
+        answers.check_written(call, answer)
+        return answer
+
+    def _read_path(self, path: str) -> Any:
+        return self.client.json("GET", path)
 
     def _variable_deletions(self, desired: Flag, live: LiveState) -> list[ApiCall]:
         """Variables the manifest dropped: DevCycle only detaches them from the feature (they
         would block their key for good), so they are deleted once the PATCH detached them."""
         current = live.flags.flags[desired.key]
         return [
-            ApiCall(method="DELETE", path=f"{self._v1}/variables/{quote(key, safe='')}")
+            variables.delete_call(self._v1, key)
             for key in current.variables
             if key not in desired.variables
         ]
@@ -739,6 +802,27 @@ class LazyFingerprints(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self._raw)
+
+
+def concurrency_fingerprint(flag: Flag) -> str:
+    """What a re-read must find for a planned write to go ahead: the feature's own meaning
+    (metric associations are a separate list, not part of the feature read back)."""
+    return model_fingerprint(flag.model_copy(update={"metrics": ()}))
+
+
+def _guarded(work: FlagWork, feature_path: str, current: Flag) -> FlagWork:
+    """Mark the first direct write to the feature with the state the plan saw, so it is
+    refused if the feature changed meanwhile (later calls of the step follow flagsync's own
+    write, and are not checked)."""
+    for step in work.steps:
+        if step.via != "direct":
+            continue
+        for index, call in enumerate(step.calls):
+            if call.method == "PATCH" and call.path in (feature_path, f"{feature_path}/status"):
+                guarded = call.model_copy(update={"if_unchanged": concurrency_fingerprint(current)})
+                step.calls[index] = guarded
+                return work
+    return work
 
 
 def model_fingerprint(flag: Flag) -> str:

@@ -294,8 +294,16 @@ def flag_fields_body(flag: Flag) -> dict[str, Any]:
 
 
 def variables_body(flag: Flag) -> list[dict[str, Any]]:
+    """The feature's variables, each tagged as flagsync's: a variable left behind by an
+    interrupted delete is then recognised as flagsync's by a later plan."""
     return [
-        {"key": key, "type": v.type, "name": v.name, "description": v.description}
+        {
+            "key": key,
+            "type": v.type,
+            "name": v.name,
+            "description": v.description,
+            "tags": [OWNERSHIP_TAG],
+        }
         for key, v in flag.variables.items()
     ]
 

@@ -23,7 +23,7 @@ from reconciler.plan import ApiCall, Change, FieldChange, Step, field_changes
 from reconciler.providers.posthog import experiments as translate
 from reconciler.providers.posthog.context import placeholder
 
-FORWARD_ONLY = "PostHog experiments only move forward: draft → running → stopped"
+FORWARD_ONLY = "PostHog experiments only move forward: draft → running → stopped → archived"
 EXPERIMENT_PLACEHOLDER = "{{experiment-id:{key}}}"
 HoldoutReference = Callable[[str, str], int | str]
 """(environment, holdout name) -> the holdout's id in that project, or its placeholder."""
@@ -126,8 +126,12 @@ def _lifecycle(base: str, experiment_id: str, current: str, wanted: str) -> list
     path = f"{base}/experiments/{experiment_id}"
     if current == "draft" and wanted != "draft":
         calls.append(ApiCall(method="POST", path=f"{path}/launch/", body={}))
-    if current != "stopped" and wanted == "stopped":
+    ended = ("stopped", "archived")
+    if current not in ended and wanted in ended:
         calls.append(ApiCall(method="POST", path=f"{path}/end/", body={}))
+    if current != "archived" and wanted == "archived":
+        # `archive/` needs an ended experiment (`ExperimentService.archive_experiment`).
+        calls.append(ApiCall(method="POST", path=f"{path}/archive/", body={}))
     return calls
 
 

@@ -20,7 +20,10 @@ CONTROL = "control"
 
 def status_of(raw: dict[str, Any]) -> ExperimentStatus:
     """draft, running or stopped, from the dates (PostHog's `paused` is a running experiment
-    whose flag is off: still running as far as the manifest's lifecycle goes)."""
+    whose flag is off: still running as far as the manifest's lifecycle goes); archived when
+    PostHog says so (only an ended experiment can be archived)."""
+    if raw.get("archived"):
+        return "archived"
     if not raw.get("start_date"):
         return "draft"
     return "stopped" if raw.get("end_date") else "running"

@@ -24,7 +24,7 @@ from pydantic import TypeAdapter
 from reconciler.errors import ApiError, FlagsyncError
 from reconciler.model import Experiment, Flag, FlagSet
 from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Step, field_changes
-from reconciler.providers.posthog import answers, dependencies, translate
+from reconciler.providers.posthog import answers, dependencies, metric_events, translate
 from reconciler.providers.posthog.client import PostHogClient, default_limiter, personal_api_key
 from reconciler.providers.posthog.context import ProjectContext, placeholder_key
 from reconciler.providers.posthog.experiment_recovery import create_experiment, create_holdout
@@ -49,6 +49,7 @@ Rows = list[dict[str, Any]]
 ProjectRead = tuple[ProjectContext, Rows, Rows, Rows]
 """One project as read: its names and ids, flags, experiments and holdouts."""
 _EXPERIMENTS = re.compile(r"^/api/projects/(\d+)/experiments/$")
+_EXPERIMENT_WRITE = re.compile(r"^/api/projects/(\d+)/experiments/(?:\d+/)?$")
 _HOLDOUTS = re.compile(r"^/api/projects/(\d+)/experiment_holdouts/$")
 _PATH_PLACEHOLDER = re.compile(r"^/api/projects/(\d+)/.*\{(experiment-id|flag-id):([^}]+)\}")
 _COMPARED = ("key", "name", "filters", "active", "tags", "deleted", "version")
@@ -100,6 +101,7 @@ class PostHogProvider:
         self._planned_holdouts: set[tuple[str, str]] = set()
         self._last: LiveState | None = None
         self._prefetched: dict[str, Future[ProjectRead]] | None = None
+        self._taxonomy = metric_events.ProjectTaxonomy(client)
 
     @classmethod
     def from_workspace(
@@ -199,7 +201,7 @@ class PostHogProvider:
         env, project_id = item
         base = f"/api/projects/{project_id}"
         try:
-            flags = self._list(f"{base}/feature_flags/", answers.FLAG_HEADS, "feature flags")
+            flags = self._with_archived(f"{base}/feature_flags/", answers.FLAG_HEADS, "flags")
         except ApiError as error:
             if error.status in (403, 404):
                 raise FlagsyncError(
@@ -211,7 +213,7 @@ class PostHogProvider:
         cohorts = self._list(f"{base}/cohorts/", answers.COHORTS, "cohorts")
         experiments = [
             e
-            for e in self._list(f"{base}/experiments/", answers.EXPERIMENTS, "experiments")
+            for e in self._with_archived(f"{base}/experiments/", answers.EXPERIMENTS, "experiments")
             if not e.get("deleted")
         ]
         holdouts = self._list(
@@ -226,11 +228,28 @@ class PostHogProvider:
         )
         return context, flags, experiments, holdouts
 
-    def _list(self, path: str, adapter: TypeAdapter[Any], what: str) -> list[Any]:
+    def _list(
+        self,
+        path: str,
+        adapter: TypeAdapter[Any],
+        what: str,
+        params: dict[str, Any] | None = None,
+    ) -> list[Any]:
         """A whole list, checked against the shape flagsync reads."""
-        items = self.client.list_all(path)
+        items = self.client.list_all(path, params)
         check(f"GET {path}", adapter, items, f"a list of {what}")
         return items
+
+    def _with_archived(self, path: str, adapter: TypeAdapter[Any], what: str) -> list[Any]:
+        """A list endpoint's rows, archived ones included: PostHog lists archived flags and
+        experiments only when asked (`exclude_archived_unless_requested`,
+        `filter_experiments_queryset`), and a reconciler that cannot see them would plan to
+        create them again. A server without archiving ignores the parameter and answers the
+        same rows twice; they are counted once."""
+        rows = self._list(path, adapter, what)
+        seen = {row.get("id") for row in rows}
+        archived = self._list(path, adapter, f"archived {what}", {"archived": "true"})
+        return rows + [row for row in archived if row.get("id") not in seen]
 
     def _group_types(self, base: str) -> dict[str, int]:
         """The project's group types by name (`company` -> 0)."""
@@ -308,6 +327,8 @@ class PostHogProvider:
         self, desired: Flag, env: str, context: ProjectContext, raw: dict[str, Any]
     ) -> Step:
         body = translate.flag_body(desired, env, context)
+        if raw.get("archived") and desired.status != "archived":
+            body["archived"] = False
         body["version"] = raw.get("version")
         body["original_flag"] = {name: raw[name] for name in _ORIGINAL if name in raw}
         path = f"/api/projects/{context.project_id}/feature_flags/{raw['id']}/"
@@ -380,6 +401,7 @@ class PostHogProvider:
                 adopt,
                 holdout_ref,
             )
+            self._check_metric_events(work.steps, plan)
             plan.changes.extend(work.changes)
             plan.steps.extend(work.steps)
             plan.adoptable.extend(work.adoptable)
@@ -388,6 +410,20 @@ class PostHogProvider:
             for env, copy in sorted(copies.items()):
                 if env not in wanted and copy.owned:
                     plan.orphans.append(f"{key} (experiment) [{env}]")
+
+    def _check_metric_events(self, steps: list[Step], plan: Plan) -> None:
+        """Experiment writes whose metrics name events a project has not seen carry
+        `allow_unknown_events`, and the plan says so; a missing action stops the plan."""
+        for step in steps:
+            for call in step.calls:
+                found = _EXPERIMENT_WRITE.match(call.path)
+                if not found or call.method not in ("POST", "PATCH") or not call.body:
+                    continue
+                project_id = int(found.group(1))
+                where = f"experiment '{step.key}' [{', '.join(step.environments)}]"
+                unseen = metric_events.prepare_write(self._taxonomy, project_id, call.body, where)
+                if unseen:
+                    plan.notices.append(metric_events.notice(where, project_id, unseen))
 
     def plan_holdouts(
         self,
@@ -438,6 +474,23 @@ class PostHogProvider:
         last = [s for s in plan.steps if s.resource == "holdout" and s.action == "delete"]
         rest = [s for s in plan.steps if s.resource != "holdout"]
         plan.steps = first + dependencies.order_steps(rest) + last
+        plan.notices.extend(self._unmanaged_filter_notices())
+
+    def _unmanaged_filter_notices(self) -> list[str]:
+        """Flag filter keys flagsync leaves as they are (an early access feature's
+        `feature_enrollment`, say): named, so nothing the flag evaluates with is hidden."""
+        if self._last is None:
+            return []
+        found = []
+        for key in sorted(self._last.raw):
+            for env, raw in self._last.raw[key].items():
+                extra = translate.unmanaged_filter_keys(raw)
+                if extra:
+                    found.append(
+                        f"flag '{key}' [{env}]: filters keys flagsync does not manage stay as "
+                        f"they are in PostHog: {', '.join(extra)}"
+                    )
+        return found
 
     # -- apply -----------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from reconciler.model import (
     Variation,
 )
 from reconciler.providers.posthog.context import ProjectContext
+from reconciler.providers.posthog.property_values import DATE_OPERATORS, SEMVER_OPERATORS
 
 OWNERSHIP_TAG = "managed-by-flagsync"
 """Marks the flags flagsync created or adopted (PostHog keeps tags and lists them)."""
@@ -53,6 +54,8 @@ READ_OPERATORS = {
     "max": "lte",
     "is_set": "exists",
     "is_not_set": "not_exists",
+    **{name: name for name in SEMVER_OPERATORS},
+    **{posthog: manifest for manifest, posthog in DATE_OPERATORS.items()},
 }
 # manifest comparator -> PostHog operator, by the shape of value PostHog wants
 SINGLE_VALUE = {
@@ -62,6 +65,8 @@ SINGLE_VALUE = {
     "gte": "gte",
     "lt": "lt",
     "lte": "lte",
+    **{name: name for name in SEMVER_OPERATORS},
+    **DATE_OPERATORS,
 }
 LIST_VALUE = {"is": "exact", "is_not": "is_not"}
 CONTAINS = {  # one value: the plain operator; several: PostHog's *_multi (any of them)
@@ -115,7 +120,9 @@ def flag_to_model(raw: dict[str, Any], ctx: ProjectContext) -> Flag:
         settings={
             "ensure_experience_continuity": bool(raw.get("ensure_experience_continuity")),
             "evaluation_runtime": raw.get("evaluation_runtime") or SETTINGS["evaluation_runtime"],
+            "early_exit": bool(filters.get("early_exit")),
         },
+        status="archived" if raw.get("archived") else "active",
     )
 
 
@@ -176,7 +183,7 @@ def _filter(prop: dict[str, Any], ctx: ProjectContext, where: str) -> Filter:
     values: tuple[Any, ...] = tuple(value) if isinstance(value, list) else (value,)
     if comparator in ("exists", "not_exists"):
         values = ()
-    elif comparator in ("gt", "gte", "lt", "lte"):
+    elif comparator in ("gt", "gte", "lt", "lte", *SEMVER_OPERATORS, *DATE_OPERATORS):
         values = tuple(str(item) for item in values)
     return Filter.model_validate(
         {
@@ -195,18 +202,34 @@ def _filter(prop: dict[str, Any], ctx: ProjectContext, where: str) -> Filter:
 # write: model -> request bodies
 
 
+MANAGED_FILTER_KEYS = frozenset(
+    {"groups", "multivariate", "payloads", "aggregation_group_type_index", "early_exit", "holdout"}
+)
+"""The `filters` keys flagsync writes (`holdout` through the experiment that owns the flag)."""
+
+
+def unmanaged_filter_keys(raw: dict[str, Any]) -> list[str]:
+    """Keys of a live flag's filters flagsync does not write; PostHog keeps them on every update
+    (it merges the sent filters into the stored ones), so a plan names them."""
+    return sorted(set(raw.get("filters") or {}) - MANAGED_FILTER_KEYS)
+
+
 def flag_body(flag: Flag, env: str, ctx: ProjectContext) -> dict[str, Any]:
     """Everything flagsync manages about a flag in one project: the complete `filters` (PostHog
     versions differ in whether PATCH merges or replaces them; complete filters mean the same to
     both), the description, `active`, tags with the ownership marker, and the settings."""
     config = flag.environments[env]
-    return {
+    body = {
         "name": flag.description,
         "filters": filters_body(flag, config, ctx),
         "active": config.enabled,
         "tags": sorted({*flag.tags, OWNERSHIP_TAG}),
         **{name: flag.settings.get(name, default) for name, default in SETTINGS.items()},
     }
+    if flag.status == "archived":
+        # Sent with `active: false` in the same request, as PostHog requires.
+        body.update(archived=True, active=False)
+    return body
 
 
 def create_body(flag: Flag, env: str, ctx: ProjectContext) -> dict[str, Any]:
@@ -223,6 +246,9 @@ def filters_body(flag: Flag, config: EnvironmentConfig, ctx: ProjectContext) -> 
         "multivariate": None,
         "payloads": payloads_body(flag),
         "aggregation_group_type_index": levels.pop() if len(levels) == 1 else None,
+        # Sent always: PostHog merges filters into the stored ones, so leaving it out would
+        # keep an `early_exit` someone set in the UI (first match instead of any match).
+        "early_exit": bool(flag.settings.get("early_exit", False)),
     }
     if flag.variations:
         split = variant_split(flag, config)

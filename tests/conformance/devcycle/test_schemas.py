@@ -1,55 +1,16 @@
-"""Contract: what the emulator returns validates against the vendor's OpenAPI schemas.
-
-The schemas are read from the vendor's document directly (not through the emulator's code), with
-two documented fixes: the document types `OptInSettings.poweredByAlignment` as an object although
-the vendor's own request schema (`OptInSettingsDTO`) makes it a string enum, and
-`UserCustomFilter.values` as an object although it is an array (the vendor's CLI types it so).
-"""
+"""What the emulator answers validates against the component schemas of DevCycle's OpenAPI
+document (`reconciler/emulator/devcycle/spec/devcycle-management-openapi.json`, read directly in
+`spec.py`)."""
 
 from __future__ import annotations
 
-import copy
-import json
-from functools import cache
-from pathlib import Path
-from typing import Any
-
 import httpx
 import pytest
-from jsonschema import Draft7Validator
 
-from .conftest import Project, checkout_feature, create_feature
+from tests.devcycle_settings import set_approval_workflow
+from tests.emulator.conftest import Project, checkout_feature, create_feature
 
-SPEC = (
-    Path(__file__).resolve().parents[2]
-    / "reconciler/emulator/devcycle/spec/devcycle-management-openapi.json"
-)
-
-
-@cache
-def _components() -> dict[str, Any]:
-    schemas = copy.deepcopy(json.loads(SPEC.read_text())["components"]["schemas"])
-    schemas["OptInSettings"]["properties"]["poweredByAlignment"] = {
-        "type": "string",
-        "enum": ["center", "left", "right", "hidden"],
-    }
-    schemas["UserCustomFilter"]["properties"]["values"] = {
-        "type": "array",
-        "items": {"type": ["string", "number", "boolean"]},
-    }
-    return schemas
-
-
-def _assert_valid(instance: Any, schema_name: str) -> None:
-    schema = {
-        "$ref": f"#/components/schemas/{schema_name}",
-        "components": {"schemas": _components()},
-    }
-    errors = [
-        f"{list(e.absolute_path)}: {e.message}"
-        for e in Draft7Validator(schema).iter_errors(instance)
-    ]
-    assert errors == [], f"{schema_name}: {errors}"
+from .spec import assert_valid as _assert_valid
 
 
 @pytest.fixture
@@ -163,6 +124,7 @@ def test_change_request_responses_match_their_schemas(
     api: httpx.Client, populated: Project
 ) -> None:
     key = populated["key"]
+    set_approval_workflow(api, key)
     feature = f"/v2/projects/{key}/features/new-checkout"
     base = f"{feature}/change-requests"
     created = api.post(base, json={"path": feature, "method": "PATCH", "body": {"name": "CR"}})
