@@ -34,10 +34,12 @@ from reconciler.providers.base import ImportsExperiments, Prefetches, Provider
 from reconciler.providers.devcycle.provider import DevCycleProvider
 from reconciler.reconcile import (
     PlanOptions,
+    beyond_fresh,
     load_saved_plan,
     make_plan,
     moved_since,
     open_provider,
+    saved_options,
 )
 from reconciler.render import RENDERERS, render_json, render_text
 from reconciler.render.problems import PROBLEM_RENDERERS
@@ -542,6 +544,15 @@ def apply(
                 raise FlagsyncError(
                     f"{plan_file} is stale: {', '.join(moved)} changed since it was planned. "
                     "Nothing was applied; run `flagsync plan` again."
+                )
+            default = _options(workspace, (), (), None, False)
+            fresh = _plan_manifests(workspace, provider, saved_options(the_plan, default))
+            extra = beyond_fresh(the_plan, fresh)
+            if extra:
+                raise FlagsyncError(
+                    f"{plan_file} does what a fresh plan of the manifests would not: "
+                    f"{'; '.join(extra[:10])}{' ...' if len(extra) > 10 else ''}. Nothing was "
+                    "applied; run `flagsync plan --out` again (a plan file is never edited)."
                 )
         else:
             options = _options(workspace, flag_patterns, environments, prune, adopt, cancel_stale)

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from reconciler.errors import ApiError
 from reconciler.model import EnvironmentConfig, Flag, FlagSet
 
 Action = Literal["create", "update", "delete"]
@@ -104,7 +105,7 @@ class ApiCall(BaseModel):
         if PREVIOUS_ID not in self.path:
             return self
         if not isinstance(previous, dict) or "_id" not in previous:
-            raise ValueError(f"{self.describe()}: the previous call returned no _id")
+            raise ApiError(self.describe(), "the previous call's answer carries no _id to use")
         return self.model_copy(update={"path": self.path.replace(PREVIOUS_ID, previous["_id"])})
 
 
@@ -163,6 +164,9 @@ class Plan(BaseModel):
     """Declared objects that differ from the live state but that this plan may not change
     (not adopted, or owned by another workspace): the plan is not "no changes"."""
     warnings: list[str] = Field(default_factory=list)
+    options: dict[str, Any] = Field(default_factory=dict)
+    """What the plan was asked for (prune, adopt, flags, environments): a saved plan is checked
+    against a fresh plan asked the same."""
     notices: list[str] = Field(default_factory=list)
     """What a reviewer should know that is not a change (a provider's own remarks)."""
 

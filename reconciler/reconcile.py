@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import fnmatch
 import json
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -134,6 +135,7 @@ def make_plan(
         managed_count=len(live.owned),
         workspace=workspace.name,
         legacy=sorted(legacy - set(desired.flags)),
+        options=asdict(options),
     )
     if options.flag_patterns and not selected:
         plan.warnings.append(
@@ -270,6 +272,43 @@ def load_saved_plan(path: Path, workspace: Workspace) -> Plan:
             f"workspace targets {workspace.provider} project '{workspace.project_label}'"
         )
     return plan
+
+
+def saved_options(plan: Plan, default: PlanOptions) -> PlanOptions:
+    """The options a saved plan was computed with (`default` for a file that does not say)."""
+    if not plan.options:
+        return default
+    given = plan.options
+    try:
+        return PlanOptions(
+            prune=bool(given.get("prune", False)),
+            adopt=bool(given.get("adopt", False)),
+            cancel_stale=bool(given.get("cancel_stale", False)),
+            flag_patterns=tuple(str(p) for p in given.get("flag_patterns") or ()),
+            environments=tuple(str(e) for e in given.get("environments") or ()),
+        )
+    except TypeError:
+        raise FlagsyncError("the plan file's options are not a flagsync plan's") from None
+
+
+def beyond_fresh(saved: Plan, fresh: Plan) -> list[str]:
+    """The steps of a saved plan that a fresh plan (same manifests, same options, the live
+    state now) does not have: a plan file is data anyone with the file could have edited, so
+    it may do only what flagsync would do now. Each step is compared whole (every call, path
+    and body); a fresh plan may have more (something else changed since), never other."""
+
+    def identity(step: Any) -> str:
+        return json.dumps(step.model_dump(mode="json"), sort_keys=True)
+
+    available = Counter(identity(step) for step in fresh.steps)
+    extra = []
+    for step in saved.steps:
+        found = identity(step)
+        if available[found] > 0:
+            available[found] -= 1
+        else:
+            extra.append(f"{step.action} {step.resource} {step.key}")
+    return extra
 
 
 def moved_since(plan: Plan, provider: Provider[Any]) -> list[str]:

@@ -25,6 +25,13 @@ import stamina
 
 from reconciler import __version__, redact
 from reconciler.errors import ApiError
+from reconciler.providers.bounds import (
+    MAX_BODY_BYTES,
+    AnswerTooLarge,
+    decode,
+    decode_or_none,
+    read_bounded,
+)
 
 # flagsync reports retries itself, in its own words; stamina's default hook would also log them.
 stamina.instrumentation.set_on_retry_hooks([])
@@ -72,10 +79,8 @@ def server_wait(response: httpx.Response) -> float | None:
         except ValueError:
             pass  # an HTTP date: fall through to the body, then to backoff
     if response.status_code == 429:
-        try:
-            detail = str(response.json().get("detail", ""))
-        except (ValueError, AttributeError):
-            detail = ""
+        body = decode_or_none(response)
+        detail = str(body.get("detail", "")) if isinstance(body, dict) else ""
         match = _POSTHOG_WAIT.search(detail)
         if match:
             return min(float(match.group(1)), MAX_SERVER_WAIT)
@@ -209,6 +214,8 @@ class ApiClient:
     """
 
     vendor = "the API"
+    max_body_bytes = MAX_BODY_BYTES
+    """The largest answer read (decompressed); beyond it the call fails."""
 
     def __init__(
         self,
@@ -289,6 +296,8 @@ class ApiClient:
                 writes=method != "GET",
                 retry_lost_writes=retry_lost_writes,
             )
+        except AnswerTooLarge as error:
+            raise ApiError(call, f"the answer is too large to read ({error})") from None
         except GaveUp as failure:
             if failure.response is not None:
                 raise self._error(call, failure.response, failure.lost_write) from None
@@ -298,6 +307,18 @@ class ApiClient:
             raise ApiError(call, reason, after_lost_attempt=failure.lost_write) from None
         if response.status_code >= 400:
             raise self._error(call, response, lost_write)
+        if response.status_code >= 300:
+            # httpx follows no redirect, and flagsync wants none: a redirect means the API URL
+            # is not the API (a moved host, a login page), and following it could carry the
+            # credentials elsewhere.
+            target = self._redact(response.headers.get("location", "?"))
+            raise ApiError(
+                call,
+                f"the API answered with a redirect (HTTP {response.status_code}) to {target}; "
+                "flagsync follows none: check the API URL",
+                status=response.status_code,
+                after_lost_attempt=lost_write,
+            )
         return response
 
     def _send(
@@ -312,7 +333,8 @@ class ApiClient:
             raise ApiError(f"{method} {path}", "stopped: the command is ending")
         self.limiter.acquire()
         self.stats.count()
-        return self._http.request(method, path, params=params, json=body, headers=headers)
+        request = self._http.build_request(method, path, params=params, json=body, headers=headers)
+        return read_bounded(self._http.send(request, stream=True), self.max_body_bytes)
 
     def _note_retry(self, text: str) -> None:
         if self.closed:
@@ -331,7 +353,8 @@ class ApiClient:
         retry_lost_writes: bool = True,
         headers: dict[str, str] | None = None,
     ) -> Any:
-        """`request`, returning the decoded JSON body (None for an empty body)."""
+        """`request`, returning the decoded JSON body (None for an empty body); an answer that
+        is not JSON (a web page, too deep) is an `ApiError` naming the call."""
         response = self.request(
             method,
             path,
@@ -340,12 +363,7 @@ class ApiClient:
             retry_lost_writes=retry_lost_writes,
             headers=headers,
         )
-        if not response.content:
-            return None
-        decoded = json_or_none(response)
-        if decoded is None:
-            raise ApiError(f"{method} {path}", "the API answered with a body that is not JSON")
-        return decoded
+        return decode(f"{method} {path}", response)
 
     def vendor_message(self, body: Any) -> str | None:
         """The vendor's own words in an error body (subclasses know the shape)."""
@@ -383,10 +401,8 @@ class ApiClient:
 
 
 def json_or_none(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
+    """The JSON of an answer, or None when it is not (safely) JSON."""
+    return decode_or_none(response)
 
 
 def transport_reason(error: httpx.HTTPError) -> str:
@@ -398,4 +414,6 @@ def transport_reason(error: httpx.HTTPError) -> str:
         return "connection dropped"
     if isinstance(error, httpx.UnsupportedProtocol):
         return "not an http:// or https:// URL"
+    if isinstance(error, httpx.DecodingError):
+        return "the answer's compression is broken"
     return type(error).__name__

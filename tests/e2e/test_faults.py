@@ -254,3 +254,79 @@ def test_a_lost_create_of_a_completed_measured_flag_is_recognised(
     assert example("plan").returncode == 0
     listed = api.get("/v2/projects/demo/features", params={"perPage": 1000}).json()
     assert sorted(f["key"] for f in listed if f["key"] in flags) == sorted(flags)  # no duplicate
+
+
+def test_a_lost_create_using_an_audience_created_in_the_same_apply_is_recognised(
+    example: Cli, emulator: EmulatorServer, api: httpx.Client
+) -> None:
+    """The flag's create answer is lost after the reusable audience it targets was created by
+    the same apply: the feature found under the key refers to the new audience's `_id`, which
+    the read before the apply never saw, and is still recognised as this create's."""
+    workspace = load_workspace(example.cwd / "flagsync.yaml")
+    workspace = workspace.model_copy(update={"api_url": emulator.url})
+    transport = _LosesFirstAnswers("/v2/projects/demo/features")
+    provider = DevCycleProvider(
+        workspace,
+        DevCycleClient(
+            emulator.url,
+            f"{emulator.url}/oauth/token",
+            Credentials(client_id=CLIENT_ID, client_secret=CLIENT_SECRET),
+            transport=transport,
+        ),
+    )
+    with gc_paused():
+        desired = load_flags(workspace)
+    plan = make_plan(workspace, desired, provider, PlanOptions())
+    assert "pro-prospects" in [s.key for s in plan.steps if s.resource == "audience"]
+    result = apply_plan(plan, provider, lambda line: None)
+    provider.close()
+    assert result.ok, result.error
+    assert "pricing-page-test" in transport.lost
+    assert example("plan").returncode == 0
+    listed = api.get("/v2/projects/demo/features", params={"perPage": 1000}).json()
+    keys = [f["key"] for f in listed]
+    assert len(keys) == len(set(keys)) and sorted(keys) == sorted(desired.flags)
+
+
+class _LosesAndEdits(httpx.HTTPTransport):
+    """Loses the answer of the first POST to `path`, after someone else edited what it made."""
+
+    def __init__(self, path: str, edit: httpx.Client) -> None:
+        super().__init__()
+        self.path, self.edit, self.done = path, edit, False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if request.method == "POST" and request.url.path == self.path and not self.done:
+            self.done = True
+            key = json.loads(request.content)["key"]
+            edited = self.edit.patch(f"{self.path}/{key}", json={"event": "someone_elses"})
+            assert edited.status_code == 200, edited.text
+            response.read()
+            raise httpx.RemoteProtocolError("connection dropped", request=request)
+        return response
+
+
+def test_a_lost_metric_create_is_done_only_if_the_metric_found_is_the_one_sent(
+    example: Cli, emulator: EmulatorServer, api: httpx.Client
+) -> None:
+    """A metric create refused as a duplicate after a lost answer is done when the metric
+    under the key is the one sent; one that differs is a conflict reported, not a success."""
+    workspace = load_workspace(example.cwd / "flagsync.yaml")
+    workspace = workspace.model_copy(update={"api_url": emulator.url})
+    provider = DevCycleProvider(
+        workspace,
+        DevCycleClient(
+            emulator.url,
+            f"{emulator.url}/oauth/token",
+            Credentials(client_id=CLIENT_ID, client_secret=CLIENT_SECRET),
+            transport=_LosesAndEdits("/v1/projects/demo/metrics", api),
+        ),
+    )
+    with gc_paused():
+        desired = load_flags(workspace)
+    plan = make_plan(workspace, desired, provider, PlanOptions())
+    result = apply_plan(plan, provider, lambda line: None)
+    provider.close()
+    assert not result.ok
+    assert "POST /v1/projects/demo/metrics: conflict" in str(result.error)

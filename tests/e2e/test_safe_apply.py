@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 
+from reconciler.providers.devcycle.provider import fingerprint
 from tests.e2e.conftest import Cli
 
 
@@ -165,3 +166,74 @@ def test_two_concurrent_appliers_one_loses_cleanly(example: Cli, api: httpx.Clie
     keys = [feature["key"] for feature in features]
     assert sorted(keys) == sorted(set(keys))  # no duplicates
     assert example("plan").returncode == 0  # converged, nothing half-written
+
+
+def test_prune_never_deletes_a_metric_made_in_the_dashboard(
+    example: Cli, api: httpx.Client
+) -> None:
+    """DevCycle metrics carry no ownership marker (the Metric schema has no tags, and `source`
+    is "api" for any API client: DevCycle OpenAPI `components.schemas.Metric`), so a metric no
+    manifest declares is listed, never deleted, and never counted as a managed flag."""
+    made = api.post(
+        "/v1/projects/demo/metrics",
+        json={
+            "key": "dashboard-signups",
+            "name": "Signups",
+            "event": "signup",
+            "dimension": "COUNT_PER_UNIQUE_USER",
+            "optimize": "increase",
+        },
+    )
+    assert made.status_code == 201, made.text
+    assert example("apply", "--yes").returncode == 0
+    pruning = example("apply", "--yes", "--prune")
+    assert pruning.returncode == 0, pruning.stdout + pruning.stderr
+    assert "metric dashboard-signups" in pruning.stdout
+    assert api.get("/v1/projects/demo/metrics/dashboard-signups").status_code == 200
+    (example.cwd / "flags" / "metrics.yaml").unlink()
+    manifest = example.cwd / "flags" / "pricing.yaml"
+    measured = "metrics: [upgrades, pricing-page-bounces]"
+    manifest.write_text(manifest.read_text().replace(measured, ""))
+    assert example("apply", "--yes", "--prune").returncode == 0
+    assert api.get("/v1/projects/demo/metrics/upgrades").status_code == 200
+
+
+def test_a_hand_edited_plan_cannot_do_what_a_fresh_plan_would_not(
+    example: Cli, api: httpx.Client
+) -> None:
+    made = api.post(
+        "/v2/projects/demo/features",
+        json={"key": "by-hand", "name": "By hand", "configurations": {}},
+    )
+    assert made.status_code == 201
+    saved = example.cwd / "plan.json"
+    assert example("plan", "--out", str(saved)).returncode == 2
+    data = json.loads(saved.read_text())
+    call = {"method": "DELETE", "path": "/v1/projects/demo/features/by-hand", "params": {}}
+    data["steps"].append({"action": "delete", "key": "by-hand", "calls": [call]})
+    listed = api.get("/v2/projects/demo/features", params={"perPage": 1000}).json()
+    by_hand = next(feature for feature in listed if feature["key"] == "by-hand")
+    data["fingerprints"]["by-hand"] = fingerprint(by_hand)  # forged to look fresh
+    for step in data["steps"]:  # and a create that sends another name than the manifests
+        for sent in step["calls"]:
+            if sent["method"] == "POST" and (sent.get("body") or {}).get("key") == "dark-mode":
+                sent["body"]["name"] = "Not what the manifests say"
+    saved.write_text(json.dumps(data))
+    refused = example("apply", str(saved), "--yes")
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "does what a fresh plan of the manifests would not" in refused.stderr
+    assert "delete flag by-hand" in refused.stderr and "create flag dark-mode" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert _feature(api, "by-hand").status_code == 200
+    assert _feature(api, "dark-mode").status_code == 404  # nothing was applied
+
+
+def test_a_saved_plan_with_prune_and_a_selection_applies(example: Cli, api: httpx.Client) -> None:
+    assert example("apply", "--yes").returncode == 0
+    (example.cwd / "flags" / "pricing.yaml").unlink()
+    saved = example.cwd / "plan.json"
+    assert example("plan", "--prune", "--flag", "maint*", "--out", str(saved)).returncode == 2
+    applied = example("apply", str(saved), "--yes")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert _feature(api, "maintenance-banner").status_code == 404
+    assert _feature(api, "pricing-page-test").status_code == 200

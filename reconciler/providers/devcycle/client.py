@@ -22,6 +22,7 @@ import httpx
 
 from reconciler import redact
 from reconciler.errors import ApiError, FlagsyncError
+from reconciler.providers.bounds import decode
 from reconciler.providers.http import (
     ApiClient,
     GaveUp,
@@ -34,6 +35,9 @@ from reconciler.providers.http import (
 redact.declare_variables("DEVCYCLE_CLIENT_SECRET", "DEVCYCLE_API_TOKEN")
 
 MAX_PAGE_SIZE = 1000  # the vendor's perPage limit
+MAX_PAGES = 1000
+"""The most pages of one list read (a million objects): a `count` header claiming more, or
+pages that never run short, are an error rather than an endless download."""
 AUDIENCE = "https://api.devcycle.com/"
 TOKEN_REFRESH_MARGIN = 60.0  # seconds before expiry a token counts as expired
 PAGE_WORKERS = 4
@@ -273,19 +277,29 @@ class PageStream:
             while len(page) == MAX_PAGE_SIZE:
                 number += 1
                 if number > MAX_PAGES:
-                    raise ApiError(f"GET {self._path}", f"more than {MAX_PAGES} pages: giving up")
+                    raise self._too_many(f"pages of {MAX_PAGE_SIZE} never ran short")
                 page = _page_items(self._fetch(number), self._path)
                 self._arrived.put(page)
             self._arrived.put(_FINISHED)
             return
         pages = max(1, math.ceil(total / MAX_PAGE_SIZE))
+        if pages > MAX_PAGES:
+            raise self._too_many(f"its count header says {total:,} objects")
         self._arrived.put(pages)  # how many to expect
-        self._arrived.put(first)
+        self._arrived.put((1, pages, first))
         for number in range(2, pages + 1):
-            self._pool.submit(self._guarded, functools.partial(self._fetch_into_queue, number))
+            self._pool.submit(
+                self._guarded, functools.partial(self._fetch_into_queue, number, pages)
+            )
 
-    def _fetch_into_queue(self, number: int) -> None:
-        self._arrived.put(self._fetch(number))
+    def _too_many(self, reason: str) -> ApiError:
+        return ApiError(
+            f"GET {self._path}",
+            f"{reason}: more than the {MAX_PAGES * MAX_PAGE_SIZE:,} flagsync reads from one list",
+        )
+
+    def _fetch_into_queue(self, number: int, pages: int) -> None:
+        self._arrived.put((number, pages, self._fetch(number)))
 
     def __iter__(self) -> Iterator[list[Any]]:
         expected: int | None = None
@@ -300,7 +314,18 @@ class PageStream:
                 expected = item
                 continue
             taken += 1
-            page = item if isinstance(item, list) else _page_items(item, self._path)
+            if isinstance(item, list):
+                page = item
+            else:
+                number, pages, response = item
+                page = _page_items(response, self._path)
+                if number < pages and len(page) < MAX_PAGE_SIZE:
+                    # the count header promised more: a page before the last runs full
+                    raise ApiError(
+                        f"GET {self._path}",
+                        f"page {number} of {pages} has {len(page)} objects, not "
+                        f"{MAX_PAGE_SIZE}: the count header does not match the list",
+                    )
             del item  # only the pages not yet taken stay in memory
             yield page
 
@@ -325,7 +350,7 @@ class Download:
 
 
 def _page_items(response: httpx.Response, path: str) -> list[Any]:
-    body = json_or_none(response)
+    body = decode(f"GET {path}", response)
     if not isinstance(body, list):
         raise ApiError(f"GET {path}", "expected a JSON array from a list endpoint")
     return body

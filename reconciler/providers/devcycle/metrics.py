@@ -7,8 +7,10 @@ created and updated before the features that use it (apply runs metric steps fir
 deleted after them. Associations belong to the flag: they are added and removed by the flag's
 own step, always directly, as DevCycle exempts metric add/remove from approval.
 
-Metrics carry no ownership marker (DevCycle metrics have no tags), so a metric no manifest
-declares is deleted only with `--prune`, and only when no feature outside the manifests uses it.
+Metrics carry no ownership marker (DevCycle metrics have no tags, and their `source` says
+"api" for any API client), so flagsync cannot tell a metric it created from one made in the
+dashboard: a metric no manifest declares is never deleted, not even with `--prune`; the plan
+lists it as not managed, to be deleted by hand if it is no longer wanted.
 """
 
 from __future__ import annotations
@@ -32,6 +34,17 @@ def metric_to_model(raw: dict[str, Any]) -> Metric:
         dimension=str(raw["dimension"]).lower(),  # type: ignore[arg-type]
         optimize=raw["optimize"],
     )
+
+
+def is_created(found: Any, body: dict[str, Any]) -> bool:
+    """Whether `found` is the metric a create with `body` makes: a create refused as a
+    duplicate after a lost answer is then done; another metric under the key is a conflict."""
+    if not isinstance(found, dict):
+        return False
+    try:
+        return metric_to_model(found) == metric_to_model(body)
+    except (KeyError, ValueError):
+        return False
 
 
 def metric_body(metric: Metric) -> dict[str, Any]:
@@ -68,7 +81,8 @@ def plan(
     used_elsewhere: set[str],
     prune: bool,
 ) -> tuple[list[Change], list[Step], list[str]]:
-    """Changes and steps for the project's metrics, and the undeclared metrics left alone."""
+    """Changes and steps for the project's metrics, and the undeclared metrics left alone
+    (all of them: `prune` and `used_elsewhere` delete nothing, see the module's docstring)."""
     changes: list[Change] = []
     steps: list[Step] = []
     for key, metric in desired.items():
@@ -86,14 +100,7 @@ def plan(
             patch = {name: value for name, value in body.items() if before[name] != value}
             call = ApiCall(method="PATCH", path=_path(v1, key), body=patch)
             steps.append(Step(action="update", resource="metric", key=key, calls=[call]))
-    left = []
-    for key in sorted(set(live) - set(desired)):
-        if prune and key not in used_elsewhere:
-            changes.append(Change(action="delete", resource="metric", key=key))
-            call = ApiCall(method="DELETE", path=_path(v1, key))
-            steps.append(Step(action="delete", resource="metric", key=key, calls=[call]))
-        else:
-            left.append(f"metric {key}")
+    left = [f"metric {key}" for key in sorted(set(live) - set(desired))]
     return changes, steps, left
 
 

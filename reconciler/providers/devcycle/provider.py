@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
+
+from pydantic import TypeAdapter
 
 from reconciler.errors import ApiError, FlagsyncError
 from reconciler.manifest.suggest import did_you_mean
 from reconciler.model import EnvironmentConfig, Flag, FlagSet, Metric
 from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Step
 from reconciler.providers.devcycle import (
+    answers,
     approvals,
     audiences,
     change_requests,
@@ -36,6 +39,7 @@ from reconciler.providers.devcycle.client import (
     PageStream,
 )
 from reconciler.providers.http import RateLimiter
+from reconciler.providers.shape import check
 from reconciler.workspace import DEFAULT_REQUEST_DESCRIPTION, Workspace
 
 
@@ -185,10 +189,21 @@ class DevCycleProvider:
         workflow = approvals.workflow_enabled(downloads.project.result())
         approvals.check_workspace(self.workspace, workflow)
         open_requests = self._open_requests() if workflow else {}
-        audiences = [audience for page in downloads.audiences for audience in page]
+        audiences = [
+            audience
+            for page in self._checked(downloads.audiences, "audiences", answers.AUDIENCES)
+            for audience in page
+        ]
         audience_keys = {a["_id"]: a.get("key") or a["_id"] for a in audiences}
+        associations_answer = downloads.associations.result()
+        check(
+            f"GET {self._v1}/metric-associations",
+            answers.ASSOCIATIONS,
+            associations_answer,
+            "a list of metric associations",
+        )
         live_metrics, associations = metrics.read(
-            downloads.metrics, downloads.associations.result()
+            self._checked(downloads.metrics, "metrics", answers.METRICS), associations_answer
         )
         flags: dict[str, Flag] = {}
         raw: dict[str, dict[str, Any]] = {}
@@ -200,7 +215,7 @@ class DevCycleProvider:
         wanted = desired or {}
         attached = 0
         ownership = self.workspace.ownership
-        for page in downloads.features:
+        for page in self._checked(downloads.features, "features", answers.FEATURE_HEADS, self._v2):
             for feature in page:
                 key = feature["key"]
                 attached += len(feature.get("variables") or ())
@@ -218,9 +233,7 @@ class DevCycleProvider:
                     else:
                         others.append(key)
                     continue
-                flag = translate.feature_to_flag(
-                    feature, environments, audience_keys, self.workspace.environment_names
-                )
+                flag = self._translated(feature, environments, audience_keys)
                 if key in associations:  # a feature measures nothing unless associated
                     flag = flag.model_copy(update={"metrics": associations[key]})
                 reviewing = key in open_requests or feature.get("_id") in open_requests
@@ -254,6 +267,44 @@ class DevCycleProvider:
             open_requests=open_requests,
         )
 
+    def _checked(
+        self,
+        pages: Iterable[list[Any]],
+        resource: str,
+        adapter: TypeAdapter[Any],
+        base: str | None = None,
+    ) -> Iterator[list[Any]]:
+        """The pages of a list, each checked against the shape flagsync reads."""
+        call = f"GET {base or self._v1}/{resource}"
+        for page in pages:
+            check(call, adapter, page, f"a list of {resource}")
+            yield page
+
+    def _translated(
+        self, feature: dict[str, Any], environments: dict[str, str], audience_keys: dict[str, str]
+    ) -> Flag:
+        """The model of a listed feature. Its full shape is checked only when reading it fails
+        (checking every feature of a large project up front costs more than reading it), so a
+        feature of another shape is still one error naming the call and the field."""
+        try:
+            return translate.feature_to_flag(
+                feature, environments, audience_keys, self.workspace.environment_names
+            )
+        except FlagsyncError:
+            raise
+        except (TypeError, KeyError, AttributeError, ValueError, IndexError) as error:
+            call = f"GET {self._v2}/features"
+            check(call, answers.FEATURE, feature, "a feature", str(feature.get("key")))
+            raise ApiError(
+                call, f"feature '{feature.get('key')}' could not be read: {error!r}"
+            ) from None
+
+    def _list(self, resource: str, adapter: TypeAdapter[Any]) -> list[Any]:
+        """A whole v1 list, checked."""
+        items = self.client.list_all(f"{self._v1}/{resource}")
+        check(f"GET {self._v1}/{resource}", adapter, items, f"a list of {resource}")
+        return items
+
     def _open_requests(self) -> dict[str, list[dict[str, Any]]]:
         """The project's open change requests, from the documented project-wide list."""
         streams = [
@@ -269,7 +320,11 @@ class DevCycleProvider:
     def _environments(self, stream: PageStream) -> dict[str, str]:
         """Environment `_id` -> key, after checking every workspace environment exists."""
         try:
-            environments = [environment for page in stream for environment in page]
+            environments = [
+                environment
+                for page in self._checked(stream, "environments", answers.ENVIRONMENTS)
+                for environment in page
+            ]
         except ApiError as error:
             if error.status == 404:
                 raise FlagsyncError(
@@ -299,7 +354,7 @@ class DevCycleProvider:
         may then use a declared audience the apply creates, by placeholder. `creates_only`:
         only the missing ones are created (a plan narrowed by --flag or --env)."""
         if desired.custom_properties:
-            live_properties = self.client.list_all(f"{self._v1}/customProperties")
+            live_properties = self._list("customProperties", answers.CUSTOM_PROPERTIES)
             custom_properties.plan_custom_properties(
                 self._v1, desired.custom_properties, live_properties, plan, creates_only
             )
@@ -320,8 +375,8 @@ class DevCycleProvider:
 
     def read_project_objects(self) -> FlagSet:
         """Every live custom property and audience, as `flagsync import` writes them."""
-        properties = self.client.list_all(f"{self._v1}/customProperties")
-        live = self.client.list_all(f"{self._v1}/audiences")
+        properties = self._list("customProperties", answers.CUSTOM_PROPERTIES)
+        live = self._list("audiences", answers.AUDIENCES)
         return FlagSet(
             custom_properties={p["key"]: custom_properties.to_model(p) for p in properties},
             audiences={a["key"]: audiences.to_model(a) for a in live if a.get("key")},
@@ -330,7 +385,9 @@ class DevCycleProvider:
     def _audience_id(self, key: str) -> str:
         """The `_id` of an audience created by this apply (for its placeholder)."""
         if key not in self._created_audience_ids:
-            answer = self.client.json("GET", f"{self._v1}/audiences/{quote(key, safe='')}")
+            path = f"{self._v1}/audiences/{quote(key, safe='')}"
+            answer = self.client.json("GET", path)
+            check(f"GET {path}", answers.AUDIENCE, answer, "an audience")
             self._created_audience_ids[key] = str(answer["_id"])
         return self._created_audience_ids[key]
 
@@ -634,6 +691,7 @@ class DevCycleProvider:
         write are two requests; an edit landing between them is not caught.)"""
         feature_path = call.path.removesuffix("/status")
         feature = self.client.json("GET", feature_path)
+        check(f"GET {feature_path}", answers.FEATURE, feature, "a feature")
         found = None
         if isinstance(feature, dict):
             found = translate.feature_to_flag(
@@ -651,13 +709,16 @@ class DevCycleProvider:
             )
 
     def _send(self, call: ApiCall) -> Any:
-        return self.client.json(
+        """Send a call; a write must answer with the object written (`answers.check_written`)."""
+        answer = self.client.json(
             call.method,
             call.path,
             params=call.params or None,
             body=call.body,
             headers=call.headers or None,
         )
+        answers.check_written(call, answer)
+        return answer
 
     def _read_path(self, path: str) -> Any:
         return self.client.json("GET", path)
@@ -678,15 +739,34 @@ class DevCycleProvider:
         concurrent apply of the same manifests)."""
         key = quote(str((call.body or {}).get("key", "")), safe="")
         feature = self.client.json("GET", f"{self._v2}/features/{key}")
-        if not isinstance(feature, dict) or not translate.is_owned(feature, marker=self._marker):
+        check(f"GET {self._v2}/features/{key}", answers.FEATURE, feature, "a feature")
+        if not translate.is_owned(feature, marker=self._marker):
             return None
+        if call.expect is None or self._found_fingerprint(feature) == call.expect:
+            return feature
+        # The feature may use audiences made since the read (by this apply, or another): ids
+        # the read never saw. Compare again with the audiences the project has now.
+        current = self._list("audiences", answers.AUDIENCES)
+        self._last_audience_keys = {
+            **self._last_audience_keys,
+            **{a["_id"]: a.get("key") or a["_id"] for a in current if isinstance(a, dict)},
+        }
+        return feature if self._found_fingerprint(feature) == call.expect else None
+
+    def _found_fingerprint(self, feature: dict[str, Any]) -> str:
+        """The model fingerprint of a feature found while applying, its audience ids read as
+        the keys known now: those of the last read and of the audiences this apply made."""
+        audience_keys = {
+            **self._last_audience_keys,
+            **{found: key for key, found in self._created_audience_ids.items()},
+        }
         found = translate.feature_to_flag(
             feature,
             self._last_environment_keys,
-            self._last_audience_keys,
+            audience_keys,
             self.workspace.environment_names,
         )
-        return feature if call.expect is None or model_fingerprint(found) == call.expect else None
+        return model_fingerprint(found)
 
     def _same_project_object(self, call: ApiCall, body: dict[str, Any]) -> Any | None:
         """A custom property or audience create refused as a duplicate is done when the object
@@ -694,6 +774,7 @@ class DevCycleProvider:
         checks = {
             f"{self._v1}/customProperties": custom_properties.is_created,
             f"{self._v1}/audiences": audiences.is_created,
+            f"{self._v1}/metrics": metrics.is_created,
         }
         is_created = checks.get(call.path)
         if is_created is None:
@@ -722,13 +803,13 @@ class DevCycleProvider:
         if (
             call.method == "POST"
             and error.status == 409
-            and call.path.endswith(("/metrics", "/metric-associations"))
+            and call.path.endswith("/metric-associations")
         ):
-            return {}  # a metric, or a metric association, made by the lost attempt
+            return {}  # the association made by the lost attempt (it has no other content)
         if call.method == "POST" and call.path.endswith("/change-requests"):
-            drafts = [
-                r for r in self.client.json("GET", call.path) or [] if r.get("status") == "draft"
-            ]
+            found = self.client.json("GET", call.path)
+            check(f"GET {call.path}", answers.CHANGE_REQUESTS, found, "a list of change requests")
+            drafts = [r for r in found if r.get("status") == "draft"]
             return drafts[0] if len(drafts) == 1 else None
         if call.method == "PATCH" and call.path.endswith(("/submit", "/cancel")):
             request = self.client.json("GET", call.path.rsplit("/", 1)[0])

@@ -25,7 +25,9 @@ PAGE_SIZE = 1000
 the server takes any `limit`; 1,000 keeps a page's body moderate while a 10,000-flag project
 costs ten list calls. `next` is followed until null either way, so a server that caps the
 limit lower still yields every row."""
-MAX_PAGES = 100_000  # a guard against a server whose `next` never ends
+MAX_PAGES = 1000
+"""The most pages of one list read (a million rows): a server whose `next` never ends, or
+whose `count` claims more, is an error rather than an endless download."""
 PER_MINUTE, PER_HOUR = 480, 4800
 """PostHog's documented CRUD limits per personal API key (480/minute and 4,800/hour)."""
 
@@ -92,6 +94,7 @@ class PostHogClient(ApiClient):
         query: dict[str, Any] = {**(params or {}), "limit": PAGE_SIZE, "offset": 0}
         rows: list[Any] = []
         seen: set[str] = set()
+        call = f"GET {path}"
         for _ in range(MAX_PAGES):
             offset = str(query.get("offset"))
             if offset in seen:  # a `next` that loops would otherwise be followed forever
@@ -103,13 +106,30 @@ class PostHogClient(ApiClient):
             seen.add(offset)
             body = self.json("GET", path, params=query)
             if not isinstance(body, dict) or not isinstance(body.get("results"), list):
-                raise ApiError(f"GET {path}", "expected a paginated list ({count, results})")
+                raise ApiError(call, "expected a paginated list ({count, results})")
             rows.extend(body["results"])
             following = _next_page(body.get("next"))
             if following is None:
                 return rows
+            if not body["results"]:
+                raise ApiError(call, "an empty page points to a next one: the list never ends")
+            if _offset(following) <= _offset(query):
+                raise ApiError(
+                    call,
+                    f"the next page (offset {following.get('offset')}) does not move past this "
+                    f"one (offset {query.get('offset')}): the list would never end",
+                )
             query = {**query, **following}
-        raise ApiError(f"GET {path}", f"more than {MAX_PAGES} pages: giving up")
+        raise ApiError(
+            call, f"more than {MAX_PAGES:,} pages of {PAGE_SIZE:,}: more than flagsync reads"
+        )
+
+
+def _offset(query: dict[str, Any]) -> int:
+    try:
+        return int(query.get("offset") or 0)
+    except ValueError:
+        return -1
 
 
 def _next_page(link: Any) -> dict[str, Any] | None:

@@ -19,10 +19,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from reconciler.errors import ApiError, FlagsyncError
 from reconciler.model import Experiment, Flag, FlagSet
 from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Step, field_changes
-from reconciler.providers.posthog import dependencies, metric_events, translate
+from reconciler.providers.posthog import answers, dependencies, metric_events, translate
 from reconciler.providers.posthog.client import PostHogClient, default_limiter, personal_api_key
 from reconciler.providers.posthog.context import ProjectContext, placeholder_key
 from reconciler.providers.posthog.experiment_recovery import create_experiment, create_holdout
@@ -39,6 +41,7 @@ from reconciler.providers.posthog.holdouts import (
 from reconciler.providers.posthog.holdouts import placeholder as holdout_placeholder
 from reconciler.providers.posthog.importing import imported
 from reconciler.providers.posthog.merge import merge_projects
+from reconciler.providers.shape import check
 from reconciler.workspace import Workspace
 
 READ_WORKERS = 4
@@ -179,10 +182,7 @@ class PostHogProvider:
             live.fingerprints[key] = fingerprint(per_env)
             if key in keys:
                 models[key] = merge_projects(
-                    {
-                        env: translate.flag_to_model(raw, contexts[env])
-                        for env, raw in per_env.items()
-                    }
+                    {env: _translated(raw, contexts[env]) for env, raw in per_env.items()}
                 )
         live.flags = FlagSet(flags=models)
         live.others.sort()
@@ -212,7 +212,7 @@ class PostHogProvider:
         env, project_id = item
         base = f"/api/projects/{project_id}"
         try:
-            flags = self._with_archived(f"{base}/feature_flags/")
+            flags = self._with_archived(f"{base}/feature_flags/", answers.FLAG_HEADS, "flags")
         except ApiError as error:
             if error.status in (403, 404):
                 raise FlagsyncError(
@@ -221,11 +221,15 @@ class PostHogProvider:
                 ) from None
             raise
         flags = [flag for flag in flags if not flag.get("deleted")]
-        cohorts = self.client.list_all(f"{base}/cohorts/")
+        cohorts = self._list(f"{base}/cohorts/", answers.COHORTS, "cohorts")
         experiments = [
-            e for e in self._with_archived(f"{base}/experiments/") if not e.get("deleted")
+            e
+            for e in self._with_archived(f"{base}/experiments/", answers.EXPERIMENTS, "experiments")
+            if not e.get("deleted")
         ]
-        holdouts = self.client.list_all(f"{base}/experiment_holdouts/")
+        holdouts = self._list(
+            f"{base}/experiment_holdouts/", answers.HOLDOUTS, "experiment holdouts"
+        )
         context = ProjectContext(
             environment=env,
             project_id=project_id,
@@ -235,20 +239,33 @@ class PostHogProvider:
         )
         return context, flags, experiments, holdouts
 
-    def _with_archived(self, path: str) -> list[Any]:
+    def _list(
+        self,
+        path: str,
+        adapter: TypeAdapter[Any],
+        what: str,
+        params: dict[str, Any] | None = None,
+    ) -> list[Any]:
+        """A whole list, checked against the shape flagsync reads."""
+        items = self.client.list_all(path, params)
+        check(f"GET {path}", adapter, items, f"a list of {what}")
+        return items
+
+    def _with_archived(self, path: str, adapter: TypeAdapter[Any], what: str) -> list[Any]:
         """A list endpoint's rows, archived ones included: PostHog lists archived flags and
         experiments only when asked (`exclude_archived_unless_requested`,
         `filter_experiments_queryset`), and a reconciler that cannot see them would plan to
         create them again. A server without archiving ignores the parameter and answers the
         same rows twice; they are counted once."""
-        rows = self.client.list_all(path)
+        rows = self._list(path, adapter, what)
         seen = {row.get("id") for row in rows}
-        archived = self.client.list_all(path, {"archived": "true"})
+        archived = self._list(path, adapter, f"archived {what}", {"archived": "true"})
         return rows + [row for row in archived if row.get("id") not in seen]
 
     def _group_types(self, base: str) -> dict[str, int]:
         """The project's group types by name (`company` -> 0)."""
         answer = self.client.json("GET", f"{base}/groups_types/")
+        check(f"GET {base}/groups_types/", answers.GROUP_TYPES, answer or [], "group types")
         return {
             str(g["group_type"]): int(g["group_type_index"])
             for g in answer or []
@@ -515,6 +532,7 @@ class PostHogProvider:
                 answer = self.client.json(
                     call.method, call.path, params=call.params or None, body=call.body
                 )
+            answers.check_written(call, answer)
         except ApiError as error:
             recovered = self._recover(call, error)
             if recovered is None:
@@ -649,6 +667,20 @@ class PostHogProvider:
         marker = self.workspace.ownership.marker
         mine = [f for f in found if f.get("key") == key and translate.is_owned(f, marker=marker)]
         return mine[0] if len(mine) == 1 else None
+
+
+def _translated(raw: dict[str, Any], context: ProjectContext) -> Flag:
+    """The model of a listed flag. Its full shape is checked only when reading it fails
+    (checking every flag of a large project up front costs more than reading it), so a flag
+    of another shape is still one error naming the call and the field."""
+    try:
+        return translate.flag_to_model(raw, context)
+    except FlagsyncError:
+        raise
+    except (TypeError, KeyError, AttributeError, ValueError, IndexError) as error:
+        call = f"GET /api/projects/{context.project_id}/feature_flags/"
+        check(call, answers.FLAG, raw, "a feature flag", str(raw.get("key")))
+        raise ApiError(call, f"flag '{raw.get('key')}' could not be read: {error!r}") from None
 
 
 def _in(flag: Flag, env: str) -> Flag:
