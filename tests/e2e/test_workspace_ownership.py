@@ -153,3 +153,77 @@ def test_posthog_prune_in_one_workspace_keeps_the_other_workspaces_flags(
         assert live_flag(api, 1, "shared")["tags"] == ["managed-by-flagsync:team-a"]
         assert live_flag(api, 1, "b-one")["tags"] == ["managed-by-flagsync:team-b"]
     assert team_a("plan", "--prune").returncode == 0
+
+
+def _experiments(keys: list[str], holdouts: list[str]) -> str:
+    text = "experiments:\n" if keys else ""
+    for key in keys:
+        text += (
+            f"  - key: {key}\n    name: {key} test\n    holdout: {holdouts[0]}\n"
+            "    status: draft\n    environments: [staging]\n"
+        )
+    text += "holdouts:\n" if holdouts else ""
+    for name in holdouts:
+        text += f"  - name: {name}\n    percentage: 5\n    environments: [staging]\n"
+    return text
+
+
+def _posthog_experiments(
+    root: Path, emulator: EmulatorServer, name: str | None, keys: list[str], holdouts: list[str]
+) -> Cli:
+    cli = _posthog_workspace(root, emulator, name or "unnamed", [f"{name or 'unnamed'}-flag"])
+    if name is None:
+        config = cli.cwd / "flagsync.yaml"
+        config.write_text(config.read_text().replace("name: unnamed\n", ""))
+    (cli.cwd / "flags" / "experiments.yaml").write_text(_experiments(keys, holdouts))
+    return cli
+
+
+def _holdout_descriptions(api: httpx.Client) -> dict[str, str]:
+    found = api.get("/api/projects/1/experiment_holdouts/").json()["results"]
+    return {h["name"]: h["description"] for h in found}
+
+
+def test_posthog_experiments_and_holdouts_belong_to_a_workspace(
+    tmp_path: Path, emulator: EmulatorServer
+) -> None:
+    team_a = _posthog_experiments(tmp_path, emulator, "team-a", ["a-test"], ["A holdout"])
+    applied = team_a("apply", "--yes")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    team_b = _posthog_experiments(tmp_path, emulator, "team-b", ["a-test"], ["B holdout"])
+    (team_b.cwd / "flags" / "experiments.yaml").write_text(
+        _experiments(["a-test"], ["B holdout"]).replace("a-test test", "renamed by b")
+    )
+    pruned = team_b("apply", "--prune", "--yes")
+    assert pruned.returncode == 0, pruned.stdout + pruned.stderr
+    assert "a-test (experiment) [staging] (workspace 'team-a')" in pruned.stdout
+    with httpx.Client(base_url=emulator.url, headers=AUTH) as api:
+        holdouts = _holdout_descriptions(api)
+        assert holdouts["A holdout"] == "[managed-by-flagsync:team-a]"  # never pruned by b
+        assert holdouts["B holdout"] == "[managed-by-flagsync:team-b]"
+        assert live_flag(api, 1, "a-test")["tags"] == ["managed-by-flagsync:team-a"]
+        experiments = api.get("/api/projects/1/experiments/").json()["results"]
+        assert [e["name"] for e in experiments if e["feature_flag_key"] == "a-test"] == [
+            "a-test test"
+        ]
+    assert team_a("plan", "--prune").returncode == 0
+
+
+def test_posthog_named_workspace_takes_over_its_legacy_experiments_and_holdouts(
+    tmp_path: Path, emulator: EmulatorServer
+) -> None:
+    unnamed = _posthog_experiments(tmp_path, emulator, None, ["old-test"], ["Old", "Other"])
+    assert unnamed("apply", "--yes").returncode == 0
+    named = _posthog_experiments(tmp_path, emulator, "team-a", ["old-test"], ["Old"])
+    plan = named("plan", "--prune")
+    assert plan.returncode == 2, plan.stdout + plan.stderr
+    assert plan.stdout.count("managed: managed-by-flagsync -> managed-by-flagsync:team-a") == 2
+    assert "Other (holdout) [staging]" in plan.stdout and "unnamed workspace" in plan.stdout
+    applied = named("apply", "--prune", "--yes")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    with httpx.Client(base_url=emulator.url, headers=AUTH) as api:
+        holdouts = _holdout_descriptions(api)
+        assert holdouts["Old"] == "[managed-by-flagsync:team-a]"
+        assert holdouts["Other"] == "[managed-by-flagsync]"  # never pruned from here
+        assert live_flag(api, 1, "old-test")["tags"] == ["managed-by-flagsync:team-a"]
+    assert named("plan", "--prune").returncode == 0

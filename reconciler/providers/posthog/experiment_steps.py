@@ -6,9 +6,11 @@ stops a running experiment, and nothing moves one back; a manifest asking for th
 error rather than a silent no-op. After launch PostHog freezes the variant keys (splits may
 still move, with `update_feature_flag_params`), so changing the keys then is a plan error too.
 
-flagsync owns an experiment when its flag carries the ownership tag (experiments have no tags):
-a create tags the flag it made, and an experiment flagsync did not create is changed only with
-`--adopt`, which tags it.
+A workspace owns an experiment when its flag carries the workspace's marker (experiments have
+no tags), with the verdicts of flags (`reconciler.ownership`): a create tags the flag it made,
+an experiment another workspace owns is never touched, one with the bare legacy marker is taken
+over by a named workspace that declares it, and an unmarked one is changed only with `--adopt`,
+which tags it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 from reconciler.errors import FlagsyncError
 from reconciler.model import EXPERIMENT_STATUSES, Experiment
+from reconciler.ownership import LEGACY_MARKER, Ownership
 from reconciler.plan import ApiCall, Change, FieldChange, Step, field_changes
 from reconciler.providers.posthog import experiments as translate
 from reconciler.providers.posthog.context import placeholder
@@ -51,6 +54,10 @@ class LiveExperiment:
     def owned(self) -> bool:
         return translate.owned(self.flag)
 
+    @property
+    def tags(self) -> list[object]:
+        return list((self.flag or {}).get("tags") or [])
+
 
 @dataclass
 class ExperimentWork:
@@ -59,6 +66,8 @@ class ExperimentWork:
     changes: list[Change] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     adoptable: list[str] = field(default_factory=list)
+    elsewhere: dict[str, str] = field(default_factory=dict)
+    """Declared experiments another workspace owns, and that workspace's name."""
 
 
 def comparable(experiment: Experiment) -> dict[str, Any]:
@@ -73,8 +82,10 @@ def plan_experiment(
     environments: list[str],
     adopt: bool,
     holdout_ref: HoldoutReference,
+    ownership: Ownership | None = None,
 ) -> ExperimentWork:
     """Changes and steps for `desired` in each of `environments` it names."""
+    ownership = ownership or Ownership()
     work = ExperimentWork()
     for env in desired.environments:
         if env not in environments:
@@ -83,9 +94,10 @@ def plan_experiment(
         live = copies.get(env)
         if live is None:
             work.changes.append(_change("create", desired.key, env, comparable(desired), {}))
-            work.steps.append(_create_step(desired, env, project_ids[env], holdout))
+            step = _create_step(desired, env, project_ids[env], holdout, ownership.marker)
+            work.steps.append(step)
             continue
-        _update(desired, live, adopt, work, holdout)
+        _update(desired, live, adopt, work, holdout, ownership)
     return work
 
 
@@ -103,7 +115,9 @@ def _change(
     )
 
 
-def _create_step(desired: Experiment, env: str, project_id: int, holdout: int | str | None) -> Step:
+def _create_step(
+    desired: Experiment, env: str, project_id: int, holdout: int | str | None, marker: str
+) -> Step:
     base = f"/api/projects/{project_id}"
     body = translate.create_body(desired, holdout)
     calls = [
@@ -111,7 +125,7 @@ def _create_step(desired: Experiment, env: str, project_id: int, holdout: int | 
         ApiCall(
             method="PATCH",
             path=f"{base}/feature_flags/{placeholder(desired.key)}/",
-            body=translate.ownership_body(None),
+            body=translate.ownership_body(None, marker),
         ),
     ]
     calls.extend(_lifecycle(base, experiment_placeholder(desired.key), "draft", desired.status))
@@ -141,6 +155,7 @@ def _update(
     adopt: bool,
     work: ExperimentWork,
     holdout: int | str | None,
+    ownership: Ownership,
 ) -> None:
     current = live.model
     where = f"experiment '{desired.key}' [{live.environment}]"
@@ -161,15 +176,23 @@ def _update(
             f"{_holdout_name(desired.holdout)}: PostHog refuses a holdout change once an "
             'experiment is launched ("Can\'t update holdout on running Experiment")'
         )
-    adopting = not live.owned
-    if adopting and not adopt:
+    verdict = ownership.verdict(live.tags)
+    if verdict == "elsewhere":
+        work.elsewhere[f"{desired.key} (experiment) [{live.environment}]"] = ownership.owner(
+            live.tags
+        )
+        return
+    adopting = verdict != "mine"
+    if verdict == "none" and not adopt:
         if desired != current.model_copy(update={"environments": desired.environments}):
             work.adoptable.append(f"{desired.key} (experiment) [{live.environment}]")
         return
     change = _change(
         "update", desired.key, live.environment, comparable(desired), comparable(current)
     )
-    if adopting:
+    if verdict == "legacy":
+        change.fields.insert(0, FieldChange.at(("managed",), LEGACY_MARKER, ownership.marker))
+    elif adopting:
         change.fields.insert(0, FieldChange.at(("managed",), False, True))
     if not change.fields:
         return
@@ -191,7 +214,11 @@ def _update(
         )
     if live.flag is not None and adopting:
         calls.append(
-            ApiCall(method="PATCH", path=flag_path, body=translate.ownership_body(live.flag))
+            ApiCall(
+                method="PATCH",
+                path=flag_path,
+                body=translate.ownership_body(live.flag, ownership.marker),
+            )
         )
     calls.extend(_lifecycle(base, experiment_id, current.status, desired.status))
     work.changes.append(change)

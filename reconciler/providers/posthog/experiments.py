@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from reconciler.model import Experiment, ExperimentStatus, ExperimentVariant
+from reconciler.ownership import without_markers
 from reconciler.providers.posthog.translate import OWNERSHIP_TAG, decode_payload, is_owned
 
 CONTROL = "control"
@@ -147,11 +148,11 @@ def flag_payloads_body(
     return {"filters": filters}
 
 
-def ownership_body(flag: dict[str, Any] | None) -> dict[str, Any]:
-    """The flag's tags plus the ownership tag: how flagsync knows an experiment is its own
-    (experiments have no tags of their own)."""
-    tags = [str(tag) for tag in (flag or {}).get("tags") or []]
-    return {"tags": sorted({*tags, OWNERSHIP_TAG})}
+def ownership_body(flag: dict[str, Any] | None, marker: str = OWNERSHIP_TAG) -> dict[str, Any]:
+    """The flag's tags with the workspace's marker in place of any other: how a workspace
+    knows an experiment is its own (experiments have no tags of their own)."""
+    tags = without_markers((flag or {}).get("tags") or [])
+    return {"tags": sorted({*tags, marker})}
 
 
 def owned(flag: dict[str, Any] | None) -> bool:

@@ -3,8 +3,9 @@
 A holdout has an id per project and nothing else to find it by, so flagsync matches a live
 holdout to the manifest by name and resolves the name to the project's id when an experiment
 needs it (`{holdout-id:<name>}` stands for a holdout the same apply creates). Holdouts have no
-tags: flagsync marks the ones it owns with ` [managed-by-flagsync]` at the end of the
-description, which the model does not see.
+tags: flagsync marks the ones a workspace owns with its marker at the end of the description,
+` [managed-by-flagsync:<name>]` (` [managed-by-flagsync]` for an unnamed workspace), which the
+model does not see; ownership verdicts are those of flags (`reconciler.ownership`).
 
 A holdout is deleted (a real DELETE in PostHog) only when flagsync owns it, it is gone from the
 manifests for that project, pruning is on, and no experiment there will still use it: PostHog
@@ -13,16 +14,18 @@ would silently detach it from that experiment's flag.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.errors import FlagsyncError
 from reconciler.model import Holdout
+from reconciler.ownership import LEGACY_MARKER, Ownership
 from reconciler.plan import Action, ApiCall, Change, FieldChange, Step, field_changes
-from reconciler.providers.posthog.translate import OWNERSHIP_TAG
 
-MARKER = f" [{OWNERSHIP_TAG}]"
+MARKER = f" [{LEGACY_MARKER}]"
+_MARKED = re.compile(rf"^(?P<text>.*?) ?\[(?P<marker>{LEGACY_MARKER}(?::[^\]]+)?)\]$", re.DOTALL)
 PLACEHOLDER = "{{holdout-id:{name}}}"
 
 
@@ -38,20 +41,20 @@ def placeholder_name(value: Any) -> str | None:
     return None
 
 
-def _marked(raw: dict[str, Any]) -> tuple[str, bool]:
-    """The description without the ownership mark, and whether it had one. PostHog trims the
-    description it stores, so an empty description with the mark reads back without the
-    mark's leading space."""
+def _marked(raw: dict[str, Any]) -> tuple[str, str | None]:
+    """The description without the ownership mark, and the mark's marker (None without one).
+    PostHog trims the description it stores, so an empty description with the mark reads back
+    without the mark's leading space."""
     description = str(raw.get("description") or "")
-    if description.endswith(MARKER):
-        return description[: -len(MARKER)], True
-    if description == MARKER.strip():
-        return "", True
-    return description, False
+    found = _MARKED.match(description)
+    if found is None:
+        return description, None
+    return found.group("text"), found.group("marker")
 
 
 def is_owned(raw: dict[str, Any]) -> bool:
-    return _marked(raw)[1]
+    """Marked by some flagsync workspace."""
+    return _marked(raw)[1] is not None
 
 
 def holdout_to_model(raw: dict[str, Any], env: str) -> Holdout:
@@ -66,12 +69,12 @@ def holdout_to_model(raw: dict[str, Any], env: str) -> Holdout:
     )
 
 
-def holdout_body(holdout: Holdout) -> dict[str, Any]:
-    """The create (and update) body: the marker on the description, one filter."""
+def holdout_body(holdout: Holdout, marker: str = LEGACY_MARKER) -> dict[str, Any]:
+    """The create (and update) body: the workspace's marker on the description, one filter."""
     percentage = holdout.percentage
     return {
         "name": holdout.name,
-        "description": f"{holdout.description}{MARKER}",
+        "description": f"{holdout.description} [{marker}]",
         "filters": [
             {
                 "properties": [],
@@ -97,6 +100,11 @@ class LiveHoldout:
     def owned(self) -> bool:
         return is_owned(self.raw)
 
+    @property
+    def markers(self) -> list[str]:
+        marker = _marked(self.raw)[1]
+        return [] if marker is None else [marker]
+
 
 @dataclass
 class HoldoutWork:
@@ -108,6 +116,10 @@ class HoldoutWork:
     orphans: list[str] = field(default_factory=list)
     created: set[tuple[str, str]] = field(default_factory=set)
     """(environment, name) of every holdout the plan creates."""
+    elsewhere: dict[str, str] = field(default_factory=dict)
+    """Declared holdouts another workspace owns, and that workspace's name."""
+    legacy: list[str] = field(default_factory=list)
+    """Undeclared holdouts carrying the bare marker, seen by a named workspace."""
 
 
 def _comparable(holdout: Holdout) -> dict[str, Any]:
@@ -140,11 +152,14 @@ def plan_holdouts(
     adopt: bool,
     prune: bool,
     still_used: Callable[[str, LiveHoldout], list[str]],
+    ownership: Ownership | None = None,
 ) -> HoldoutWork:
     """Changes and steps for every declared holdout in each environment it names, and the
     deletion (or listing) of flagsync's holdouts the manifests no longer name there.
     `still_used(env, holdout)` names the experiments that will use a live holdout after the
-    plan."""
+    plan. Only the holdouts this workspace owns (`ownership`) are changed without --adopt or
+    deleted; one with the bare marker is taken over by a named workspace that declares it."""
+    ownership = ownership or Ownership()
     work = HoldoutWork()
     for name, holdout in desired.items():
         for env in holdout.environments:
@@ -160,34 +175,46 @@ def plan_holdouts(
                 )
             if not copies:
                 path = f"/api/projects/{project_ids[env]}/experiment_holdouts/"
-                call = ApiCall(method="POST", path=path, body=holdout_body(holdout))
+                body = holdout_body(holdout, ownership.marker)
+                call = ApiCall(method="POST", path=path, body=body)
                 work.changes.append(_change("create", name, env, {}, _comparable(holdout)))
                 work.steps.append(_step("create", name, env, call))
                 work.created.add((env, name))
                 continue
-            _update(holdout, copies[0], adopt, work)
+            _update(holdout, copies[0], adopt, work, ownership)
     for name, per_env in sorted(live.items()):
         for env, copies in sorted(per_env.items()):
             wanted = name in desired and env in desired[name].environments
             if wanted or env not in environments:
                 continue
             for copy in copies:
-                if copy.owned:
+                verdict = ownership.verdict(copy.markers)
+                if verdict == "mine":
                     _retire(name, env, copy, prune, still_used(env, copy), work)
+                elif verdict == "legacy":
+                    work.legacy.append(f"{name} (holdout) [{env}]")
     return work
 
 
-def _update(holdout: Holdout, live: LiveHoldout, adopt: bool, work: HoldoutWork) -> None:
+def _update(
+    holdout: Holdout, live: LiveHoldout, adopt: bool, work: HoldoutWork, ownership: Ownership
+) -> None:
     env, current = live.environment, live.model
     differs = _comparable(holdout) != _comparable(current)
-    if not live.owned and not adopt:
+    verdict = ownership.verdict(live.markers)
+    if verdict == "elsewhere":
+        work.elsewhere[f"{holdout.name} (holdout) [{env}]"] = ownership.owner(live.markers)
+        return
+    if verdict == "none" and not adopt:
         if differs:
             work.adoptable.append(f"{holdout.name} (holdout) [{env}]")
         return
-    if not differs and live.owned:
+    if not differs and verdict == "mine":
         return
     change = _change("update", holdout.name, env, _comparable(current), _comparable(holdout))
-    if not live.owned:
+    if verdict == "legacy":
+        change.fields.insert(0, FieldChange.at(("managed",), LEGACY_MARKER, ownership.marker))
+    elif verdict == "none":
         change.fields.insert(0, FieldChange.at(("managed",), False, True))
     path = f"/api/projects/{live.project_id}/experiment_holdouts/{live.raw['id']}/"
     work.changes.append(change)
@@ -196,7 +223,7 @@ def _update(holdout: Holdout, live: LiveHoldout, adopt: bool, work: HoldoutWork)
             "update",
             holdout.name,
             env,
-            ApiCall(method="PATCH", path=path, body=holdout_body(holdout)),
+            ApiCall(method="PATCH", path=path, body=holdout_body(holdout, ownership.marker)),
         )
     )
 

@@ -395,6 +395,7 @@ class PostHogProvider:
         """Add the experiments' changes and steps to `plan`; list the live experiments no
         manifest names (flagsync never deletes an experiment)."""
         project_ids = {env: context.project_id for env, context in live.projects.items()}
+        ownership = self.workspace.ownership
 
         def holdout_ref(env: str, name: str) -> int | str:
             if (env, name) in self._planned_holdouts:
@@ -415,16 +416,23 @@ class PostHogProvider:
                 environments,
                 adopt,
                 holdout_ref,
+                ownership,
             )
             self._check_metric_events(work.steps, plan)
             plan.changes.extend(work.changes)
             plan.steps.extend(work.steps)
             plan.adoptable.extend(work.adoptable)
+            plan.owned_elsewhere.update(work.elsewhere)
         for key, copies in sorted(live.experiments.items()):
             wanted = desired[key].environments if key in desired else ()
             for env, copy in sorted(copies.items()):
-                if env not in wanted and copy.owned:
+                if env in wanted:
+                    continue
+                verdict = ownership.verdict(copy.tags)
+                if verdict == "mine":
                     plan.orphans.append(f"{key} (experiment) [{env}]")
+                elif verdict == "legacy":
+                    plan.legacy.append(f"{key} (experiment) [{env}]")
 
     def _check_metric_events(self, steps: list[Step], plan: Plan) -> None:
         """Experiment writes whose metrics name events a project has not seen carry
@@ -474,13 +482,22 @@ class PostHogProvider:
             return users
 
         work = plan_holdouts(
-            wanted, live.holdouts, plan.environments, project_ids, adopt, prune, still_used
+            wanted,
+            live.holdouts,
+            plan.environments,
+            project_ids,
+            adopt,
+            prune,
+            still_used,
+            self.workspace.ownership,
         )
         self._planned_holdouts = work.created
         plan.changes.extend(work.changes)
         plan.steps.extend(work.steps)
         plan.adoptable.extend(work.adoptable)
         plan.orphans.extend(work.orphans)
+        plan.owned_elsewhere.update(work.elsewhere)
+        plan.legacy.extend(work.legacy)
 
     def finish_plan(self, plan: Plan) -> None:
         """Order the steps so a flag is created before the flags depending on it, and a holdout
