@@ -215,7 +215,9 @@ class Target(Canonical):
     @field_validator("serve")
     @classmethod
     def _canonical_split(cls, value: dict[str, float]) -> dict[str, float]:
-        rounded = ((key, round_percent(pct)) for key, pct in sorted(value.items()))
+        # Kept in the manifest's order, so a plan prints a split as written; dicts compare
+        # regardless of order.
+        rounded = ((key, round_percent(pct)) for key, pct in value.items())
         return {key: pct for key, pct in rounded if pct != 0}
 
     @field_validator("percentage")

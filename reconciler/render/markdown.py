@@ -7,6 +7,7 @@ from reconciler.render.values import (
     change_suffix,
     group_action,
     grouped,
+    in_order,
     notes,
     pending_lines,
     show,
@@ -47,7 +48,8 @@ def _rows(change: Change, suffix: str) -> list[str]:
         return [f"| {where} | | | (deleted) |"]
     rows = []
     for field in change.fields:
-        before = "" if field.before is None else _cell(show(field.parts, field.before))
+        shown = in_order(field.parts, field.before, field.after)
+        before = "" if field.before is None else _cell(show(field.parts, shown))
         after = "(removed)" if field.after is None else _cell(show(field.parts, field.after))
         rows.append(f"| {where} | `{field.path}` | {before} | {after} |")
     return rows

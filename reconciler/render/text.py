@@ -9,6 +9,7 @@ from reconciler.render.values import (
     change_suffix,
     group_action,
     grouped,
+    in_order,
     notes,
     pending_lines,
     show,
@@ -56,7 +57,8 @@ def _change_lines(change: Change, suffix: str) -> list[str]:
         elif field.after is None:
             text = f"{field.path}: {show(field.parts, field.before)} -> (removed)"
         else:
-            before, after = show(field.parts, field.before), show(field.parts, field.after)
+            before = show(field.parts, in_order(field.parts, field.before, field.after))
+            after = show(field.parts, field.after)
             text = f"{field.path}: {before} -> {after}"
         lines.append(indent + text)
     return lines

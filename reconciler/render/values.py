@@ -100,6 +100,18 @@ def show_variation(key: str, variation: dict[str, Any]) -> str:
     return " ".join(part for part in (label, values, shown) if part) or "(no values)"
 
 
+def in_order(parts: list[str | int], before: Any, after: Any) -> Any:
+    """`before` with its split in `after`'s order: a split that changes reads in the
+    manifest's order on both sides of the arrow, whatever the vendor's order."""
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return before
+    if parts and parts[-1] == "serve":
+        return {**{key: before[key] for key in after if key in before}, **before}
+    if isinstance(before.get("serve"), dict) and isinstance(after.get("serve"), dict):
+        return {**before, "serve": in_order(["serve"], before["serve"], after["serve"])}
+    return before
+
+
 def show_split(split: dict[str, float]) -> str:
     if not split:
         return "true"  # a flag without variations: matched users get `true`

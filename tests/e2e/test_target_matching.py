@@ -52,3 +52,31 @@ def test_an_inserted_target_is_one_new_target(tmp_path: Path, emulator: Emulator
     assert "targets[Everyone]:" in text and "-> (removed)" in text
     assert cli("apply", "--yes").returncode == 0
     assert cli("plan").returncode == 0
+
+
+def test_splits_print_in_manifest_order(tmp_path: Path, emulator: EmulatorServer) -> None:
+    (tmp_path / "flags").mkdir()
+    (tmp_path / "flagsync.yaml").write_text(
+        "provider: devcycle\nproject: demo\nenvironments:\n  staging: {}\nmanifests: flags/\n"
+    )
+    manifest = tmp_path / "flags" / "dark.yaml"
+    everyone = TARGETS["everyone"]
+    manifest.write_text(_manifest("everyone"))
+    cli = Cli(cwd=tmp_path, env=cli_environment(emulator))
+    assert cli("apply", "--yes").returncode == 0
+
+    manifest.write_text(
+        _manifest("everyone").replace(
+            everyone, everyone.replace("serve: off", "serve: {on: 70, off: 30}")
+        )
+    )
+    plan = cli("plan")
+    assert plan.returncode == 2, plan.stderr
+    assert "off -> on 70% / off 30%" in plan.stdout, plan.stdout
+    assert cli("apply", "--yes").returncode == 0
+
+    manifest.write_text(manifest.read_text().replace("{on: 70, off: 30}", "{on: 20, off: 80}"))
+    plan = cli("plan")
+    assert "on 70% / off 30% -> on 20% / off 80%" in plan.stdout, plan.stdout
+    markdown = cli("plan", "-o", "markdown")
+    assert "on 70% / off 30% | on 20% / off 80%" in markdown.stdout, markdown.stdout

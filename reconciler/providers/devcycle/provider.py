@@ -863,7 +863,8 @@ def _guarded(work: FlagWork, feature_path: str, current: Flag) -> FlagWork:
 
 def model_fingerprint(flag: Flag) -> str:
     """A hash of a flag's canonical model: equal meaning, equal fingerprint."""
-    return hashlib.sha256(flag.model_dump_json().encode()).hexdigest()[:16]
+    content = json.dumps(flag.model_dump(mode="json"), sort_keys=True)  # splits keep no order
+    return hashlib.sha256(content.encode()).hexdigest()[:16]
 
 
 def fingerprint(feature: dict[str, Any]) -> str:
