@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from reconciler.errors import Problem, ValidationFailed
 from reconciler.manifest import (
@@ -18,7 +19,7 @@ from reconciler.manifest import (
 from reconciler.manifest.build import build_flag
 from reconciler.manifest.reading import PendingReads
 from reconciler.manifest.rules import check_all, flag_sites
-from reconciler.manifest.source import Document
+from reconciler.manifest.source import Document, read_yaml
 from reconciler.model import Flag, FlagSet
 from reconciler.workspace import Workspace, display_name
 
@@ -188,3 +189,47 @@ def load_flags(workspace: Workspace, pending: PendingManifests | None = None) ->
         metrics={m.key: m for m in (metrics.build_metric(site.data) for site in metric_sites)},
     )
     return audiences.with_declared_types(flag_set)
+
+
+def locate_audience_reference(
+    workspace: Workspace, flag_key: str, environment: str, audience_key: str
+) -> str | None:
+    """`file:line:col` of the first reference to reusable audience `audience_key` in flag
+    `flag_key`'s targets for `environment`: for an error found only at plan time, when the
+    models no longer know where they were written. None when it cannot be found."""
+    files, _ = manifest_files(workspace)
+    for path in files:
+        document = read_yaml(path, display_name(path))
+        if not isinstance(document, Document) or not isinstance(document.data, dict):
+            continue
+        for index, flag in enumerate(document.data.get("flags") or []):
+            if not isinstance(flag, dict) or flag.get("key") != flag_key:
+                continue
+            config = (flag.get("environments") or {}).get(environment)
+            targets = config.get("targets") if isinstance(config, dict) else None
+            for number, target in enumerate(targets or []):
+                found = _audience_path(target, audience_key) if isinstance(target, dict) else None
+                if found is not None:
+                    path_in: list[str | int] = ["flags", index, "environments"]
+                    path_in += [environment, "targets", number]
+                    line, col = document.locate([*path_in, *found])
+                    return f"{document.name}:{line}:{col}"
+    return None
+
+
+def _audience_path(node: Any, audience_key: str) -> list[str | int] | None:
+    """The path within `node` to an `audience:` filter naming `audience_key`."""
+    if isinstance(node, dict):
+        for name, value in node.items():
+            names = value if isinstance(value, list) else [value]
+            if name == "audience" and audience_key in names and not isinstance(value, dict):
+                return [name]
+            inner = _audience_path(value, audience_key)
+            if inner is not None:
+                return [name, *inner]
+    elif isinstance(node, list):
+        for number, item in enumerate(node):
+            inner = _audience_path(item, audience_key)
+            if inner is not None:
+                return [number, *inner]
+    return None

@@ -78,6 +78,7 @@ def test_an_unknown_audience_at_plan_time_names_the_target_and_suggests(
     assert "flag 'dark-mode' [staging]: audience 'beta-testrs' does not exist" in result.stderr
     assert "(target 'Beta')" in result.stderr
     assert "did you mean 'beta-testers'?" in result.stderr
+    assert "flags/flags.yaml:12:54: flag 'dark-mode' [staging]" in result.stderr, result.stderr
 
 
 def test_shell_completion_offers_flag_keys_and_environments(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from pydantic import TypeAdapter
 
 from reconciler.errors import ApiError, FlagsyncError
+from reconciler.manifest.loader import locate_audience_reference
 from reconciler.manifest.suggest import did_you_mean
 from reconciler.model import EnvironmentConfig, Flag, FlagSet, Metric
 from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Step
@@ -656,7 +657,11 @@ class DevCycleProvider:
                         if key not in audience_ids:
                             known = sorted(audience_ids)
                             where = f" (target '{target.name}')" if target.name else ""
+                            site = locate_audience_reference(
+                                self.workspace, flag.key, env, str(key)
+                            )
                             raise FlagsyncError(
+                                f"{site + ': ' if site else ''}"
                                 f"flag '{flag.key}' [{env}]: audience '{key}' does not exist in "
                                 f"DevCycle project '{self.workspace.project}' and no manifest "
                                 f"declares it{where}{did_you_mean(str(key), known)} (audiences: "
