@@ -106,6 +106,12 @@ def canonical_time(value: datetime) -> datetime:
     return value.replace(microsecond=(value.microsecond // 1000) * 1000)
 
 
+def format_time(value: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds (`2026-01-02T03:04:05.000Z`): timestamps as written in
+    manifests, and as DevCycle writes its own."""
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
 class Canonical(BaseModel):
     """Base: immutable, strict about unknown fields, compared by value."""
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: workspaces written to a temporary folder."""
+"""Shared fixtures: workspaces written to a temporary folder; the hypothesis profiles."""
 
 from __future__ import annotations
 
@@ -8,8 +8,30 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 VALIDATION_ENV = "FLAGSYNC_TEST_POSTHOG_VALIDATION"
+
+# Hypothesis profiles. "default" is hypothesis' own and is what CI runs. "quick", for the daily
+# loop (FLAGSYNC_HYPOTHESIS_PROFILE=quick pytest -m "not slow"), tries at most QUICK_EXAMPLES
+# examples per property, also where a test asks for more with its own @settings.
+PROFILE_ENV = "FLAGSYNC_HYPOTHESIS_PROFILE"
+QUICK_EXAMPLES = 10
+settings.register_profile("quick", max_examples=QUICK_EXAMPLES)
+settings.load_profile(os.environ.get(PROFILE_ENV) or "default")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under the quick profile, cap the examples of tests that set their own max_examples."""
+    if settings.get_current_profile_name() != "quick":
+        return
+    for item in items:
+        test = getattr(item, "obj", None)
+        chosen = getattr(test, "_hypothesis_internal_use_settings", None)
+        if isinstance(chosen, settings) and chosen.max_examples > QUICK_EXAMPLES:
+            test._hypothesis_internal_use_settings = settings(  # type: ignore[union-attr]
+                chosen, max_examples=QUICK_EXAMPLES
+            )
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

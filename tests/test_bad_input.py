@@ -219,6 +219,7 @@ def _large_manifest(flags: int, broken: bool) -> str:
     return "flags:\n" + "".join(entries)
 
 
+@pytest.mark.slow
 def test_one_error_in_a_large_manifest_costs_little(make_workspace: Callable[..., Path]) -> None:
     """Locating one problem in a 1 MB file used to take ten times longer than reading it."""
     clean_file = make_workspace({"a.yaml": _large_manifest(4000, False)})
@@ -230,6 +231,7 @@ def test_one_error_in_a_large_manifest_costs_little(make_workspace: Callable[...
     assert broken[2] < 3 * clean[2] + 2.0, (clean[2], broken[2])  # (it was 20 times)
 
 
+@pytest.mark.slow
 def test_a_flow_list_of_a_million_errors_is_summed_up(make_workspace: Callable[..., Path]) -> None:
     text = "flags: [" + ",".join(["1"] * 90_000) + "]\n"
     code, output, seconds = _validate(make_workspace({"a.yaml": text}))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -267,6 +268,7 @@ def _shares_nothing(value: Any, seen: set[int] | None = None) -> bool:
     return all(_shares_nothing(item, seen) for item in items)
 
 
+@pytest.mark.slow
 @settings(max_examples=1500, deadline=None)
 @given(_streams(wild=False) | _streams(wild=True))
 @example("a: &x {b: [1, *x]}\n")

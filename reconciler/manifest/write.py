@@ -20,8 +20,8 @@ from reconciler.model import (
     ReusableAudience,
     Rollout,
     Target,
+    format_time,
 )
-from reconciler.providers.devcycle.translate import format_time
 
 FULL = 100.0
 

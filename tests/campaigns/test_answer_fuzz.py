@@ -123,12 +123,14 @@ def _posthog_keys(provider: Provider[Any]) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_devcycle_answers_fuzzed(
     devcycle_server: EmulatorServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _campaign("devcycle", _devcycle(devcycle_server), devcycle_sets(), _devcycle_keys, capsys)
 
 
+@pytest.mark.slow
 def test_posthog_answers_fuzzed(
     posthog_server: EmulatorServer, capsys: pytest.CaptureFixture[str]
 ) -> None:

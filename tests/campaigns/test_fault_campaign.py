@@ -74,6 +74,7 @@ def _targeting(flag: Flag, audience: str) -> Flag:
     return flag.model_copy(update={"environments": environments})
 
 
+@pytest.mark.slow
 def test_lost_creates_that_reference_each_other(
     server: EmulatorServer, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -68,6 +68,7 @@ def _converge(provider: DevCycleProvider, desired: FlagSet) -> None:
     assert again.changes == [], again.changes
 
 
+@pytest.mark.slow
 @LAW_SETTINGS
 @given(st.data())
 def test_apply_then_plan_is_empty_and_edits_converge(

@@ -50,6 +50,7 @@ def _approve(api: httpx.Client, key: str, request_id: str) -> None:
     assert response.status_code == 200, response.text
 
 
+@pytest.mark.slow
 def test_production_changes_go_to_reviewers_not_to_the_flag(
     reviewed: Cli, api: httpx.Client
 ) -> None:
@@ -67,6 +68,7 @@ def test_production_changes_go_to_reviewers_not_to_the_flag(
     assert requests[0]["_id"] in applied.stdout
 
 
+@pytest.mark.slow
 def test_second_apply_opens_no_new_request(reviewed: Cli, api: httpx.Client) -> None:
     assert reviewed("apply", "--yes").returncode == 0
     first = {r["_id"] for r in _open_requests(api, "new-checkout")}
@@ -84,6 +86,7 @@ def _approve_all(api: httpx.Client) -> None:
         _approve(api, summary["feature"]["key"], summary["_id"])
 
 
+@pytest.mark.slow
 def test_approval_between_two_plans_leaves_nothing_to_do(reviewed: Cli, api: httpx.Client) -> None:
     assert reviewed("apply", "--yes").returncode == 0
     _approve_all(api)
@@ -97,6 +100,7 @@ def test_approval_between_two_plans_leaves_nothing_to_do(reviewed: Cli, api: htt
     assert "No changes. The live state matches the manifests." in plan.stdout
 
 
+@pytest.mark.slow
 def test_stale_request_is_reported_and_cancelled_only_when_asked(
     reviewed: Cli, api: httpx.Client
 ) -> None:
@@ -120,6 +124,7 @@ def test_stale_request_is_reported_and_cancelled_only_when_asked(
     assert sorted(share["percentage"] for share in distribution) == [0.5, 0.5]
 
 
+@pytest.mark.slow
 def test_request_opened_by_someone_else_locks_the_flag(example: Cli, api: httpx.Client) -> None:
     assert example("apply", "--yes").returncode == 0
     set_approval_workflow(api, "demo")
@@ -155,6 +160,7 @@ def test_change_request_environment_without_the_workflow_is_a_plan_error(
     assert api.get(FEATURES).json() == []
 
 
+@pytest.mark.slow
 def test_project_requiring_approval_gets_requests_and_a_second_apply_opens_none(
     example: Cli, api: httpx.Client
 ) -> None:

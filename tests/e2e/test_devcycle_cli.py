@@ -7,11 +7,13 @@ import shutil
 from pathlib import Path
 
 import httpx
+import pytest
 
 from reconciler.emulator import EmulatorConfig, EmulatorServer
 from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, REPO, Cli, cli_environment
 
 
+@pytest.mark.slow
 def test_examples_apply_then_plan_is_empty(example: Cli) -> None:
     first = example("plan")
     assert first.returncode == 2, first.stderr
@@ -26,6 +28,7 @@ def test_examples_apply_then_plan_is_empty(example: Cli) -> None:
     assert "No changes." in again.stdout
 
 
+@pytest.mark.slow
 def test_one_edit_shows_exactly_that_field_and_converges(example: Cli) -> None:
     assert example("apply", "--yes").returncode == 0
     manifest = example.cwd / "flags" / "checkout.yaml"
@@ -55,6 +58,7 @@ def test_one_edit_shows_exactly_that_field_and_converges(example: Cli) -> None:
     assert example("plan").returncode == 0
 
 
+@pytest.mark.slow
 def test_change_made_in_the_dashboard_is_planned_back(example: Cli, api: httpx.Client) -> None:
     assert example("apply", "--yes").returncode == 0
     response = api.patch(
@@ -71,6 +75,7 @@ def test_change_made_in_the_dashboard_is_planned_back(example: Cli, api: httpx.C
     assert example("plan").returncode == 0
 
 
+@pytest.mark.slow
 def test_apply_without_yes_and_without_terminal_refuses(example: Cli) -> None:
     result = example("apply")
     assert result.returncode == 1
@@ -107,6 +112,7 @@ def test_wrong_credentials_are_reported_without_the_secret(example: Cli) -> None
     assert CLIENT_SECRET not in result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_unreachable_api(example: Cli) -> None:
     dead = "http://127.0.0.1:9"
     result = example("plan", env={"DEVCYCLE_API_URL": dead, "DEVCYCLE_API_TOKEN": "t0k3n"})
@@ -115,6 +121,7 @@ def test_unreachable_api(example: Cli) -> None:
     assert "t0k3n" not in result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_unknown_project(example: Cli) -> None:
     workspace = example.cwd / "flagsync.yaml"
     workspace.write_text(workspace.read_text().replace("project: demo", "project: nope"))
@@ -123,6 +130,7 @@ def test_unknown_project(example: Cli) -> None:
     assert "DevCycle project 'nope' not found" in result.stderr
 
 
+@pytest.mark.slow
 def test_vendor_error_names_the_call_and_the_vendor_message(
     example: Cli, api: httpx.Client
 ) -> None:
@@ -146,6 +154,7 @@ def test_vendor_error_names_the_call_and_the_vendor_message(
     assert "Traceback" not in result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_bad_manifest_stops_before_any_request(example: Cli) -> None:
     (example.cwd / "flags" / "broken.yaml").write_text("flags:\n  - key: Broken\n")
     result = example("plan")
@@ -160,6 +169,7 @@ def test_markdown_output(example: Cli) -> None:
     assert "#### `+ new-checkout` (create)" in result.stdout
 
 
+@pytest.mark.slow
 def test_unmanaged_flags_are_listed_and_left_alone(example: Cli, api: httpx.Client) -> None:
     created = api.post(
         "/v2/projects/demo/features",
@@ -173,6 +183,7 @@ def test_unmanaged_flags_are_listed_and_left_alone(example: Cli, api: httpx.Clie
     assert api.get("/v2/projects/demo/features/hand-made").status_code == 200
 
 
+@pytest.mark.slow
 def test_state_file_emulator_keeps_what_was_applied(tmp_path: Path) -> None:
     """An emulator with a state file keeps what was applied across restarts."""
     state = tmp_path / "state.json"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from reconciler.apply import apply_plan
 from reconciler.emulator import EmulatorServer
@@ -38,6 +39,7 @@ class EditFirst:
         return getattr(self.provider, name)
 
 
+@pytest.mark.slow
 def test_edit_landing_before_the_patch_is_kept_and_reported(
     example: Cli, api: httpx.Client, emulator: EmulatorServer
 ) -> None:

@@ -38,6 +38,7 @@ def _set_lifecycle(example: Cli, lines: str) -> None:
     path.write_text(text.replace(anchor, f"{anchor}\n{lines}", 1))
 
 
+@pytest.mark.slow
 def test_experiment_with_metrics_applies_and_plans_empty(example: Cli, api: httpx.Client) -> None:
     applied = example("apply", "--yes")
     assert applied.returncode == 0, applied.stdout + applied.stderr
@@ -54,6 +55,7 @@ def test_experiment_with_metrics_applies_and_plans_empty(example: Cli, api: http
     assert plan.returncode == 0 and "No changes" in plan.stdout, plan.stdout
 
 
+@pytest.mark.slow
 def test_completed_example_serves_its_static_variation(
     example: Cli, api: httpx.Client, emulator: EmulatorServer
 ) -> None:
@@ -63,6 +65,7 @@ def test_completed_example_serves_its_static_variation(
         assert {client.variable_value(u, "annual-billing-enabled", False) for u in USERS} == {True}
 
 
+@pytest.mark.slow
 def test_complete_then_archive_an_experiment(
     example: Cli, api: httpx.Client, emulator: EmulatorServer
 ) -> None:

@@ -4,11 +4,13 @@ reusable audiences referenced by key."""
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from reconciler.emulator import EmulatorServer
 from tests.e2e.conftest import Cli, devcycle_provider
 
 
+@pytest.mark.slow
 def test_reading_2050_features_costs_three_feature_pages(
     emulator: EmulatorServer, api: httpx.Client
 ) -> None:
@@ -31,6 +33,7 @@ def test_reading_2050_features_costs_three_feature_pages(
     assert len(live.others) == 2048
 
 
+@pytest.mark.slow
 def test_reusable_audience_is_referenced_by_key(example: Cli, api: httpx.Client) -> None:
     created = api.post(
         "/v1/projects/demo/audiences",

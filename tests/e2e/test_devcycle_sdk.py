@@ -29,6 +29,7 @@ def applied(example: Cli, api: httpx.Client, emulator: EmulatorServer) -> Iterat
         }
 
 
+@pytest.mark.slow
 def test_staff_get_the_redesign_and_ten_percent_of_everyone_else(applied: dict[str, Any]) -> None:
     production = applied["production"]
     # checkout.yaml, production: Staff (email ends with @acme.com) -> redesign (v2)
@@ -46,6 +47,7 @@ def test_staff_get_the_redesign_and_ten_percent_of_everyone_else(applied: dict[s
     assert 0.03 <= served.count("v2") / len(served) <= 0.2
 
 
+@pytest.mark.slow
 def test_beta_testers_by_custom_data_or_id_in_staging_only(applied: dict[str, Any]) -> None:
     staging, production = applied["staging"], applied["production"]
     # mobile.yaml, offline-sync, staging: custom beta is true OR user_id is user-1/user-2 -> granted
@@ -59,6 +61,7 @@ def test_beta_testers_by_custom_data_or_id_in_staging_only(applied: dict[str, An
     assert production.variable(user("user-2"), "offline-sync-enabled", False).isDefaulted
 
 
+@pytest.mark.slow
 def test_pro_prospects_split_by_number_and_string_custom_data(applied: dict[str, Any]) -> None:
     production = applied["production"]
     # pricing.yaml, production: plan in (free, trial) AND seats >= 5 -> control 50 / banner 50
@@ -85,6 +88,7 @@ def test_pro_prospects_split_by_number_and_string_custom_data(applied: dict[str,
     )
 
 
+@pytest.mark.slow
 def test_disabled_flag_serves_the_default(applied: dict[str, Any]) -> None:
     # pricing.yaml: maintenance-banner is off in every environment
     for client in applied.values():

@@ -31,6 +31,7 @@ def _drop_pricing_layout(example: Cli) -> None:
     manifest.write_text(text)
 
 
+@pytest.mark.slow
 def test_dropped_variable_is_deleted_and_the_plan_after_is_empty(
     example: Cli, api: httpx.Client
 ) -> None:
@@ -44,6 +45,7 @@ def test_dropped_variable_is_deleted_and_the_plan_after_is_empty(
     assert "No changes." in again.stdout
 
 
+@pytest.mark.slow
 def test_variable_left_by_an_interrupted_apply_is_planned_and_deleted(
     example: Cli, api: httpx.Client
 ) -> None:
@@ -82,6 +84,7 @@ def test_variable_left_by_an_interrupted_apply_is_planned_and_deleted(
     assert example("plan").returncode == 0
 
 
+@pytest.mark.slow
 def test_a_variable_someone_else_detached_is_left_alone(example: Cli, api: httpx.Client) -> None:
     """Only variables flagsync wrote carry its tag: another detached variable is not its own."""
     created = api.post("/v1/projects/demo/variables", json={"key": "hand-made", "type": "Boolean"})
@@ -117,6 +120,7 @@ def _without(flag: Flag, dropped: set[str]) -> Flag:
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_law_an_apply_stopped_after_any_call_converges(

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 
 from tests.e2e.conftest import Cli
 
 
+@pytest.mark.slow
 def test_no_drift_after_apply(example: Cli) -> None:
     assert example("apply", "--yes").returncode == 0
     result = example("drift")
@@ -16,6 +18,7 @@ def test_no_drift_after_apply(example: Cli) -> None:
     assert "No drift" in result.stdout
 
 
+@pytest.mark.slow
 def test_dashboard_edit_and_unknown_flag_are_drift(example: Cli, api: httpx.Client) -> None:
     assert example("apply", "--yes").returncode == 0
     assert (

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 
 def _emulator(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -19,6 +21,7 @@ def _emulator(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_a_taken_port_is_an_error_without_a_banner() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -30,6 +33,7 @@ def test_a_taken_port_is_an_error_without_a_banner() -> None:
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_corrupt_state_file_is_an_error_without_a_banner(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     state.write_text("{not json")

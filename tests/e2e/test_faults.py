@@ -83,6 +83,7 @@ def _converge(provider: DevCycleProvider, desired: FlagSet) -> list[str]:
     raise AssertionError(f"apply did not succeed in 5 runs: {errors}")
 
 
+@pytest.mark.slow
 def test_a_thousand_faults_and_every_run_converges(server: EmulatorServer) -> None:
     retries: list[str] = []
     provider = _provider(server, retries)
@@ -130,6 +131,7 @@ FAULT_METRICS = experiment_metrics("fault-")
 _fresh = itertools.count()
 
 
+@pytest.mark.slow
 def test_completed_and_measured_flags_are_created_once_under_faults(
     server: EmulatorServer,
 ) -> None:
@@ -175,6 +177,7 @@ def test_completed_and_measured_flags_are_created_once_under_faults(
     assert any("after connection dropped" in line for line in retries)
 
 
+@pytest.mark.slow
 def test_cli_reports_what_it_retried(tmp_path: Path) -> None:
     # Rates low enough that six attempts practically never all fail (0.25**6 per request; the
     # example sends about 25), high enough that every run retries something.
@@ -220,6 +223,7 @@ class _LosesFirstAnswers(httpx.HTTPTransport):
         return response
 
 
+@pytest.mark.slow
 def test_a_lost_create_of_a_completed_measured_flag_is_recognised(
     example: Cli, emulator: EmulatorServer, api: httpx.Client
 ) -> None:
@@ -256,6 +260,7 @@ def test_a_lost_create_of_a_completed_measured_flag_is_recognised(
     assert sorted(f["key"] for f in listed if f["key"] in flags) == sorted(flags)  # no duplicate
 
 
+@pytest.mark.slow
 def test_a_lost_create_using_an_audience_created_in_the_same_apply_is_recognised(
     example: Cli, emulator: EmulatorServer, api: httpx.Client
 ) -> None:

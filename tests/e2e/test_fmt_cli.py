@@ -52,6 +52,7 @@ def test_check_lists_the_file_with_a_diff_and_changes_nothing(workspace: Path) -
     assert (workspace / "flags/checkout.yaml").read_text() == UNFORMATTED
 
 
+@pytest.mark.slow
 def test_fmt_rewrites_keeping_comments_then_check_passes(workspace: Path) -> None:
     before = _flagsync(workspace, "validate")
     result = _flagsync(workspace, "fmt")
@@ -65,6 +66,7 @@ def test_fmt_rewrites_keeping_comments_then_check_passes(workspace: Path) -> Non
     assert _flagsync(workspace, "validate").stdout == before.stdout
 
 
+@pytest.mark.slow
 def test_paths_name_files_and_folders(workspace: Path) -> None:
     result = _flagsync(workspace, "fmt", "--check", "flags")
     assert result.returncode == 1

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 
 from reconciler.emulator import EmulatorServer
 from tests.e2e.conftest import Cli, cli_environment
@@ -53,6 +54,7 @@ def _create_unmanaged(api: httpx.Client) -> None:
     assert response.status_code == 201, response.text
 
 
+@pytest.mark.slow
 def test_an_unmanaged_declared_flag_that_differs_is_not_no_changes(
     tmp_path: Path, emulator: EmulatorServer, api: httpx.Client
 ) -> None:
@@ -70,6 +72,7 @@ def test_an_unmanaged_declared_flag_that_differs_is_not_no_changes(
     assert drift.returncode == 2
 
 
+@pytest.mark.slow
 def test_a_flag_pattern_that_matches_nothing_warns(
     tmp_path: Path, emulator: EmulatorServer
 ) -> None:

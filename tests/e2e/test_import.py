@@ -25,6 +25,7 @@ from tests.strategies import flags, renamed
 _unique = itertools.count()
 
 
+@pytest.mark.slow
 def test_import_then_plan_shows_no_changes(example: Cli) -> None:
     assert example("apply", "--yes").returncode == 0
     shutil.rmtree(example.cwd / "flags")
@@ -55,6 +56,7 @@ def test_import_then_plan_shows_no_changes(example: Cli) -> None:
     assert "No changes." in plan.stdout
 
 
+@pytest.mark.slow
 def test_import_rewrites_a_declared_flag_and_keeps_comments(
     example: Cli, api: httpx.Client
 ) -> None:
@@ -81,6 +83,7 @@ def provider() -> Iterator[DevCycleProvider]:
         provider.close()
 
 
+@pytest.mark.slow
 @settings(
     max_examples=25,
     deadline=None,

@@ -6,9 +6,12 @@ from __future__ import annotations
 import re
 import shutil
 
+import pytest
+
 from tests.e2e.conftest import Cli
 
 
+@pytest.mark.slow
 def test_imported_files_refer_to_the_schema_relatively(example: Cli) -> None:
     assert example("apply", "--yes").returncode == 0
     shutil.rmtree(example.cwd / "flags")

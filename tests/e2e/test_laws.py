@@ -38,6 +38,7 @@ def converge(provider: DevCycleProvider, desired: FlagSet) -> None:
     assert again.changes == [], again.changes
 
 
+@pytest.mark.slow
 @settings(
     max_examples=25,
     deadline=None,
@@ -68,6 +69,7 @@ def _orderable(before: Flag, after: Flag) -> bool:
     )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=10,
     deadline=None,

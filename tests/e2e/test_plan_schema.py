@@ -33,6 +33,7 @@ def test_the_schema_is_a_valid_draft_2020_12_schema_with_a_stable_id() -> None:
     assert SCHEMA["$id"] == "https://flagsync.dev/schemas/plan-v1.schema.json"
 
 
+@pytest.mark.slow
 def test_devcycle_creates_updates_and_deletes_match_the_schema(example: Cli) -> None:
     created = _plan(example)
     assert created["$schema"] == SCHEMA["$id"]

@@ -4,10 +4,12 @@ one flag "is" gone; `apply -q` prints no bare heading; a status change is not "c
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.e2e.conftest import Cli
 
 
+@pytest.mark.slow
 def test_counts_name_the_kind_and_agree_in_number(example: Cli, api: httpx.Client) -> None:
     quiet = example("apply", "--yes", "-q")
     assert quiet.returncode == 0, quiet.stdout + quiet.stderr

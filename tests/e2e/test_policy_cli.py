@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 
 from reconciler.manifest.fast_yaml import load_plain
 from tests.e2e.conftest import Cli
@@ -42,6 +43,7 @@ def _own_all_flags(cli: Cli) -> None:
         manifest.write_text("\n".join(lines) + "\n")
 
 
+@pytest.mark.slow
 def test_plan_shows_the_failed_rules_and_apply_stops(example: Cli) -> None:
     _with_policy(example)
     plan = example("plan")
@@ -57,6 +59,7 @@ def test_plan_shows_the_failed_rules_and_apply_stops(example: Cli) -> None:
     assert "No changes." not in example("plan").stdout  # nothing was written
 
 
+@pytest.mark.slow
 def test_override_needs_a_reason_and_prints_it(example: Cli) -> None:
     _with_policy(example)
     refused = example("apply", "--yes", "--override-policy", " ")
@@ -68,6 +71,7 @@ def test_override_needs_a_reason_and_prints_it(example: Cli) -> None:
     assert "bootstrapping the project" in applied.stdout
 
 
+@pytest.mark.slow
 def test_metadata_satisfies_the_policy_and_is_never_sent(example: Cli, api: httpx.Client) -> None:
     _with_policy(example)
     _own_all_flags(example)
@@ -84,6 +88,7 @@ def test_metadata_satisfies_the_policy_and_is_never_sent(example: Cli, api: http
     assert example("plan").returncode == 0
 
 
+@pytest.mark.slow
 def test_a_rollout_step_too_large_for_production_is_stopped(example: Cli) -> None:
     _own_all_flags(example)
     assert example("apply", "--yes").returncode == 0
@@ -115,6 +120,7 @@ def test_an_expression_that_is_not_cel_is_a_validation_problem(example: Cli) -> 
     )
 
 
+@pytest.mark.slow
 def test_import_keeps_the_metadata_only_the_manifest_knows(example: Cli) -> None:
     _own_all_flags(example)
     assert example("apply", "--yes").returncode == 0

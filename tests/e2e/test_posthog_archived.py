@@ -60,6 +60,7 @@ def _apply_and_converge(cli: Cli) -> None:
     assert "No changes." in again.stdout
 
 
+@pytest.mark.slow
 def test_a_flag_archived_in_posthog_is_not_created_again(example: Cli, api: httpx.Client) -> None:
     _apply_and_converge(example)
     flag_id = _flag(api)["id"]
@@ -76,6 +77,7 @@ def test_a_flag_archived_in_posthog_is_not_created_again(example: Cli, api: http
     assert _flag(api)["active"] is True
 
 
+@pytest.mark.slow
 def test_a_manifest_retires_a_flag_by_archiving_it(example: Cli, api: httpx.Client) -> None:
     _apply_and_converge(example)
     manifest = example.cwd / "flags" / "banner.yaml"
@@ -106,6 +108,7 @@ def test_an_archived_flag_enabled_somewhere_is_a_located_error(example: Cli) -> 
     assert "an archived flag is off everywhere" in result.stderr + result.stdout
 
 
+@pytest.mark.slow
 def test_an_archived_experiment_is_not_created_again(example: Cli, api: httpx.Client) -> None:
     (example.cwd / "flags" / "experiments.yaml").write_text(
         """\
@@ -134,6 +137,7 @@ experiments:
     ) in plan.stderr
 
 
+@pytest.mark.slow
 def test_a_manifest_retires_an_experiment_by_archiving_it(example: Cli, api: httpx.Client) -> None:
     manifest = example.cwd / "flags" / "experiments.yaml"
     manifest.write_text(

@@ -33,6 +33,7 @@ def posthog_api(emulator: EmulatorServer) -> Iterator[httpx.Client]:
         yield client
 
 
+@pytest.mark.slow
 def test_examples_apply_then_plan_is_empty(example: Cli, posthog_api: httpx.Client) -> None:
     first = example("plan")
     assert first.returncode == 2, first.stderr
@@ -70,6 +71,7 @@ def test_examples_apply_then_plan_is_empty(example: Cli, posthog_api: httpx.Clie
     }
 
 
+@pytest.mark.slow
 def test_an_edit_reads_naturally_and_converges(example: Cli) -> None:
     assert example("apply", "--yes").returncode == 0
     manifest = example.cwd / "flags" / "checkout.yaml"
@@ -83,6 +85,7 @@ def test_an_edit_reads_naturally_and_converges(example: Cli) -> None:
     assert example("plan").returncode == 0
 
 
+@pytest.mark.slow
 def test_a_flag_soft_deleted_in_the_ui_is_restored(example: Cli, posthog_api: httpx.Client) -> None:
     assert example("apply", "--yes").returncode == 0
     flag = live_flag(posthog_api, 2, "beta-dashboard")
@@ -99,6 +102,7 @@ def test_a_flag_soft_deleted_in_the_ui_is_restored(example: Cli, posthog_api: ht
     assert example("plan").returncode == 0
 
 
+@pytest.mark.slow
 def test_prune_soft_deletes_and_the_key_can_be_created_again(
     example: Cli, posthog_api: httpx.Client
 ) -> None:
@@ -121,6 +125,7 @@ def test_prune_soft_deletes_and_the_key_can_be_created_again(
     assert example("plan").returncode == 0
 
 
+@pytest.mark.slow
 def test_a_project_the_manifest_no_longer_names_is_pruned_there_only(
     example: Cli, posthog_api: httpx.Client
 ) -> None:
@@ -139,6 +144,7 @@ def test_a_project_the_manifest_no_longer_names_is_pruned_there_only(
     assert "beta-dashboard" not in [row["key"] for row in listed]
 
 
+@pytest.mark.slow
 def test_an_edit_in_the_ui_between_plan_and_apply_is_a_clear_conflict(
     tmp_path: Path, emulator: EmulatorServer, posthog_api: httpx.Client
 ) -> None:
@@ -170,6 +176,7 @@ def test_an_edit_in_the_ui_between_plan_and_apply_is_a_clear_conflict(
     )
 
 
+@pytest.mark.slow
 def test_a_saved_plan_refuses_when_the_flag_moved(example: Cli, posthog_api: httpx.Client) -> None:
     assert example("apply", "--yes").returncode == 0
     manifest = example.cwd / "flags" / "checkout.yaml"
@@ -182,6 +189,7 @@ def test_a_saved_plan_refuses_when_the_flag_moved(example: Cli, posthog_api: htt
     assert "new-checkout changed since it was planned" in stale.stderr
 
 
+@pytest.mark.slow
 def test_credentials_are_required_and_never_printed(example: Cli) -> None:
     missing = example("plan", env={"POSTHOG_PERSONAL_API_KEY": ""})
     assert missing.returncode == 1
@@ -194,6 +202,7 @@ def test_credentials_are_required_and_never_printed(example: Cli) -> None:
     assert "Traceback" not in wrong.stderr
 
 
+@pytest.mark.slow
 def test_an_unknown_project_names_the_environment(example: Cli) -> None:
     workspace = example.cwd / "flagsync.yaml"
     workspace.write_text(workspace.read_text().replace("project_id: 2", "project_id: 99"))

@@ -110,6 +110,7 @@ def _run(provider: PostHogProvider, workspace_dir: Path, prune: bool = False) ->
     assert result.ok, result.error
 
 
+@pytest.mark.slow
 def test_every_request_matches_the_openapi_document(
     tmp_path: Path, emulator: EmulatorServer
 ) -> None:

@@ -61,6 +61,7 @@ def _converges(cli: Cli) -> None:
     assert "No changes." in again.stdout
 
 
+@pytest.mark.slow
 def test_an_experiment_moves_forward_and_converges(example: Cli, api: httpx.Client) -> None:
     plan = example("plan")
     assert plan.returncode == 2, plan.stderr
@@ -94,6 +95,7 @@ def test_an_experiment_moves_forward_and_converges(example: Cli, api: httpx.Clie
     assert _experiment(api)["status"] == "stopped"
 
 
+@pytest.mark.slow
 def test_a_backward_move_is_an_error(example: Cli) -> None:
     _set(example, "status: draft", "status: running")
     _converges(example)
@@ -107,6 +109,7 @@ def test_a_backward_move_is_an_error(example: Cli) -> None:
     ) in plan.stderr
 
 
+@pytest.mark.slow
 def test_new_variant_keys_after_launch_are_an_error(example: Cli) -> None:
     _set(example, "status: draft", "status: running")
     _converges(example)
@@ -116,6 +119,7 @@ def test_new_variant_keys_after_launch_are_an_error(example: Cli) -> None:
     assert "PostHog freezes an experiment's variant keys once it is launched" in plan.stderr
 
 
+@pytest.mark.slow
 def test_an_experiment_made_in_posthog_is_adopted_only_when_asked(
     example: Cli, api: httpx.Client
 ) -> None:

@@ -50,6 +50,7 @@ def _converges(cli: Cli) -> None:
     assert "No changes." in again.stdout
 
 
+@pytest.mark.slow
 def test_early_exit_set_in_posthog_is_a_change_the_plan_shows_and_apply_undoes(
     example: Cli, api: httpx.Client
 ) -> None:
@@ -66,6 +67,7 @@ def test_early_exit_set_in_posthog_is_a_change_the_plan_shows_and_apply_undoes(
     assert not live_flag(api, 1, "ordered-rules")["filters"].get("early_exit")
 
 
+@pytest.mark.slow
 def test_a_manifest_turns_early_exit_on(example: Cli, api: httpx.Client) -> None:
     manifest = example.cwd / "flags" / "rules.yaml"
     manifest.write_text(
@@ -77,6 +79,7 @@ def test_a_manifest_turns_early_exit_on(example: Cli, api: httpx.Client) -> None
     assert live_flag(api, 1, "ordered-rules")["filters"]["early_exit"] is True
 
 
+@pytest.mark.slow
 def test_filters_keys_flagsync_does_not_manage_are_named(example: Cli, api: httpx.Client) -> None:
     _converges(example)
     flag = live_flag(api, 1, "ordered-rules")

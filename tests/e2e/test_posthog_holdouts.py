@@ -63,6 +63,7 @@ def _holdouts(api: httpx.Client, project: int) -> list[dict[str, Any]]:
     return list(api.get(f"/api/projects/{project}/experiment_holdouts/").json()["results"])
 
 
+@pytest.mark.slow
 def test_a_holdout_in_two_projects_converges(example: Cli, api: httpx.Client) -> None:
     # another project's holdouts take the low ids, so the two projects' ids differ
     api.post(
@@ -94,6 +95,7 @@ def test_a_holdout_in_two_projects_converges(example: Cli, api: httpx.Client) ->
     assert flag["filters"]["holdout"]["exclusion_percentage"] == 8
 
 
+@pytest.mark.slow
 def test_a_launched_experiments_holdout_cannot_change(example: Cli) -> None:
     _set(example, "status: draft", "status: running")
     log = _converges(example)
@@ -111,6 +113,7 @@ def test_a_launched_experiments_holdout_cannot_change(example: Cli) -> None:
     ) in plan.stderr
 
 
+@pytest.mark.slow
 def test_a_holdout_gone_from_the_manifests_is_pruned_after_its_experiment_lets_go(
     example: Cli, api: httpx.Client
 ) -> None:
@@ -126,6 +129,7 @@ def test_a_holdout_gone_from_the_manifests_is_pruned_after_its_experiment_lets_g
     assert live_flag(api, 1, "pricing-page-test")["filters"].get("holdout") is None
 
 
+@pytest.mark.slow
 def test_pruning_a_holdout_another_experiment_uses_is_refused(
     example: Cli, api: httpx.Client
 ) -> None:

@@ -108,6 +108,7 @@ PRICING = Experiment.model_validate(
 HOLDOUT = Holdout(name="Pricing holdout", percentage=5, environments=("staging", "production"))
 
 
+@pytest.mark.slow
 def test_dashboard_experiments_import_then_plan_shows_no_changes(
     example: Cli, api: httpx.Client
 ) -> None:
@@ -155,6 +156,7 @@ def test_dashboard_experiments_import_then_plan_shows_no_changes(
     assert "No changes." in plan.stdout
 
 
+@pytest.mark.slow
 def test_import_rewrites_a_declared_experiment_and_keeps_comments(
     example: Cli, api: httpx.Client, emulator: EmulatorServer
 ) -> None:
@@ -194,6 +196,7 @@ def test_import_rewrites_a_declared_experiment_and_keeps_comments(
     assert "No changes." in plan.stdout
 
 
+@pytest.mark.slow
 def test_copies_that_differ_between_projects_are_named(example: Cli, api: httpx.Client) -> None:
     staging = PRICING.model_copy(update={"holdout": None, "environments": ("staging",)})
     production = staging.model_copy(update={"status": "draft", "environments": ("production",)})
@@ -230,6 +233,7 @@ def provider() -> Iterator[PostHogProvider]:
         client.close()
 
 
+@pytest.mark.slow
 @settings(
     max_examples=20,
     deadline=None,
@@ -259,6 +263,7 @@ def test_import_law_on_generated_experiments(
     assert plan.steps == []
 
 
+@pytest.mark.slow
 def test_a_selected_experiment_brings_its_holdout(example: Cli, api: httpx.Client) -> None:
     other = HOLDOUT.model_copy(update={"name": "Unrelated holdout"})
     make_live(

@@ -67,6 +67,7 @@ def converge(
     assert again.changes == [], again.changes
 
 
+@pytest.mark.slow
 @settings(
     max_examples=25,
     deadline=None,
@@ -87,6 +88,7 @@ def test_apply_then_plan_is_empty_and_edits_converge(
     converge(provider, second)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=40,
     deadline=None,
@@ -109,6 +111,7 @@ def test_holdouts_round_trip_through_posthog(
     assert read.owned
 
 
+@pytest.mark.slow
 @settings(
     max_examples=20,
     deadline=None,

@@ -51,6 +51,7 @@ def api(emulator: EmulatorServer) -> Iterator[httpx.Client]:
         yield client
 
 
+@pytest.mark.slow
 def test_unseen_metric_events_are_named_in_the_plan_and_the_apply_succeeds(
     example: Cli, api: httpx.Client
 ) -> None:
@@ -70,6 +71,7 @@ def test_unseen_metric_events_are_named_in_the_plan_and_the_apply_succeeds(
     assert "No changes." in again.stdout
 
 
+@pytest.mark.slow
 def test_once_the_events_are_seen_the_plan_says_nothing_about_them(
     example: Cli, api: httpx.Client
 ) -> None:
@@ -83,6 +85,7 @@ def test_once_the_events_are_seen_the_plan_says_nothing_about_them(
     assert applied.returncode == 0, applied.stdout + applied.stderr
 
 
+@pytest.mark.slow
 def test_a_metric_naming_a_missing_action_is_an_error_before_any_write(
     example: Cli, api: httpx.Client
 ) -> None:

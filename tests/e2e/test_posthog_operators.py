@@ -64,6 +64,7 @@ def _evaluate(url: str, person: dict[str, str]) -> object:
     )
 
 
+@pytest.mark.slow
 def test_semver_and_date_conditions_apply_converge_and_evaluate(
     example: Cli, emulator: EmulatorServer
 ) -> None:

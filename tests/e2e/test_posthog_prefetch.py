@@ -60,6 +60,7 @@ def test_a_prefetched_read_is_the_same_read(provider: PostHogProvider) -> None:
     assert set(prefetched.flags.flags) == KEYS
 
 
+@pytest.mark.slow
 def test_a_prefetch_is_used_once(provider: PostHogProvider, emulator: EmulatorServer) -> None:
     provider.prefetch()
     provider.read(KEYS)
@@ -75,6 +76,7 @@ def test_closing_during_a_prefetch_is_quiet(provider: PostHogProvider) -> None:
     provider.close()
 
 
+@pytest.mark.slow
 def test_a_broken_manifest_is_reported_while_the_projects_download(example: Cli) -> None:
     manifest = example.cwd / "flags" / "checkout.yaml"
     manifest.write_text(manifest.read_text().replace("enabled: true", "enabled: yes please", 1))
@@ -84,6 +86,7 @@ def test_a_broken_manifest_is_reported_while_the_projects_download(example: Cli)
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_a_broken_manifest_comes_before_missing_credentials(example: Cli) -> None:
     manifest = example.cwd / "flags" / "checkout.yaml"
     manifest.write_text(manifest.read_text().replace("enabled: true", "enabled: yes please", 1))

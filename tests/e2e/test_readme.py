@@ -40,6 +40,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("vendor", ["DevCycle", "PostHog"])
 def test_first_steps_work_as_written(tmp_path: Path, vendor: str) -> None:
     port = _free_port()

@@ -106,6 +106,7 @@ def _leaks(text: str, secret: str) -> list[str]:
     return [form for form in forms if form in text]
 
 
+@pytest.mark.slow
 def test_an_error_body_echoing_the_client_secret_is_redacted(
     tmp_path: Path, echo_server: str
 ) -> None:
@@ -126,6 +127,7 @@ def test_an_error_body_echoing_the_client_secret_is_redacted(
     assert _leaks(result.stdout + result.stderr, SECRET) == []
 
 
+@pytest.mark.slow
 def test_a_token_echoed_by_the_api_is_redacted(tmp_path: Path, echo_server: str) -> None:
     result = _run(
         tmp_path,
@@ -137,6 +139,7 @@ def test_a_token_echoed_by_the_api_is_redacted(tmp_path: Path, echo_server: str)
     assert _leaks(result.stdout + result.stderr, SECRET) == []
 
 
+@pytest.mark.slow
 def test_url_userinfo_is_redacted_in_retries_and_errors(tmp_path: Path) -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
@@ -155,6 +158,7 @@ def test_url_userinfo_is_redacted_in_retries_and_errors(tmp_path: Path) -> None:
     assert f"http://***@127.0.0.1:{port}" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_command_past_its_timeout_stops_with_the_error_last(
     tmp_path: Path, hanging_server: str
 ) -> None:
@@ -173,6 +177,7 @@ def test_a_command_past_its_timeout_stops_with_the_error_last(
     assert elapsed < 2 + 10 + 5  # the timeout, the grace for busy threads, start-up
 
 
+@pytest.mark.slow
 def test_the_timeout_can_come_from_the_environment(tmp_path: Path, hanging_server: str) -> None:
     result = _run(
         tmp_path,

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 from regopy import Interpreter
 
 from tests.devcycle_settings import set_approval_workflow
@@ -33,6 +34,7 @@ def _saved_plan(cli: Cli, *args: str) -> dict[str, Any]:
     return data
 
 
+@pytest.mark.slow
 def test_a_plan_of_new_flags_passes(example: Cli, api: httpx.Client) -> None:
     set_approval_workflow(api, "demo")
     workspace = example.cwd / "flagsync.yaml"
@@ -44,6 +46,7 @@ def test_a_plan_of_new_flags_passes(example: Cli, api: httpx.Client) -> None:
     assert _query(_saved_plan(example), "deny") == []
 
 
+@pytest.mark.slow
 def test_a_deletion_and_a_direct_production_change_are_denied(example: Cli) -> None:
     assert example("apply", "--yes").returncode == 0
     checkout = example.cwd / "flags/checkout.yaml"

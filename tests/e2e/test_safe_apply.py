@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import httpx
+import pytest
 
 from reconciler.providers.devcycle.provider import fingerprint
 from tests.e2e.conftest import Cli
@@ -21,6 +22,7 @@ def test_created_flags_carry_the_ownership_tag(example: Cli, api: httpx.Client) 
     assert "managed-by-flagsync" in _feature(api, "dark-mode").json()["tags"]
 
 
+@pytest.mark.slow
 def test_removed_flag_is_deleted_only_with_prune(example: Cli, api: httpx.Client) -> None:
     assert example("apply", "--yes").returncode == 0
     (example.cwd / "flags" / "pricing.yaml").unlink()
@@ -39,6 +41,7 @@ def test_removed_flag_is_deleted_only_with_prune(example: Cli, api: httpx.Client
     assert example("plan", "--prune").returncode == 0
 
 
+@pytest.mark.slow
 def test_prune_never_touches_flags_flagsync_did_not_create(example: Cli, api: httpx.Client) -> None:
     made = api.post(
         "/v2/projects/demo/features",
@@ -49,6 +52,7 @@ def test_prune_never_touches_flags_flagsync_did_not_create(example: Cli, api: ht
     assert _feature(api, "by-hand").status_code == 200
 
 
+@pytest.mark.slow
 def test_existing_unmanaged_flag_needs_adopt(example: Cli, api: httpx.Client) -> None:
     made = api.post(
         "/v2/projects/demo/features",
@@ -78,6 +82,7 @@ def _many_flags(folder: Path, count: int, suffix: str = "") -> None:
     (folder / "flags" / "bulk.yaml").write_text("\n".join(lines) + "\n")
 
 
+@pytest.mark.slow
 def test_mass_update_stops_at_the_threshold_unless_forced(example: Cli) -> None:
     _many_flags(example.cwd, 12)
     assert example("apply", "--yes").returncode == 0
@@ -92,6 +97,7 @@ def test_mass_update_stops_at_the_threshold_unless_forced(example: Cli) -> None:
     assert example("plan").returncode == 0
 
 
+@pytest.mark.slow
 def test_threshold_is_configurable_in_the_workspace(example: Cli) -> None:
     _many_flags(example.cwd, 12)
     assert example("apply", "--yes").returncode == 0
@@ -101,6 +107,7 @@ def test_threshold_is_configurable_in_the_workspace(example: Cli) -> None:
     assert example("apply", "--yes").returncode == 0
 
 
+@pytest.mark.slow
 def test_saved_plan_applies_exactly_and_refuses_when_stale(example: Cli, api: httpx.Client) -> None:
     saved = example.cwd / "plan.json"
     planned = example("plan", "--out", str(saved))
@@ -122,6 +129,7 @@ def test_saved_plan_applies_exactly_and_refuses_when_stale(example: Cli, api: ht
     assert _feature(api, "dark-mode").json()["name"] == "Dark mode"
 
 
+@pytest.mark.slow
 def test_partial_runs_by_flag_and_environment(example: Cli, api: httpx.Client) -> None:
     only = example("apply", "--yes", "--flag", "dark-*")
     assert only.returncode == 0
@@ -147,6 +155,7 @@ def test_partial_runs_by_flag_and_environment(example: Cli, api: httpx.Client) -
     assert "[development]" in left.stdout and "[staging]" not in left.stdout
 
 
+@pytest.mark.slow
 def test_two_concurrent_appliers_one_loses_cleanly(example: Cli, api: httpx.Client) -> None:
     results = []
 
@@ -168,6 +177,7 @@ def test_two_concurrent_appliers_one_loses_cleanly(example: Cli, api: httpx.Clie
     assert example("plan").returncode == 0  # converged, nothing half-written
 
 
+@pytest.mark.slow
 def test_prune_never_deletes_a_metric_made_in_the_dashboard(
     example: Cli, api: httpx.Client
 ) -> None:
@@ -198,6 +208,7 @@ def test_prune_never_deletes_a_metric_made_in_the_dashboard(
     assert api.get("/v1/projects/demo/metrics/upgrades").status_code == 200
 
 
+@pytest.mark.slow
 def test_a_hand_edited_plan_cannot_do_what_a_fresh_plan_would_not(
     example: Cli, api: httpx.Client
 ) -> None:
@@ -228,6 +239,7 @@ def test_a_hand_edited_plan_cannot_do_what_a_fresh_plan_would_not(
     assert _feature(api, "dark-mode").status_code == 404  # nothing was applied
 
 
+@pytest.mark.slow
 def test_a_saved_plan_with_prune_and_a_selection_applies(example: Cli, api: httpx.Client) -> None:
     assert example("apply", "--yes").returncode == 0
     (example.cwd / "flags" / "pricing.yaml").unlink()

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from reconciler.emulator import EmulatorServer
 from tests.e2e.conftest import Cli, cli_environment
 
@@ -64,6 +66,7 @@ def test_a_second_yaml_document_is_explained(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_an_unknown_audience_at_plan_time_names_the_target_and_suggests(
     tmp_path: Path, emulator: EmulatorServer
 ) -> None:
@@ -81,6 +84,7 @@ def test_an_unknown_audience_at_plan_time_names_the_target_and_suggests(
     assert "flags/flags.yaml:12:54: flag 'dark-mode' [staging]" in result.stderr, result.stderr
 
 
+@pytest.mark.slow
 def test_shell_completion_offers_flag_keys_and_environments(tmp_path: Path) -> None:
     cli = _cli(tmp_path, {"flags/flags.yaml": FLAG})
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from reconciler.emulator import EmulatorServer
 from tests.e2e.conftest import Cli, cli_environment
 
@@ -27,6 +29,7 @@ def _manifest(*targets: str) -> str:
     )
 
 
+@pytest.mark.slow
 def test_an_inserted_target_is_one_new_target(tmp_path: Path, emulator: EmulatorServer) -> None:
     (tmp_path / "flags").mkdir()
     (tmp_path / "flagsync.yaml").write_text(

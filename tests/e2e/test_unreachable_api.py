@@ -47,6 +47,7 @@ def _cli(tmp_path: Path, api_url: str, manifest: str = MANIFEST) -> Cli:
     )
 
 
+@pytest.mark.slow
 def test_an_unreachable_api_is_retried_once_and_reported_last(tmp_path: Path) -> None:
     cli = _cli(tmp_path, f"http://127.0.0.1:{_closed_port()}")
     started = time.monotonic()
@@ -68,6 +69,7 @@ def test_a_malformed_url_is_refused_at_once_naming_the_variable(tmp_path: Path, 
     assert "retried" not in result.stderr
 
 
+@pytest.mark.slow
 def test_a_malformed_workspace_url_names_the_workspace_field(tmp_path: Path) -> None:
     cli = _cli(tmp_path, "http://127.0.0.1:1")
     (tmp_path / "flagsync.yaml").write_text(WORKSPACE + "api_url: api.devcycle.com\n")
@@ -78,6 +80,7 @@ def test_a_malformed_workspace_url_names_the_workspace_field(tmp_path: Path) -> 
     assert "key" not in result.stderr
 
 
+@pytest.mark.slow
 def test_invalid_manifests_with_an_unreachable_api_end_with_the_manifest_problems(
     tmp_path: Path,
 ) -> None:

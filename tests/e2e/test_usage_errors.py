@@ -10,6 +10,7 @@ import pytest
 from tests.e2e.conftest import Cli
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "message"),
     [

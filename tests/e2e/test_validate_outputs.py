@@ -105,6 +105,7 @@ def _unescape(text: str) -> str:
     return text.replace("%0A", "\n").replace("%0D", "\r").replace("%3A", ":").replace("%25", "%")
 
 
+@pytest.mark.slow
 def test_sarif_matches_the_published_schema_and_locates_problems(broken: Path) -> None:
     result = _validate(broken, "-o", "sarif")
     assert result.returncode == 1
@@ -122,6 +123,7 @@ def test_sarif_matches_the_published_schema_and_locates_problems(broken: Path) -
     assert all(r["level"] == "error" for r in results)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("output", ["json", "github", "sarif"])
 def test_a_valid_workspace_exits_0_with_machine_output_only_on_stdout(
     valid: Path, output: str

@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import httpx
+import pytest
 
 from reconciler.emulator import EmulatorServer
 from tests.e2e.conftest import Cli, cli_environment
@@ -58,6 +59,7 @@ def _tags(api: httpx.Client, key: str) -> list[str]:
     return list(api.get(f"/v1/projects/demo/features/{key}").json()["tags"])
 
 
+@pytest.mark.slow
 def test_prune_in_one_workspace_keeps_the_other_workspaces_flags_and_audiences(
     tmp_path: Path, emulator: EmulatorServer, api: httpx.Client
 ) -> None:
@@ -82,6 +84,7 @@ def test_prune_in_one_workspace_keeps_the_other_workspaces_flags_and_audiences(
     assert "b-one" not in features and {"a-one", "a-two", "b-two"} <= features
 
 
+@pytest.mark.slow
 def test_a_declared_flag_another_workspace_owns_is_shown_and_never_touched(
     tmp_path: Path, emulator: EmulatorServer, api: httpx.Client
 ) -> None:
@@ -104,6 +107,7 @@ def test_a_declared_flag_another_workspace_owns_is_shown_and_never_touched(
     assert team_a("plan").returncode == 0  # a's flag is as a left it
 
 
+@pytest.mark.slow
 def test_a_named_workspace_takes_over_its_legacy_flags_and_leaves_the_others(
     tmp_path: Path, emulator: EmulatorServer, api: httpx.Client
 ) -> None:
@@ -139,6 +143,7 @@ def _posthog_workspace(root: Path, emulator: EmulatorServer, name: str, keys: li
     return Cli(cwd=folder, env=posthog_environment(emulator))
 
 
+@pytest.mark.slow
 def test_posthog_prune_in_one_workspace_keeps_the_other_workspaces_flags(
     tmp_path: Path, emulator: EmulatorServer
 ) -> None:

@@ -109,6 +109,7 @@ def test_unchanged_config_is_a_304_and_a_change_is_not(
     assert get_config(server, key).headers["etag"] == changed.headers["etag"]
 
 
+@pytest.mark.slow
 def test_last_modified_moves_with_the_config_only(
     server: EmulatorServer, api: httpx.Client, project: str
 ) -> None:

@@ -48,6 +48,7 @@ def served(client: object, user_id: str = "u", key: str = "new-checkout") -> str
     return None if variable.isDefaulted else str(variable.value)
 
 
+@pytest.mark.slow
 def test_only_enabled_environments_serve_the_feature(
     server: EmulatorServer, api: httpx.Client, project: str
 ) -> None:
@@ -97,6 +98,7 @@ def test_a_running_app_sees_an_applied_change_on_its_next_poll(
         assert _eventually(lambda: served(client) is None), "turning it off never reached the SDK"
 
 
+@pytest.mark.slow
 def test_completed_feature_serves_its_static_variation_to_everyone(
     server: EmulatorServer, api: httpx.Client, project: str
 ) -> None:
@@ -168,6 +170,7 @@ def test_rollout_not_started_lets_users_fall_through(
         assert {served(client, f"user-{n}") for n in range(50)} == {"v1"}
 
 
+@pytest.mark.slow
 def test_gradual_rollout_reaches_its_share_of_users(
     server: EmulatorServer, api: httpx.Client, project: str
 ) -> None:

@@ -8,11 +8,14 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
+
 from reconciler.emulator import EmulatorConfig, EmulatorServer
 from tests.github.conftest import CLIENT_ID, CLIENT_SECRET, PR, REPO, REPOSITORY, Action
 from tests.github.fake_github import FakeGitHub
 
 
+@pytest.mark.slow
 def test_validation_problems_become_annotations_on_their_lines(
     action: Action, tmp_path: Path
 ) -> None:
@@ -31,6 +34,7 @@ def test_validation_problems_become_annotations_on_their_lines(
     assert "flagsync plan failed (exit 1)" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_failing_policy_is_in_the_pull_request_comment(
     action: Action, github: FakeGitHub, tmp_path: Path
 ) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from reconciler.github.markers import read_fingerprint
 from tests.github.conftest import (
     PR,
@@ -25,6 +27,7 @@ def comment(action: Action, plan: PlanFiles, *extra: str, mode: str = "true") ->
     return result.stdout
 
 
+@pytest.mark.slow
 def test_first_run_creates_one_comment(
     action: Action, github: FakeGitHub, real_plans: RealPlans
 ) -> None:
@@ -44,6 +47,7 @@ def test_first_run_creates_one_comment(
     assert all(r.authorization == f"Bearer {TOKEN}" for r in github.requests)
 
 
+@pytest.mark.slow
 def test_second_run_updates_the_same_comment(
     action: Action, github: FakeGitHub, real_plans: RealPlans
 ) -> None:
@@ -59,6 +63,7 @@ def test_second_run_updates_the_same_comment(
     assert "Updated the plan comment" in printed
 
 
+@pytest.mark.slow
 def test_found_again_among_150_other_comments(
     action: Action, github: FakeGitHub, real_plans: RealPlans
 ) -> None:
@@ -75,6 +80,7 @@ def test_found_again_among_150_other_comments(
     assert all(r.query.get("per_page") == "100" for r in github.calls("GET", "/comments"))
 
 
+@pytest.mark.slow
 def test_changes_only_posts_nothing_without_changes(
     action: Action, github: FakeGitHub, real_plans: RealPlans
 ) -> None:
@@ -83,6 +89,7 @@ def test_changes_only_posts_nothing_without_changes(
     assert "nothing posted" in printed
 
 
+@pytest.mark.slow
 def test_changes_only_updates_an_existing_comment_to_no_changes(
     action: Action, github: FakeGitHub, real_plans: RealPlans
 ) -> None:
@@ -93,6 +100,7 @@ def test_changes_only_updates_an_existing_comment_to_no_changes(
     assert "1 to update" not in posted["body"]
 
 
+@pytest.mark.slow
 def test_comment_false_posts_nothing(
     action: Action, github: FakeGitHub, real_plans: RealPlans
 ) -> None:
@@ -100,6 +108,7 @@ def test_comment_false_posts_nothing(
     assert github.requests == []
 
 
+@pytest.mark.slow
 def test_no_comment_outside_pull_requests(
     action: Action, github: FakeGitHub, real_plans: RealPlans
 ) -> None:
@@ -108,6 +117,7 @@ def test_no_comment_outside_pull_requests(
     assert "Not a pull request (push)" in printed
 
 
+@pytest.mark.slow
 def test_one_comment_per_workspace(
     action: Action, github: FakeGitHub, real_plans: RealPlans
 ) -> None:
@@ -123,6 +133,7 @@ def test_one_comment_per_workspace(
     assert bodies[1].startswith("<!-- flagsync:teams/mobile/flagsync.yaml -->")
 
 
+@pytest.mark.slow
 def test_a_pasted_marker_is_not_our_comment(
     action: Action, github: FakeGitHub, real_plans: RealPlans
 ) -> None:
@@ -133,6 +144,7 @@ def test_a_pasted_marker_is_not_our_comment(
     assert posted[0]["body"].endswith("look, a plan")
 
 
+@pytest.mark.slow
 def test_a_personal_token_recognises_its_own_comments(
     action: Action, github: FakeGitHub, real_plans: RealPlans
 ) -> None:
@@ -147,6 +159,7 @@ def test_a_personal_token_recognises_its_own_comments(
     assert read_fingerprint(mine[0]["body"]) == real_plans.update.fingerprint
 
 
+@pytest.mark.slow
 def test_a_long_plan_is_folded(action: Action, github: FakeGitHub, tmp_path: Path) -> None:
     plan = synthetic_plan(tmp_path / "plans", flags=40, change_requests=2)
     comment(action, plan)
@@ -158,6 +171,7 @@ def test_a_long_plan_is_folded(action: Action, github: FakeGitHub, tmp_path: Pat
     assert "</details>" in body
 
 
+@pytest.mark.slow
 def test_a_short_plan_is_not_folded(
     action: Action, github: FakeGitHub, real_plans: RealPlans
 ) -> None:
@@ -166,6 +180,7 @@ def test_a_short_plan_is_not_folded(
     assert "<details>" not in posted["body"]
 
 
+@pytest.mark.slow
 def test_a_huge_plan_is_cut_to_fit_a_comment(
     action: Action, github: FakeGitHub, tmp_path: Path
 ) -> None:
@@ -180,6 +195,7 @@ def test_a_huge_plan_is_cut_to_fit_a_comment(
     assert "</details>" in body
 
 
+@pytest.mark.slow
 def test_a_failed_plan_replaces_the_comment_and_its_fingerprint(
     action: Action, github: FakeGitHub, real_plans: RealPlans, tmp_path: Path
 ) -> None:
@@ -196,6 +212,7 @@ def test_a_failed_plan_replaces_the_comment_and_its_fingerprint(
     assert read_fingerprint(posted["body"]) is None
 
 
+@pytest.mark.slow
 def test_a_bad_token_is_one_clear_line(
     action: Action, github: FakeGitHub, real_plans: RealPlans
 ) -> None:
@@ -212,6 +229,7 @@ def test_a_bad_token_is_one_clear_line(
     assert github.comments_on(REPOSITORY, PR) == []
 
 
+@pytest.mark.slow
 def test_no_token_says_which_input(action: Action, real_plans: RealPlans) -> None:
     result = action(
         "comment", "--workspace", "flagsync.yaml", *real_plans.create.args(),
@@ -221,6 +239,7 @@ def test_no_token_says_which_input(action: Action, real_plans: RealPlans) -> Non
     assert "github-token" in result.stderr
 
 
+@pytest.mark.slow
 def test_an_unreachable_api_is_one_clear_line(action: Action, real_plans: RealPlans) -> None:
     result = action(
         "comment", "--workspace", "flagsync.yaml", *real_plans.create.args(),

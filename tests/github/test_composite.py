@@ -69,6 +69,7 @@ def ran(result: ActionRun) -> list[str]:
     return [step.name for step in result.steps if step.ran]
 
 
+@pytest.mark.slow
 def test_plan_on_the_pull_request_then_apply_after_the_merge(
     job: Action, github: FakeGitHub
 ) -> None:
@@ -102,6 +103,7 @@ def test_plan_on_the_pull_request_then_apply_after_the_merge(
     assert ran(again) == ["Run flagsync", "Job summary"]
 
 
+@pytest.mark.slow
 def test_a_plan_that_changed_after_the_review_is_not_applied(
     job: Action, github: FakeGitHub
 ) -> None:
@@ -121,6 +123,7 @@ def test_a_plan_that_changed_after_the_review_is_not_applied(
     assert run(job.push(MERGE_SHA), command="plan").outputs["changes"] == "true"
 
 
+@pytest.mark.slow
 def test_require_reviewed_false_applies_without_a_pull_request(job: Action) -> None:
     applied = run(job.push(MERGE_SHA), command="apply", **{"require-reviewed": "false"})
     assert not applied.failed, applied.log
@@ -128,6 +131,7 @@ def test_require_reviewed_false_applies_without_a_pull_request(job: Action) -> N
     assert applied.outputs["exit-code"] == "0"
 
 
+@pytest.mark.slow
 def test_drift_fails_the_job_only_when_asked(job: Action) -> None:
     job.push()
     drift = run(job, command="drift")
@@ -140,6 +144,7 @@ def test_drift_fails_the_job_only_when_asked(job: Action) -> None:
     assert tolerated.outputs["changes"] == "true"
 
 
+@pytest.mark.slow
 def test_changes_only_posts_nothing_when_there_is_nothing_to_review(
     job: Action, github: FakeGitHub
 ) -> None:
@@ -150,6 +155,7 @@ def test_changes_only_posts_nothing_when_there_is_nothing_to_review(
     assert github.comments_on(REPOSITORY, PR) == []
 
 
+@pytest.mark.slow
 def test_a_failing_plan_is_still_reported_and_fails_the_job(
     job: Action, github: FakeGitHub
 ) -> None:
@@ -163,6 +169,7 @@ def test_a_failing_plan_is_still_reported_and_fails_the_job(
     assert "failed (exit 1)" in job.summary()
 
 
+@pytest.mark.slow
 def test_a_working_directory_and_environments(job: Action, github: FakeGitHub) -> None:
     nested = job.root / "teams" / "web"
     nested.mkdir(parents=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
+
 from tests.github.conftest import MERGE_SHA, PR, REPOSITORY, Action, PlanFiles, RealPlans
 from tests.github.fake_github import FakeGitHub
 
@@ -20,6 +22,7 @@ def check(action: Action, plan: PlanFiles) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_the_reviewed_plan_passes(
     action: Action, github: FakeGitHub, real_plans: RealPlans
 ) -> None:
@@ -32,6 +35,7 @@ def test_the_reviewed_plan_passes(
     assert github.calls("GET", f"/commits/{MERGE_SHA}/pulls")
 
 
+@pytest.mark.slow
 def test_a_different_plan_is_refused_with_an_explanation(
     action: Action, github: FakeGitHub, real_plans: RealPlans
 ) -> None:
@@ -78,6 +82,7 @@ def test_a_push_that_is_no_merge_is_refused(
     assert "is not the merge of a pull request" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_failed_last_plan_is_refused(
     action: Action, github: FakeGitHub, real_plans: RealPlans
 ) -> None:

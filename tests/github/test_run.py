@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.github.conftest import Action, RealPlans
 
 
@@ -51,6 +53,7 @@ def test_drift_sets_the_outputs_and_reports(real_plans: RealPlans) -> None:
     assert '| flag | `name` | "Dark" | "Dark mode" |' in real_plans.drift_summary
 
 
+@pytest.mark.slow
 def test_a_failing_flagsync_fails_the_step_and_still_sets_outputs(
     action: Action, tmp_path: Path
 ) -> None:

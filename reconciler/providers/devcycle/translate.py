@@ -25,6 +25,7 @@ from reconciler.model import (
     Rollout,
     RolloutStage,
     Target,
+    format_time,
 )
 from reconciler.ownership import LEGACY_MARKER, is_marker
 
@@ -407,8 +408,3 @@ def rollout_body(rollout: Rollout) -> dict[str, Any]:
             for stage in rollout.stages
         ]
     return body
-
-
-def format_time(value: datetime) -> str:
-    """ISO 8601 in UTC with milliseconds, as DevCycle writes its own timestamps."""
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"

@@ -58,6 +58,7 @@ def _emulator(*options: str) -> Iterator[str]:
         process.wait(timeout=10)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("options", "status"),
     [
