@@ -280,6 +280,7 @@ def _shares_nothing(value: Any, seen: set[int] | None = None) -> bool:
 @example("a: [010, 007]\n")
 @example("a: 1\n---\nb: 2\n")
 @example("? [1]\n: 2\n")
+@example(".nan: no-alias-1\n")
 def test_the_quick_reader_reads_any_document_as_the_complete_one(text: str) -> None:
     """`load_plain` reads every document as the complete reader does, or refuses it as that
     one does; what it reads is a tree, as `to_plain` makes it."""

@@ -158,6 +158,15 @@ def _readable(text: str) -> bool:
     return True
 
 
+def _means(text: str, flag: Flag) -> bool:
+    """Whether `text` reads back as the manifest of `flag` it was written from."""
+    try:
+        [data] = load_plain(text)["flags"]
+        return bool(build_flag(data, ENVIRONMENTS) == flag)
+    except Exception:  # noqa: BLE001
+        return False
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(manifests())
 def test_formatting_keeps_meaning_and_comments_and_is_idempotent(
@@ -165,6 +174,9 @@ def test_formatting_keeps_meaning_and_comments_and_is_idempotent(
 ) -> None:
     flag, text, comments = case
     assume(_readable(text))  # ruamel writes some strings (`?0`) in a way no reader accepts
+    # ... and some (`[?r, '0']` in flow style) in a way that reads back as other data: such a
+    # text is not a manifest of `flag`, so it tells nothing about formatting.
+    assume(_means(text, flag))
     formatted = format_text(text)
     assert load_plain(formatted) == load_plain(text)
     [data] = load_plain(formatted)["flags"]

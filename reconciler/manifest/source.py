@@ -123,6 +123,10 @@ def to_plain(node: Any, path: tuple[PathItem, ...] = ()) -> Any:
     if isinstance(node, dict | list) and _application_tag(node):
         raise NotPlain(list(path), node)
     if isinstance(node, dict):
+        for key in node:  # a key JSON cannot carry (`.nan: x`) is refused as the quick reader does
+            key_problem = bounds.value_problem(_plain(key))
+            if key_problem is not None:
+                raise NotPlain([*path, str(key)], key, key_problem)
         return {str(key): to_plain(value, (*path, str(key))) for key, value in node.items()}
     if isinstance(node, list):
         return [to_plain(value, (*path, index)) for index, value in enumerate(node)]
