@@ -25,6 +25,9 @@ Resource = Literal[
     "flag", "experiment", "holdout", "audience", "custom_property", "metric", "variable"
 ]
 PREVIOUS_ID = "{previous._id}"
+FORMAT_VERSION = 1
+"""The format of a plan saved as JSON (`schemas/plan-v1.schema.json`): what `plan --out` writes
+and `apply PLANFILE` reads."""
 
 FLAG_FIELDS = (
     "name",

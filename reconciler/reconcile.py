@@ -17,14 +17,13 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import ValidationError
 
-from reconciler.errors import FlagsyncError
+from reconciler.errors import SavedPlanError, UnsupportedError, UsageError
 from reconciler.model import Experiment, Flag, FlagSet, Metric
 from reconciler.ownership import LEGACY_MARKER
-from reconciler.plan import Change, FieldChange, Plan, diff_flag
+from reconciler.plan import FORMAT_VERSION, Change, FieldChange, Plan, diff_flag
 from reconciler.providers.base import FinishesPlans, Provider
 from reconciler.providers.devcycle.provider import DevCycleProvider
 from reconciler.providers.posthog.provider import PostHogProvider
-from reconciler.render.json_output import FORMAT_VERSION
 from reconciler.workspace import Workspace
 
 
@@ -119,7 +118,7 @@ def make_plan(
     options = options or PlanOptions()
     unknown = [env for env in options.environments if env not in workspace.environments]
     if unknown:
-        raise FlagsyncError(
+        raise UsageError(
             f"--env {', '.join(unknown)}: not an environment of the workspace "
             f"({', '.join(workspace.environment_names)})"
         )
@@ -156,7 +155,7 @@ def make_plan(
             desired, live, plan, options.prune and not narrowed, options.adopt, narrowed
         )
     elif desired.audiences or desired.custom_properties:
-        raise FlagsyncError(
+        raise UnsupportedError(
             f"audiences and custom properties are not supported for {provider.name} workspaces"
         )
     for key, flag in selected.items():
@@ -197,12 +196,12 @@ def make_plan(
         prune = options.prune and not options.environments
         provider.plan_holdouts(desired, live, plan, options.adopt, prune, options.selects)
     elif desired.holdouts:
-        raise FlagsyncError(f"holdouts are not supported for {provider.name} workspaces")
+        raise UnsupportedError(f"holdouts are not supported for {provider.name} workspaces")
     if isinstance(provider, PlansExperiments):
         experiments = {k: e for k, e in desired.experiments.items() if options.selects(k)}
         provider.plan_experiments(experiments, live, plan, options.adopt, plan.environments)
     elif desired.experiments:
-        raise FlagsyncError(f"experiments are not supported for {provider.name} workspaces yet")
+        raise UnsupportedError(f"experiments are not supported for {provider.name} workspaces yet")
     if isinstance(provider, PlansMetrics):
         provider.plan_metrics(desired.metrics, live, plan, options.prune and not narrowed)
     for key in sorted(live.owned - set(desired.flags)):
@@ -255,19 +254,19 @@ def load_saved_plan(path: Path, workspace: Workspace) -> Plan:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise FlagsyncError(f"{path}: cannot read the plan file: {error.strerror}") from None
+        raise SavedPlanError(f"{path}: cannot read the plan file: {error.strerror}") from None
     except json.JSONDecodeError as error:
-        raise FlagsyncError(
+        raise SavedPlanError(
             f"{path}:{error.lineno}:{error.colno}: not a plan file (invalid JSON)"
         ) from None
     if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
-        raise FlagsyncError(f"{path}: not a flagsync plan file of format {FORMAT_VERSION}")
+        raise SavedPlanError(f"{path}: not a flagsync plan file of format {FORMAT_VERSION}")
     try:
         plan = Plan.model_validate(data)
     except ValidationError as error:
-        raise FlagsyncError(f"{path}: not a valid plan file: {error.errors()[0]['msg']}") from None
+        raise SavedPlanError(f"{path}: not a valid plan file: {error.errors()[0]['msg']}") from None
     if (plan.provider, plan.project) != (workspace.provider, workspace.project_label):
-        raise FlagsyncError(
+        raise SavedPlanError(
             f"{path} was planned for {plan.provider} project '{plan.project}', but the "
             f"workspace targets {workspace.provider} project '{workspace.project_label}'"
         )
@@ -288,7 +287,7 @@ def saved_options(plan: Plan, default: PlanOptions) -> PlanOptions:
             environments=tuple(str(e) for e in given.get("environments") or ()),
         )
     except TypeError:
-        raise FlagsyncError("the plan file's options are not a flagsync plan's") from None
+        raise SavedPlanError("the plan file's options are not a flagsync plan's") from None
 
 
 def beyond_fresh(saved: Plan, fresh: Plan) -> list[str]:
