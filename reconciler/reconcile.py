@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from reconciler.errors import SavedPlanError, UnsupportedError, UsageError
 from reconciler.model import Experiment, Flag, FlagSet, Metric
+from reconciler.ordering import order
 from reconciler.ownership import LEGACY_MARKER
 from reconciler.plan import FORMAT_VERSION, Change, FieldChange, Plan, diff_flag
 from reconciler.providers.base import FinishesPlans, Provider
@@ -214,6 +215,7 @@ def make_plan(
             plan.orphans.append(key)
     if isinstance(provider, FinishesPlans):
         provider.finish_plan(plan)
+    plan.steps = order(plan.steps)  # listed in the order apply runs them
     # Fingerprints of what the plan touches: a saved plan is checked against them, and the
     # GitHub Action's reviewed-plan hash covers them (computing all of them costs seconds).
     touched = {step.key for step in plan.steps}
@@ -261,6 +263,13 @@ def load_saved_plan(path: Path, workspace: Workspace) -> Plan:
         ) from None
     if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
         raise SavedPlanError(f"{path}: not a flagsync plan file of format {FORMAT_VERSION}")
+    steps = data.get("steps")
+    if isinstance(steps, list) and any(isinstance(s, dict) and "kind" not in s for s in steps):
+        raise SavedPlanError(
+            f"{path} was written by an earlier version of flagsync (its steps carry no kind, "
+            "and their dependencies are not typed): nothing was applied; run `flagsync plan "
+            "--out` again with this version"
+        )
     try:
         plan = Plan.model_validate(data)
     except ValidationError as error:
