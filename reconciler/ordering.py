@@ -11,10 +11,11 @@ As octoDNS orders its Create/Update/Delete changes, the rule follows what refers
    run one after the other, its direct writes before its change requests (a feature is created
    before the request carrying its reviewed environments' targeting); different objects run
    concurrently.
-3. **References first.** An object whose calls refer (`plan.Ref`) to an object that a step of
-   the same wave writes starts after that object (apply starts objects in this order, so the
-   create a call waits for is always under way); objects that refer to each other in a cycle
-   are refused. Otherwise objects keep their plan order.
+3. **References first.** An object whose calls refer (`plan.Ref`) to another object that a step
+   of the same wave writes starts after that object (apply starts objects in this order, so
+   the create a call waits for is always under way); objects that refer to each other in a
+   cycle are refused. Otherwise objects keep their plan order. (A reference to what the
+   object's own step creates is ordered by the step's calls.)
 
 The order of calls inside a step is the planner's: it follows the vendor's rules for one object
 (DevCycle: a feature leaving `complete` changes status before it is edited).
@@ -70,7 +71,7 @@ def _referred_first(groups: dict[Group, list[Step]]) -> list[Group]:
             for call in step.calls:
                 for ref in call.refs:
                     target = (ref.resource or "", ref.key)
-                    if ref.to == "object" and target in groups:
+                    if ref.to == "object" and target in groups and target != name:
                         needs.setdefault(name, set()).add(target)
     ordered: list[Group] = []
     visiting: set[Group] = set()

@@ -37,14 +37,16 @@ CallRole = Literal[
     "archive",
     "associate",
     "dissociate",
+    "cleanup",
     "open-request",
     "submit-request",
     "cancel-request",
 ]
-"""What one call of a step is, so that apply and its log never read it from the URL: `write`
-the step's own create, update or delete (or a further write to the same object); `tag` the
-ownership marker; `status` a lifecycle status; `launch`/`end`/`archive` an experiment's
-lifecycle; `associate`/`dissociate` a link between objects (a metric and a feature);
+"""What one call of a step is, so that apply, its log and executors never read it from the URL:
+`write` the step's own create, update or delete (or a further write to the same object); `tag`
+the ownership marker; `status` a lifecycle status; `launch`/`end`/`archive` an experiment's
+lifecycle; `associate`/`dissociate` a link between objects (a metric and a feature); `cleanup`
+the delete of what a write left behind (a variable its feature no longer uses);
 `open-request`/`submit-request`/`cancel-request` a change request's."""
 PREVIOUS_ID = "{previous._id}"
 FORMAT_VERSION = 1

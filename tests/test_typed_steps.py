@@ -179,3 +179,56 @@ def test_a_plan_saved_by_an_earlier_flagsync_is_refused_with_a_reason(
     assert "run `flagsync plan --out` again" in result.output
     assert isinstance(result.exception, SystemExit)
     assert isinstance(result.exception.__context__, SavedPlanError)
+
+
+def test_a_reference_to_what_the_objects_own_step_creates_is_no_cycle() -> None:
+    made = Ref(resource="experiment", key="pricing", scope="1")
+    step = _step(
+        "experiment",
+        "pricing",
+        calls=[
+            ApiCall(method="POST", path="/experiments/"),
+            ApiCall(method="POST", path=f"/experiments/{made.token}/launch/", refs=[made]),
+        ],
+    )
+    assert order([step]) == [step]
+
+
+def test_a_devcycle_change_request_step_says_what_each_call_is() -> None:
+    from reconciler.providers.devcycle import change_requests
+
+    step = change_requests.request_step(
+        "/v2/projects/demo",
+        "checkout",
+        {"status": "active"},
+        ["production"],
+        ["ana"],
+        "d",
+        ("old",),
+    )
+    assert step.kind == "change-request"
+    assert [c.role for c in step.calls] == ["cancel-request", "open-request", "submit-request"]
+    assert step.calls[2].refs == [Ref(to="previous", field="_id")]
+    cancel = change_requests.cancel_step("/v2/projects/demo", "checkout", ("old",))
+    assert cancel.kind == "cancel-requests" and cancel.calls[0].role == "cancel-request"
+
+
+def test_a_posthog_experiment_create_names_the_ids_it_needs() -> None:
+    from reconciler.model import Experiment
+    from reconciler.providers.posthog.experiment_steps import plan_experiment
+
+    experiment = Experiment.model_validate(
+        {
+            "key": "pricing",
+            "name": "Pricing",
+            "status": "running",
+            "environments": ["staging"],
+            "variants": {"control": {"split": 50}, "test": {"split": 50}},
+        }
+    )
+    work = plan_experiment(experiment, {}, {"staging": 7}, ["staging"], False, lambda env, name: 0)
+    (step,) = work.steps
+    assert [c.role for c in step.calls] == ["write", "tag", "launch"]
+    assert step.calls[1].refs == [Ref(resource="flag", key="pricing", scope="7")]
+    assert step.calls[1].path == "/api/projects/7/feature_flags/{flag-id:pricing}/"
+    assert step.calls[2].refs == [Ref(resource="experiment", key="pricing", scope="7")]

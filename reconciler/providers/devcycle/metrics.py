@@ -108,12 +108,22 @@ def association_calls(v1: str, desired: Flag, live: tuple[str, ...]) -> list[Api
     """Associate the metrics the flag gained, dissociate the ones it lost."""
     path = f"{v1}/metric-associations"
     added = [
-        ApiCall(method="POST", path=path, body={"metric": key, "feature": desired.key})
+        ApiCall(
+            method="POST",
+            path=path,
+            role="associate",
+            body={"metric": key, "feature": desired.key},
+        )
         for key in desired.metrics
         if key not in live
     ]
     removed = [
-        ApiCall(method="DELETE", path=path, params={"metric": key, "feature": desired.key})
+        ApiCall(
+            method="DELETE",
+            path=path,
+            role="dissociate",
+            params={"metric": key, "feature": desired.key},
+        )
         for key in live
         if key not in desired.metrics
     ]

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from reconciler.errors import FlagsyncError
+from reconciler.errors import PlanError
 from reconciler.plan import ApiCall, Step
 from reconciler.providers.posthog.context import placeholder_key
 
@@ -69,7 +69,7 @@ def order_steps(steps: list[Step]) -> list[Step]:
             for parent in placeholders(call):
                 if (project, parent) not in created:
                     environment = ", ".join(step.environments) or f"project {project}"
-                    raise FlagsyncError(
+                    raise PlanError(
                         f"flag '{step.key}' [{environment}] depends on flag '{parent}', which "
                         f"does not exist in PostHog project {project} and no manifest creates "
                         "it there"
@@ -83,7 +83,7 @@ def order_steps(steps: list[Step]) -> list[Step]:
         if key in done or key not in groups:
             return
         if key in visiting:
-            raise FlagsyncError(f"flags depend on each other in a cycle through '{key}'")
+            raise PlanError(f"flags depend on each other in a cycle through '{key}'")
         visiting.add(key)
         for parent in sorted(needs.get(key, ())):
             visit(parent)
