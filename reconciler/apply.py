@@ -71,35 +71,18 @@ it opened): the object is unchanged, a request is pending."""
 _LATER = {"launch": "launched the experiment of", "status": "set the status of"}
 
 
-def _role(call: ApiCall) -> str:
-    """The call's role; for a call planned without one, what its path says (transitional,
-    until every provider plans roles)."""
-    if call.role != "write":
-        return call.role
-    path = call.path.rstrip("/")
-    for suffix, role in (
-        ("/cancel", "cancel-request"),
-        ("/submit", "submit-request"),
-        ("/launch", "launch"),
-        ("/status", "status"),
-    ):
-        if path.endswith(suffix):
-            return role
-    return "write"
-
-
 def _done(step: Step, call: ApiCall, answer: Any, first: bool = True) -> str:
     """How a finished call reads in the apply log. Only a step's first call is its action (a
     create's POST); later ones (a status change, an experiment launch, an association) read
     as what they are: an update, or a removal."""
     request = answer.get("_id", "") if isinstance(answer, dict) else ""
-    role = _role(call)
+    role = call.role
     if role == "cancel-request":
         return "cancelled a stale change request for"
     if role == "submit-request":
         reviewers = ", ".join(step.reviewers) or "the project's reviewers"
         return f"submitted change request {request} to {reviewers} for"
-    if step.kind == "change-request" and role in ("write", "open-request"):
+    if role == "open-request":
         return f"opened change request {request} for"
     if isinstance(answer, dict) and answer.get(APPROVAL_PENDING):
         return f"approval required: change request {answer[APPROVAL_PENDING]} pending for"

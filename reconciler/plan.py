@@ -48,7 +48,6 @@ the ownership marker; `status` a lifecycle status; `launch`/`end`/`archive` an e
 lifecycle; `associate`/`dissociate` a link between objects (a metric and a feature); `cleanup`
 the delete of what a write left behind (a variable its feature no longer uses);
 `open-request`/`submit-request`/`cancel-request` a change request's."""
-PREVIOUS_ID = "{previous._id}"
 FORMAT_VERSION = 1
 """The format of a plan saved as JSON (`schemas/plan-v1.schema.json`): what `plan --out` writes
 and `apply PLANFILE` reads."""
@@ -164,8 +163,6 @@ class ApiCall(BaseModel):
         """This call with its `to="previous"` refs replaced by the previous call's answer
         (a change request is submitted under the id its creation returned)."""
         wanted = [ref for ref in self.refs if ref.to == "previous"]
-        if not wanted and PREVIOUS_ID in self.path:  # planned before calls carried refs
-            wanted = [Ref(to="previous", field="_id")]
         if not wanted:
             return self
         values = {}

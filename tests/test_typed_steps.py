@@ -139,13 +139,24 @@ def test_the_apply_log_reads_roles_and_kinds_not_urls() -> None:
             ),
         ],
     )
-    plan = Plan(provider="devcycle", project="p", environments=[], steps=[request])
+    named_so = _step(
+        "flag",
+        "launch",
+        "update",
+        calls=[
+            ApiCall(method="PATCH", path="/flags/launch/submit"),
+            ApiCall(method="POST", path="/flags/launch/status"),
+        ],
+    )
+    plan = Plan(provider="devcycle", project="p", environments=[], steps=[request, named_so])
     lines: list[str] = []
-    result = apply_plan(plan, _Recorder(), lines.append)
+    result = apply_plan(plan, _Recorder(), lines.append, workers=1)
     assert result.ok
     assert lines == [
         "  opened change request cr9 for checkout  (POST /requests)",
         "  submitted change request cr9 to ana for checkout  (POST /requests/cr9)",
+        "  updated launch  (PATCH /flags/launch/submit)",
+        "  updated launch  (POST /flags/launch/status)",
     ]
 
 

@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from reconciler.errors import PlanError
-from reconciler.plan import ApiCall, Step
-from reconciler.providers.posthog.context import placeholder_key
+from reconciler.plan import ApiCall, Ref, Step
+from reconciler.providers.posthog.context import flag_ref, placeholder_key
 
 _PROJECT = re.compile(r"^/api/projects/(\d+)/feature_flags/")
 WAIT_SECONDS = 300.0
@@ -46,6 +46,31 @@ def placeholders(call: ApiCall) -> list[str]:
     """The flag keys a call's body refers to by placeholder."""
     keys = [placeholder_key(prop.get("key")) for prop in flag_properties(call.body)]
     return [key for key in keys if key is not None]
+
+
+def flag_refs(body: Any, project_id: int) -> list[Ref]:
+    """The refs of a flag body's dependencies on flags this apply creates in its project (the
+    placeholders `context.flag_reference` put in), for the call that sends it."""
+    keys = [placeholder_key(prop.get("key")) for prop in flag_properties(body)]
+    return list(dict.fromkeys(flag_ref(key, project_id) for key in keys if key is not None))
+
+
+def check_refs(steps: list[Step]) -> None:
+    """Refuse a plan whose call refers to a flag no step creates in that flag's project."""
+    created = {found for step in steps for call in step.calls if (found := creates(call))}
+    for step in steps:
+        if step.resource != "flag":
+            continue
+        for call in step.calls:
+            for ref in call.refs:
+                if ref.resource != "flag" or (int(ref.scope or 0), ref.key) in created:
+                    continue
+                environment = ", ".join(step.environments) or f"project {ref.scope}"
+                raise PlanError(
+                    f"flag '{step.key}' [{environment}] depends on flag '{ref.key}', which "
+                    f"does not exist in PostHog project {ref.scope} and no manifest creates "
+                    "it there"
+                )
 
 
 def creates(call: ApiCall) -> tuple[int, str] | None:
