@@ -23,9 +23,10 @@ from reconciler.providers.devcycle.read import (
     model_fingerprint,
 )
 from reconciler.providers.http import RateLimiter
-from reconciler.workspace import Workspace
+from reconciler.workspace import API_URL_VARIABLE, DEVCYCLE_API_URL, Workspace
 
 __all__ = [
+    "PROVIDER",
     "DevCycleProvider",
     "FlagWork",
     "LazyFingerprints",
@@ -40,6 +41,13 @@ class DevCycleProvider(Planning, Executing):
     """Plan and apply against one DevCycle project."""
 
     name = "devcycle"
+    LABEL = "DevCycle"
+    DEFAULT_API_URL = DEVCYCLE_API_URL
+    API_URL_VARIABLE = API_URL_VARIABLE
+    SUPPORTS_PREFETCH = True
+    SUPPORTS_CHANGE_REQUESTS = True
+    SUPPORTS_AUDIENCES = True
+    SUPPORTS_METRICS = True
 
     def __init__(self, workspace: Workspace, client: DevCycleClient) -> None:
         self.workspace = workspace
@@ -68,3 +76,6 @@ class DevCycleProvider(Planning, Executing):
         if self._prefetched is not None:
             self._prefetched.close()
         self.client.close()
+
+
+PROVIDER = DevCycleProvider

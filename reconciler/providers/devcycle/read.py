@@ -18,6 +18,7 @@ from pydantic import TypeAdapter
 
 from reconciler.errors import ApiError, FlagsyncError
 from reconciler.model import Flag, FlagSet, Metric
+from reconciler.providers.base import Provider
 from reconciler.providers.devcycle import (
     answers,
     approvals,
@@ -87,7 +88,7 @@ class _Downloads:
         self.project.close()
 
 
-class Reading:
+class Reading(Provider[LiveState]):
     """The reading part of the DevCycle provider, and the state the other parts share: the
     connection, the project's paths, and the id -> key maps of the last read (a feature found
     while applying is translated with them)."""

@@ -28,9 +28,10 @@ from reconciler.providers.posthog.read import (
     fingerprint,
     holdout_fingerprint,
 )
-from reconciler.workspace import Workspace
+from reconciler.workspace import POSTHOG_API_URL, POSTHOG_API_URL_VARIABLE, Workspace
 
 __all__ = [
+    "PROVIDER",
     "READ_WORKERS",
     "FlagWork",
     "LiveState",
@@ -47,6 +48,13 @@ class PostHogProvider(Planning, Executing):
     """Plan and apply against the PostHog projects of a workspace's environments."""
 
     name = "posthog"
+    LABEL = "PostHog"
+    DEFAULT_API_URL = POSTHOG_API_URL
+    API_URL_VARIABLE = POSTHOG_API_URL_VARIABLE
+    SUPPORTS_PREFETCH = True
+    SUPPORTS_EXPERIMENTS = True
+    SUPPORTS_HOLDOUTS = True
+    ENVIRONMENTS_ARE_PROJECTS = True
 
     def __init__(self, workspace: Workspace, client: PostHogClient) -> None:
         self.workspace = workspace
@@ -76,3 +84,6 @@ class PostHogProvider(Planning, Executing):
             pending.cancel()
         self._prefetched = None
         self.client.close()
+
+
+PROVIDER = PostHogProvider

@@ -19,6 +19,7 @@ from pydantic import TypeAdapter
 
 from reconciler.errors import ApiError, FlagsyncError
 from reconciler.model import Flag, FlagSet
+from reconciler.providers.base import Provider
 from reconciler.providers.posthog import answers, dependencies, metric_events, translate
 from reconciler.providers.posthog.client import PostHogClient
 from reconciler.providers.posthog.context import ProjectContext
@@ -67,7 +68,7 @@ class LiveState:
     """Every live holdout by name and environment (PostHog does not keep names unique)."""
 
 
-class Reading:
+class Reading(Provider[LiveState]):
     """The reading part of the PostHog provider, and the state the other parts share: the
     connection, the last read, and the ids learned while applying (flags, experiments and
     holdouts this apply created, for the calls that refer to them)."""
