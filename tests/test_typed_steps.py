@@ -118,6 +118,9 @@ class _Recorder:
             self.sent.append(call.describe())
         return {"_id": "cr9"}
 
+    def describe(self, call: ApiCall) -> str:
+        return call.describe()
+
 
 def test_the_apply_log_reads_roles_and_kinds_not_urls() -> None:
     """A call's URL says nothing to apply: a submit whose path does not end in /submit still
