@@ -99,7 +99,8 @@ class DeadlineError(FlagsyncError):
 
 
 class ApplyError(FlagsyncError):
-    """An apply stopped at a failure; what was applied before it stays applied."""
+    """An apply stopped at a failure (`cause`), or a call could not be sent because it needs
+    the id of an object this apply failed to create; what was applied before stays applied."""
 
     def __init__(self, message: str, cause: FlagsyncError | None = None) -> None:
         super().__init__(message)

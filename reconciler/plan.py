@@ -174,6 +174,18 @@ class ApiCall(BaseModel):
             values[ref] = previous[ref.field]
         return self.filled(values)
 
+    def needing(self, candidates: Iterable[Ref]) -> ApiCall:
+        """This call with those `candidates` whose token it carries (in its path, or as a whole
+        value in its body) added to its refs: how a planner records what a body it built
+        refers to."""
+        carried = _strings(self.body)
+        found = [
+            ref
+            for ref in candidates
+            if ref not in self.refs and (ref.token in carried or ref.token in self.path)
+        ]
+        return self.model_copy(update={"refs": [*self.refs, *found]}) if found else self
+
     def filled(self, values: dict[Ref, Any]) -> ApiCall:
         """This call with each ref's token replaced by its value: in the path as text, in the
         body where a whole value is the token (as a number for `Ref.number`, else as text).
@@ -300,6 +312,17 @@ class Plan(BaseModel):
             default=str,
         )
         return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _strings(body: Any) -> set[str]:
+    """Every string value in `body`, at any depth."""
+    if isinstance(body, str):
+        return {body}
+    if isinstance(body, dict):
+        return set().union(*(_strings(value) for value in body.values()))
+    if isinstance(body, list):
+        return set().union(*(_strings(value) for value in body))
+    return set()
 
 
 def _replace_tokens(body: Any, by_token: dict[str, Any]) -> Any:

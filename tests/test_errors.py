@@ -19,6 +19,7 @@ from reconciler.errors import (
     AnswerShapeError,
     ApiError,
     ApiStatusError,
+    CredentialsError,
     FlagsyncError,
     NetworkError,
     PolicyError,
@@ -105,6 +106,10 @@ def _invalid_manifest(make_workspace: Callable[..., Path]) -> list[str]:
     return ["validate", "-w", str(make_workspace({"bad.yaml": "flags: [\n"}))]
 
 
+def _no_credentials(make_workspace: Callable[..., Path]) -> list[str]:
+    return ["plan", "-w", str(make_workspace({}))]
+
+
 def _plan_file_not_json(make_workspace: Callable[..., Path]) -> list[str]:
     workspace = make_workspace({})
     plan = workspace.parent / "plan.json"
@@ -119,6 +124,7 @@ def _plan_file_not_json(make_workspace: Callable[..., Path]) -> list[str]:
         (_no_workspace, WorkspaceError, "Error: elsewhere/flagsync.yaml: no workspace file here"),
         (_invalid_manifest, ValidationFailed, "1 problem found"),
         (_plan_file_not_json, SavedPlanError, "plan.json:1:1: not a plan file (invalid JSON)"),
+        (_no_credentials, CredentialsError, "Error: DevCycle credentials missing"),
     ],
 )
 def test_each_failure_exits_1_with_its_message_and_class(
@@ -128,7 +134,10 @@ def test_each_failure_exits_1_with_its_message_and_class(
     raised: type[FlagsyncError],
     message: str,
 ) -> None:
-    monkeypatch.setenv("DEVCYCLE_API_TOKEN", "token")
+    for name in ("DEVCYCLE_API_TOKEN", "DEVCYCLE_CLIENT_ID", "DEVCYCLE_CLIENT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    if raised is not CredentialsError:
+        monkeypatch.setenv("DEVCYCLE_API_TOKEN", "token")
     monkeypatch.setenv("DEVCYCLE_API_URL", "http://127.0.0.1:9")
     result = _run(scenario(make_workspace))
     assert result.exit_code == 1

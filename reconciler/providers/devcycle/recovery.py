@@ -42,20 +42,17 @@ class Recovering(Reading):
                 return found
         if not error.after_lost_attempt or error.status is None or error.status >= 500:
             return None
-        if (
-            call.method == "POST"
-            and error.status == 409
-            and call.path.endswith("/metric-associations")
-        ):
+        if call.role == "associate" and error.status == 409:
             return {}  # the association made by the lost attempt (it has no other content)
-        if call.method == "POST" and call.path.endswith("/change-requests"):
+        if call.role == "open-request":
             found = self.client.json("GET", call.path)
             check(f"GET {call.path}", answers.CHANGE_REQUESTS, found, "a list of change requests")
             drafts = [r for r in found if r.get("status") == "draft"]
             return drafts[0] if len(drafts) == 1 else None
-        if call.method == "PATCH" and call.path.endswith(("/submit", "/cancel")):
+        if call.role in ("submit-request", "cancel-request"):
+            # the request itself: the call's path less its last segment (`/submit`, `/cancel`)
             request = self.client.json("GET", call.path.rsplit("/", 1)[0])
-            wanted = "pending" if call.path.endswith("/submit") else "cancelled"
+            wanted = "pending" if call.role == "submit-request" else "cancelled"
             return (
                 request if isinstance(request, dict) and request.get("status") == wanted else None
             )
