@@ -143,6 +143,9 @@ class ApiCall(BaseModel):
     role: CallRole = "write"
     refs: list[Ref] = Field(default_factory=list)
     """The values this call needs from objects the same apply creates (see `Ref`)."""
+    makes: Ref | None = None
+    """The object this call creates, as the calls that need its id refer to it: the executor
+    notes the id from the answer under it."""
     params: dict[str, str] = Field(default_factory=dict)
     body: Any = None
     expect: str | None = None

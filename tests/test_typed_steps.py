@@ -243,6 +243,7 @@ def test_a_posthog_experiment_create_names_the_ids_it_needs() -> None:
     work = plan_experiment(experiment, {}, {"staging": 7}, ["staging"], False, lambda env, name: 0)
     (step,) = work.steps
     assert [c.role for c in step.calls] == ["write", "tag", "launch"]
+    assert step.calls[0].makes == Ref(resource="experiment", key="pricing", scope="7")
     assert step.calls[1].refs == [Ref(resource="flag", key="pricing", scope="7")]
     assert step.calls[1].path == "/api/projects/7/feature_flags/{flag-id:pricing}/"
     assert step.calls[2].refs == [Ref(resource="experiment", key="pricing", scope="7")]

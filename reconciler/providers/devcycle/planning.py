@@ -14,7 +14,7 @@ from reconciler.errors import PlanError
 from reconciler.manifest.loader import locate_audience_reference
 from reconciler.manifest.suggest import did_you_mean
 from reconciler.model import EnvironmentConfig, Flag, FlagSet, Metric
-from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Step
+from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Ref, Step
 from reconciler.providers.devcycle import (
     answers,
     approvals,
@@ -224,7 +224,13 @@ class Planning(Reading):
         made = initial.model_copy(
             update={"status": "active", "static_variation": None, "metrics": ()}
         )
-        call = ApiCall(method="POST", path=path, body=body, expect=model_fingerprint(made))
+        call = ApiCall(
+            method="POST",
+            path=path,
+            body=body,
+            expect=model_fingerprint(made),
+            makes=Ref(resource="flag", key=desired.key, field="_id"),
+        )
         create = Step(action="create", key=desired.key, calls=[call])
         work = FlagWork(
             changes=[_via_request(c) if c.environment in waiting else c for c in changes],

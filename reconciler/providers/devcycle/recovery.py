@@ -34,7 +34,8 @@ class Recovering(Reading):
     def _recovered(self, call: ApiCall, error: ApiError) -> Any | None:
         if call.method == "DELETE" and error.status == 404:
             return {}  # already gone: what the delete wanted
-        if call.method == "POST" and call.path == f"{self._v2}/features" and error.status == 409:
+        made = call.makes
+        if made is not None and made.resource == "flag" and error.status == 409:
             return self._same_feature(call)
         if call.method == "POST" and error.status == 409 and isinstance(call.body, dict):
             found = self._same_project_object(call, call.body)

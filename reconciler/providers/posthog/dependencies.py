@@ -71,9 +71,9 @@ def check_refs(steps: list[Step]) -> None:
 
 def creates(call: ApiCall) -> tuple[int, str] | None:
     """(project, key) when the call creates a flag."""
-    project = project_of(call)
-    if call.method == "POST" and project is not None and isinstance(call.body, dict):
-        return project, str(call.body.get("key"))
+    made = call.makes
+    if made is not None and made.resource == "flag":
+        return int(made.scope or 0), made.key
     return None
 
 

@@ -6,7 +6,6 @@ refusal that is not a failure answered by `recovery.py`.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from reconciler.errors import ApiError, ApplyError, ConflictError, FlagsyncError
@@ -14,10 +13,6 @@ from reconciler.plan import ApiCall, Ref
 from reconciler.providers.posthog import answers, dependencies
 from reconciler.providers.posthog.experiment_recovery import create_experiment, create_holdout
 from reconciler.providers.posthog.recovery import Recovering
-
-_EXPERIMENTS = re.compile(r"^/api/projects/(\d+)/experiments/$")
-
-_HOLDOUTS = re.compile(r"^/api/projects/(\d+)/experiment_holdouts/$")
 
 
 class Executing(Recovering):
@@ -29,18 +24,19 @@ class Executing(Recovering):
         try:
             return self._execute(call, created)
         except BaseException:
-            holdout = _HOLDOUTS.match(call.path)
-            if call.method == "POST" and holdout is not None and isinstance(call.body, dict):
+            made = call.makes
+            if made is not None and made.resource == "holdout":
                 # Experiments waiting for this holdout's id stop waiting.
-                self._holdout_ids.failed(int(holdout.group(1)), str(call.body.get("name")))
+                self._holdout_ids.failed(int(made.scope or 0), made.key)
             raise
 
     def _execute(self, call: ApiCall, created: tuple[int, str] | None) -> Any:
         try:
             call = self._filled(call)
-            if call.method == "POST" and _EXPERIMENTS.match(call.path):
+            made = call.makes.resource if call.makes is not None else None
+            if made == "experiment":
                 answer = create_experiment(self.client, call)
-            elif call.method == "POST" and _HOLDOUTS.match(call.path):
+            elif made == "holdout":
                 answer = create_holdout(self.client, call)
             else:
                 answer = self.client.json(
@@ -73,20 +69,21 @@ class Executing(Recovering):
 
     def _note_holdout(self, call: ApiCall, answer: Any) -> None:
         """A created holdout's id, for the experiments of the same apply that use it."""
-        project = _HOLDOUTS.match(call.path)
-        if call.method == "POST" and project is not None and isinstance(answer, dict):
-            self._holdout_ids.note(int(project.group(1)), str(answer["name"]), int(answer["id"]))
+        made = call.makes
+        if made is not None and made.resource == "holdout" and isinstance(answer, dict):
+            self._holdout_ids.note(int(made.scope or 0), str(answer["name"]), int(answer["id"]))
 
     def _note_experiment(self, call: ApiCall, answer: Any) -> None:
         """A created experiment's id and its new flag's id, for the calls after it."""
-        project = _EXPERIMENTS.match(call.path)
-        if call.method != "POST" or project is None or not isinstance(answer, dict):
+        made = call.makes
+        if made is None or made.resource != "experiment" or not isinstance(answer, dict):
             return
+        project = int(made.scope or 0)
         key = str(answer.get("feature_flag_key") or (call.body or {}).get("feature_flag_key"))
-        self._experiment_ids[(int(project.group(1)), key)] = int(answer["id"])
+        self._experiment_ids[(project, key)] = int(answer["id"])
         flag = answer.get("feature_flag")
         if isinstance(flag, dict) and "id" in flag:
-            self._ids.note(int(project.group(1)), key, int(flag["id"]))
+            self._ids.note(project, key, int(flag["id"]))
 
     def _filled(self, call: ApiCall, path_only: bool = False) -> ApiCall:
         """The call with each of its refs filled with the id it stands for, in its project:

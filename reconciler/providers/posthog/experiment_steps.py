@@ -132,6 +132,7 @@ def _create_step(
             path=f"{base}/experiments/",
             body=body,
             refs=_holdout_refs(holdout, project_id),
+            makes=experiment_ref(desired.key, project_id),
         ),
         ApiCall(
             method="PATCH",

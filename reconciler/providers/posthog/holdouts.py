@@ -180,7 +180,8 @@ def plan_holdouts(
             if not copies:
                 path = f"/api/projects/{project_ids[env]}/experiment_holdouts/"
                 body = holdout_body(holdout, ownership.marker)
-                call = ApiCall(method="POST", path=path, body=body)
+                made = holdout_ref(name, project_ids[env])
+                call = ApiCall(method="POST", path=path, body=body, makes=made)
                 work.changes.append(_change("create", name, env, {}, _comparable(holdout)))
                 work.steps.append(_step("create", name, env, call))
                 work.created.add((env, name))

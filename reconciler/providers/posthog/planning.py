@@ -14,7 +14,7 @@ from reconciler.errors import PlanError
 from reconciler.model import Experiment, Flag, FlagSet
 from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Ref, Step, field_changes
 from reconciler.providers.posthog import dependencies, metric_events, translate
-from reconciler.providers.posthog.context import ProjectContext
+from reconciler.providers.posthog.context import ProjectContext, flag_ref
 from reconciler.providers.posthog.experiment_steps import plan_experiment
 from reconciler.providers.posthog.holdouts import LiveHoldout, plan_holdouts
 from reconciler.providers.posthog.holdouts import placeholder as holdout_placeholder
@@ -91,7 +91,15 @@ class Planning(Reading):
             action="create",
             key=desired.key,
             environments=[env],
-            calls=[ApiCall(method="POST", path=path, body=body, refs=_refs(body, context))],
+            calls=[
+                ApiCall(
+                    method="POST",
+                    path=path,
+                    body=body,
+                    refs=_refs(body, context),
+                    makes=flag_ref(desired.key, context.project_id),
+                )
+            ],
         )
 
     def _update_step(
