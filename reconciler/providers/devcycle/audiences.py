@@ -131,7 +131,9 @@ def plan_audiences(
         if raw is None:
             fields = field_changes({}, _fields(audience))
             body = create_body(audience, marker=marker)
-            call = ApiCall(method="POST", path=f"{base}/audiences", body=body)
+            call = ApiCall(
+                method="POST", path=f"{base}/audiences", body=body, makes=audience_ref(key)
+            )
             plan.add("create", RESOURCE, key, call, fields)
             continue
         if creates_only:

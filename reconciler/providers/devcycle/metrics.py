@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from reconciler.model import Flag, Metric
-from reconciler.plan import ApiCall, Change, Step, field_changes
+from reconciler.plan import ApiCall, Change, Ref, Step, field_changes
 
 METRIC_FIELDS = ("name", "description", "event", "dimension", "optimize")
 
@@ -91,7 +91,8 @@ def plan(
         if current is None:
             fields = field_changes({}, _fields(metric))
             changes.append(Change(action="create", resource="metric", key=key, fields=fields))
-            call = ApiCall(method="POST", path=f"{v1}/metrics", body=body)
+            made = Ref(resource="metric", key=key, field="_id")
+            call = ApiCall(method="POST", path=f"{v1}/metrics", body=body, makes=made)
             steps.append(Step(action="create", resource="metric", key=key, calls=[call]))
         elif current != metric:
             fields = field_changes(_fields(current), _fields(metric))

@@ -98,11 +98,12 @@ class Recovering(Reading):
         """A custom property or audience create refused as a duplicate is done when the object
         under that key is exactly what it would have made."""
         checks = {
-            f"{self._v1}/customProperties": custom_properties.is_created,
-            f"{self._v1}/audiences": audiences.is_created,
-            f"{self._v1}/metrics": metrics.is_created,
+            "custom_property": custom_properties.is_created,
+            "audience": audiences.is_created,
+            "metric": metrics.is_created,
         }
-        is_created = checks.get(call.path)
+        made = call.makes.resource if call.makes is not None else None
+        is_created = checks.get(made or "")
         if is_created is None:
             return None
         found = self.client.json("GET", f"{call.path}/{quote(str(body.get('key', '')), safe='')}")
