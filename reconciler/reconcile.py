@@ -205,7 +205,13 @@ def load_saved_plan(path: Path, workspace: Workspace) -> Plan:
     if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
         raise SavedPlanError(f"{path}: not a flagsync plan file of format {FORMAT_VERSION}")
     steps = data.get("steps")
-    if isinstance(steps, list) and any(isinstance(s, dict) and "kind" not in s for s in steps):
+    # Every step of a plan this version writes has a kind; a file where none has one was written
+    # before steps were typed (one where only some lack it was edited: compared below as such).
+    if (
+        isinstance(steps, list)
+        and steps
+        and all(isinstance(s, dict) and "kind" not in s for s in steps)
+    ):
         raise SavedPlanError(
             f"{path} was written by an earlier version of flagsync (its steps carry no kind, "
             "and their dependencies are not typed): nothing was applied; run `flagsync plan "
