@@ -95,8 +95,8 @@ class _Walk:
             return value if as_key else fast_yaml.plain_scalar(value)
         if as_key:
             raise _Unusual
-        if node.tag not in (_SEQ, _MAP):
-            raise _Unusual
+        if node.tag != (_SEQ if kind is SequenceNode else _MAP):
+            raise _Unusual  # an explicit tag the collection does not have
         if depth >= bounds.MAX_DEPTH:
             raise _refused(bounds.nesting_message(), node)
         start = self.made + self.aliased
