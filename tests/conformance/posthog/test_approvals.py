@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from reconciler.emulator import EmulatorConfig, EmulatorServer
-from reconciler.emulator.posthog import PERSONAL_API_KEY, REVIEWER_API_KEY
+from reconciler.emulator.posthog import REVIEWER_API_KEY
 
 from .conftest import FLAGS
 
