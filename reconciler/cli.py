@@ -600,7 +600,7 @@ def apply(
     counts = result.counts()
     done = ", ".join(f"{counts[a]} {PAST_TENSE[a]}" for a in ("create", "update", "delete"))
     if counts["change_request"]:
-        done += f", {counted(counts['change_request'], 'change request')} opened for review"
+        done += f", {counted(counts['change_request'], 'change request')} awaiting review"
     if not result.ok:
         failed = result.failed.key if result.failed else "?"
         raise FlagsyncError(

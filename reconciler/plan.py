@@ -128,11 +128,12 @@ class PendingRequest(BaseModel):
     key: str
     id: str
     status: str
-    state: Literal["matches", "stale", "foreign"]
+    state: Literal["matches", "stale", "foreign", "rejected", "expired", "failed"]
     """matches: it carries exactly this plan's change; stale: flagsync opened it for a change the
     manifests no longer want; foreign: someone else opened it (the flag is locked until it is
-    resolved)."""
+    resolved); rejected, expired, failed: closed recently without being applied (`reason`)."""
     cancelled: bool = False
+    reason: str | None = None
 
 
 class Plan(BaseModel):

@@ -180,8 +180,8 @@ def _url(variable: str, name: str, data: dict[str, Any], default: str, file: Pat
 
 def provider_problems(document: Document) -> list[Problem]:
     """What one provider needs from the workspace that the schema cannot say per provider:
-    DevCycle a `project`; PostHog a distinct `project_id` per environment and no change
-    requests (flagsync does not open PostHog change requests yet)."""
+    DevCycle a `project`; PostHog a distinct `project_id` per environment, and no change request
+    reviewers or description (PostHog's approval policies name the approvers)."""
     data: dict[str, Any] = document.data
     problems: list[Problem] = []
     if data["provider"] == "devcycle":
@@ -220,12 +220,14 @@ def provider_problems(document: Document) -> list[Problem]:
             )
         else:
             seen[settings["project_id"]] = env
-        if settings.get("changes") == "change-request":
-            problems.append(
-                document.problem(
-                    ["environments", env, "changes"],
-                    "change requests are not supported for PostHog yet: use `changes: direct` "
-                    "(or leave it out) and review the plan in the pull request",
+        for name in ("reviewers", "description"):
+            if name in settings:
+                problems.append(
+                    document.problem(
+                        ["environments", env, name],
+                        f"`{name}` is for DevCycle: a PostHog change request's approvers and "
+                        "text come from the project's approval policy (see `approval_policies`)",
+                        at_key=True,
+                    )
                 )
-            )
     return problems

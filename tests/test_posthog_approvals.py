@@ -13,12 +13,17 @@ from reconciler.providers.posthog.client import PostHogClient
 from reconciler.providers.posthog.provider import PostHogProvider
 from reconciler.workspace import EnvironmentSettings, Workspace
 
+# `ApprovalHandlingMixin.handle_exception` (PostHog/posthog posthog/approvals/mixins.py).
 POLICY_ANSWER = {
-    "type": "invalid_request",
-    "code": "conflict",
-    "detail": "This change requires approval. A change request has been created.",
-    "attr": None,
+    "code": "approval_required",
+    "status": "approval_required",
+    "detail": "A change request has been created and is pending approval.",
+    "message": "A change request has been created and is pending approval.",
+    "resource_type": "feature_flag",
+    "resource_id": "5",
     "change_request_id": "9f2c",
+    "change_request": {"id": "9f2c", "state": "pending"},
+    "required_approvers": {"users": [2], "quorum": 1},
 }
 
 
@@ -52,9 +57,11 @@ def test_approval_policy_is_reported_as_a_pending_change_request() -> None:
     result = apply_plan(_plan(call), provider, lines.append)
     assert result.ok
     assert lines == [
-        "  approval required: change request 9f2c pending for checkout  "
+        "  awaiting review: opened change request 9f2c "
+        "(http://posthog.test/project/2/approvals/9f2c) for checkout  "
         "(PATCH /api/projects/2/feature_flags/5/)"
     ]
+    assert result.counts()["change_request"] == 1
 
 
 def test_a_version_conflict_is_still_an_error() -> None:

@@ -256,7 +256,7 @@ def pending_lines(plan: Plan) -> list[str]:
     }
     lines = []
     for request in plan.pending_requests:
-        text = meaning[request.state]
+        text = meaning.get(request.state) or f"closed without being applied: {request.reason}"
         if request.cancelled:
             text = "stale; will be cancelled"
         lines.append(f"{request.key}: change request {request.id} ({request.status}) {text}")

@@ -24,7 +24,13 @@ from pydantic import TypeAdapter
 from reconciler.errors import ApiError, FlagsyncError
 from reconciler.model import Experiment, Flag, FlagSet
 from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Step, field_changes
-from reconciler.providers.posthog import answers, dependencies, metric_events, translate
+from reconciler.providers.posthog import (
+    answers,
+    change_requests,
+    dependencies,
+    metric_events,
+    translate,
+)
 from reconciler.providers.posthog.client import PostHogClient, default_limiter, personal_api_key
 from reconciler.providers.posthog.context import ProjectContext, placeholder_key
 from reconciler.providers.posthog.experiment_recovery import create_experiment, create_holdout
@@ -106,6 +112,12 @@ class PostHogProvider:
         self._last: LiveState | None = None
         self._prefetched: dict[str, Future[ProjectRead]] | None = None
         self._taxonomy = metric_events.ProjectTaxonomy(client)
+        self.reviews = change_requests.Reviews(
+            client.list_all,
+            workspace.api_url,
+            workspace.ownership.marker,
+            set(workspace.change_request_environments),
+        )
 
     @classmethod
     def from_workspace(
@@ -317,7 +329,16 @@ class PostHogProvider:
         for change in changes:
             if change.action == "delete" and change.environment in copies:
                 work.steps.append(self._retire_step(desired.key, change.environment, live))
-        return work
+        return self._reviewed(desired.key, work, live, cancel_stale)
+
+    def _reviewed(self, key: str, work: FlagWork, live: LiveState, cancel_stale: bool) -> FlagWork:
+        """`work` with the writes approval policies gate marked as change requests, and the
+        open change requests on the flag judged (`change_requests.Reviews.route`)."""
+        project_ids = {env: context.project_id for env, context in live.projects.items()}
+        changes, steps, pending = self.reviews.route(
+            key, work.changes, work.steps, live.raw.get(key, {}), project_ids, cancel_stale
+        )
+        return FlagWork(changes=changes, steps=steps, pending=[*work.pending, *pending])
 
     def _as_creation(self, change: Change, desired: Flag, copies: dict[str, Any]) -> Change:
         """An environment change for a project the flag is missing from reads as a creation."""
@@ -364,8 +385,8 @@ class PostHogProvider:
         )
 
     def open_requests_only(self, key: str, live: LiveState, cancel_stale: bool) -> FlagWork:
-        """PostHog change requests are not supported yet: there is never one to report."""
-        return FlagWork()
+        """The change requests open on a flag the manifests want nothing changed on."""
+        return self._reviewed(key, FlagWork(), live, cancel_stale)
 
     def delete_step(self, key: str) -> Step:
         """Soft delete (PostHog answers DELETE with 405): `PATCH {"deleted": true}` in every
@@ -507,6 +528,7 @@ class PostHogProvider:
         rest = [s for s in plan.steps if s.resource != "holdout"]
         plan.steps = first + dependencies.order_steps(rest) + last
         plan.notices.extend(self._unmanaged_filter_notices())
+        self.reviews.finish(plan)
 
     def _unmanaged_filter_notices(self) -> list[str]:
         """Flag filter keys flagsync leaves as they are (an early access feature's
@@ -670,9 +692,9 @@ class PostHogProvider:
         - A create whose first answer was lost and that was committed: the flag found under the
           key is flagsync's (tagged), so the create happened.
         """
-        request_id = error.body.get("change_request_id") if isinstance(error.body, dict) else None
-        if error.status == 409 and request_id is not None:
-            return {"flagsync_change_request": str(request_id)}
+        gated = change_requests.recovered(error, self.workspace.api_url, call.path.split("/")[3])
+        if gated is not None:
+            return gated
         created = dependencies.creates(call)
         if created is None or not error.after_lost_attempt or error.status != 400:
             return None
