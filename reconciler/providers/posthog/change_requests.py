@@ -153,6 +153,12 @@ class Reviews:
                 continue
             if verdict == "held":
                 self.blocked.append(f"{key} [{env}]")
+                open_ids = ", ".join(p.id for p in found if p.state in ("stale", "foreign"))
+                self.notices.append(
+                    f"flag '{key}' [{env}]: not changed while change request {open_ids} is open "
+                    "in PostHog (a write now would make it fail on approval); see Open change "
+                    "requests"
+                )
                 continue
             policies = self.project(project_id).policies
             gated = policies is not None and approvals.gating_policy(policies, raw, body or {})
