@@ -95,6 +95,9 @@ _FLAG_WAVE = 2
 
 
 def _wave(step: Step) -> int:
+    if step.resource == "approval_policy":
+        # Last: the flag writes of the same plan meet the policies the plan read.
+        return 2 * _FLAG_WAVE + 1
     position = _WAVES.get(step.resource)
     if position is None:
         return _FLAG_WAVE

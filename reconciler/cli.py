@@ -45,7 +45,8 @@ from reconciler.render import RENDERERS, render_json, render_text
 from reconciler.render.problems import PROBLEM_RENDERERS
 from reconciler.render.words import counted
 from reconciler.safety import check_safety
-from reconciler.workspace import Workspace, load_workspace
+from reconciler.workspace import Workspace, display_name, load_workspace
+from reconciler.workspace_write import write_section
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 F = TypeVar("F", bound=Callable[..., Any])
@@ -390,6 +391,7 @@ def import_(
         keys = {k for k in [*everything.owned, *everything.others] if options.selects(k)}
         live = provider.read(keys)
         imported = live.flags
+        policy_entries = _approval_policy_entries(provider, flag_patterns)
         if isinstance(provider, DevCycleProvider) and not flag_patterns:
             objects = provider.read_project_objects()
             imported = imported.model_copy(
@@ -417,8 +419,25 @@ def import_(
     )
     for note in notes:
         click.echo(f"Note: {note}")
+    if policy_entries is not None:
+        write_section(workspace.file, "approval_policies", policy_entries)
+        click.echo(
+            f"Wrote {counted(len(policy_entries), 'approval policy')} to "
+            f"{display_name(workspace.file)} (approval_policies)."
+        )
     if found.flags and not set(found.flags) <= live.owned:
         click.echo("Flags flagsync did not create are taken over with `flagsync apply --adopt`.")
+
+
+def _approval_policy_entries(
+    provider: Provider[Any], flag_patterns: tuple[str, ...]
+) -> list[dict[str, Any]] | None:
+    """The live approval policies to write into the workspace file (a whole import only)."""
+    entries = getattr(provider, "approval_policy_entries", None)
+    if flag_patterns or not callable(entries):
+        return None
+    found: list[dict[str, Any]] | None = entries()
+    return found
 
 
 def _read_only_plan(workspace: Workspace, options: PlanOptions, quiet: bool) -> Plan:

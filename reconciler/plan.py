@@ -22,7 +22,14 @@ from reconciler.model import EnvironmentConfig, Flag, FlagSet
 Action = Literal["create", "update", "delete"]
 Via = Literal["direct", "change-request"]
 Resource = Literal[
-    "flag", "experiment", "holdout", "audience", "custom_property", "metric", "variable"
+    "flag",
+    "experiment",
+    "holdout",
+    "audience",
+    "custom_property",
+    "metric",
+    "variable",
+    "approval_policy",
 ]
 PREVIOUS_ID = "{previous._id}"
 

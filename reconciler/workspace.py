@@ -82,6 +82,8 @@ class Workspace(BaseModel):
     safety: Safety = Safety()
     rate_limit: RateLimit = RateLimit()
     concurrency: int = 8
+    approval_policies: tuple[dict[str, Any], ...] = ()
+    """PostHog: the approval policies flagsync manages (`providers/posthog/approval_policies`)."""
 
     @property
     def ownership(self) -> Ownership:
@@ -154,6 +156,7 @@ def load_workspace(path: Path | None) -> Workspace:
         safety=Safety(**data.get("safety", {})),
         rate_limit=RateLimit(**data.get("rate_limit", {})),
         concurrency=data.get("concurrency", 8),
+        approval_policies=tuple(data.get("approval_policies") or ()),
     )
 
 
@@ -187,6 +190,15 @@ def provider_problems(document: Document) -> list[Problem]:
     if data["provider"] == "devcycle":
         if "project" not in data:
             problems.append(document.problem([], "missing required field 'project'"))
+        if "approval_policies" in data:
+            problems.append(
+                document.problem(
+                    ["approval_policies"],
+                    "approval_policies are PostHog's; DevCycle's reviews are set per "
+                    "environment (`changes: change-request`, `reviewers`)",
+                    at_key=True,
+                )
+            )
         for env, settings in data["environments"].items():
             if "project_id" in (settings or {}):
                 problems.append(

@@ -183,6 +183,7 @@ _KINDS = {
     "custom_property": "custom property",
     "metric": "metric",
     "variable": "variable",
+    "approval_policy": "approval policy",
 }
 
 

@@ -26,6 +26,7 @@ from reconciler.model import Experiment, Flag, FlagSet
 from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Step, field_changes
 from reconciler.providers.posthog import (
     answers,
+    approval_policies,
     change_requests,
     dependencies,
     metric_events,
@@ -528,7 +529,36 @@ class PostHogProvider:
         rest = [s for s in plan.steps if s.resource != "holdout"]
         plan.steps = first + dependencies.order_steps(rest) + last
         plan.notices.extend(self._unmanaged_filter_notices())
+        self._plan_approval_policies(plan)
         self.reviews.finish(plan)
+
+    def _plan_approval_policies(self, plan: Plan) -> None:
+        """The workspace's approval policies (project-wide: not planned under --flag)."""
+        options = plan.options
+        if options.get("flag_patterns"):
+            return
+        chosen = set(options.get("environments") or plan.environments)
+        projects = {e: p for e, p in self.workspace.project_ids.items() if e in chosen}
+        approval_policies.plan_policies(
+            self.workspace.approval_policies,
+            projects,
+            lambda project_id: self.reviews.project(project_id).policies,
+            self.workspace.ownership,
+            plan,
+            adopt=bool(options.get("adopt")),
+            prune=bool(options.get("prune")) and not options.get("environments"),
+        )
+
+    def approval_policy_entries(self) -> list[dict[str, Any]] | None:
+        """Every live approval policy of the workspace's projects, as the workspace declares
+        them (`flagsync import`); None when PostHog does not show them to this key."""
+        entries: list[dict[str, Any]] = []
+        for env, project_id in self.workspace.project_ids.items():
+            live = self.reviews.project(project_id).policies
+            if live is None:
+                return None
+            entries.extend(approval_policies.entry_of(p, env) for p in live)
+        return entries
 
     def _unmanaged_filter_notices(self) -> list[str]:
         """Flag filter keys flagsync leaves as they are (an early access feature's
