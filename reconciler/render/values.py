@@ -325,7 +325,14 @@ def _kind(entry: str) -> str:
     return "flag"
 
 
-_LISTED_KINDS = ("audience", "custom property", "metric", "experiment", "holdout")
+_LISTED_KINDS = (
+    "audience",
+    "custom property",
+    "metric",
+    "experiment",
+    "holdout",
+    "approval policy",
+)
 
 
 def _listing(keys: list[str], limit: int = 10) -> str:
