@@ -76,7 +76,7 @@ def _done(step: Step, call: ApiCall, answer: Any, first: bool = True) -> str:
     if call.path.endswith("/submit"):
         reviewers = ", ".join(step.reviewers) or "the project's reviewers"
         return f"submitted change request {request} to {reviewers} for"
-    if step.via == "change-request":
+    if step.via == "change-request" and request:
         return f"opened change request {request} for"
     if not first:
         if call.path.rstrip("/").endswith("/launch"):

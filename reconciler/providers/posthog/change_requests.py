@@ -68,6 +68,11 @@ class ProjectReviews:
 
     policies: list[dict[str, Any]] | None
     requests: list[dict[str, Any]] | None
+    by_flag: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for request in self.requests or []:
+            self.by_flag.setdefault(str(request.get("resource_id")), []).append(request)
 
 
 @dataclass
@@ -199,8 +204,7 @@ class Reviews:
     ) -> tuple[list[PendingRequest], Literal["matches", "held", "free"]]:
         """The open and recently closed requests on the flag in one project, and what they
         mean for the planned PATCH `body` (None: the plan sends none)."""
-        requests = self.project(project_id).requests or []
-        mine = [r for r in requests if str(r.get("resource_id")) == str(raw.get("id"))]
+        mine = self.project(project_id).by_flag.get(str(raw.get("id")), [])
         found: list[PendingRequest] = []
         digest = body_digest(body) if body is not None else None
         verdict: Literal["matches", "held", "free"] = "free"
