@@ -30,8 +30,7 @@ from reconciler.policy import evaluate as evaluate_policy
 from reconciler.policy import policy_problems
 from reconciler.policy.evaluate import enforce as enforce_policy
 from reconciler.policy.evaluate import with_policy
-from reconciler.providers.base import ImportsExperiments, Prefetches, Provider
-from reconciler.providers.devcycle.provider import DevCycleProvider
+from reconciler.providers.base import Provider
 from reconciler.reconcile import (
     PlanOptions,
     beyond_fresh,
@@ -392,7 +391,7 @@ def import_(
         live = provider.read(keys)
         imported = live.flags
         policy_entries = _approval_policy_entries(provider, flag_patterns)
-        if isinstance(provider, DevCycleProvider) and not flag_patterns:
+        if provider.SUPPORTS_AUDIENCES and not flag_patterns:
             objects = provider.read_project_objects()
             imported = imported.model_copy(
                 update={
@@ -402,9 +401,7 @@ def import_(
             )
     finally:
         provider.close()
-    found, notes = imported, list[str]()
-    if isinstance(provider, ImportsExperiments):
-        found, notes = provider.for_import(live, imported, options.selects)
+    found, notes = provider.for_import(live, imported, options.selects)
     result = write_imported(workspace, found, out_dir, single_file)
     counts = (
         (len(found.experiments), "experiment"),
@@ -433,11 +430,9 @@ def _approval_policy_entries(
     provider: Provider[Any], flag_patterns: tuple[str, ...]
 ) -> list[dict[str, Any]] | None:
     """The live approval policies to write into the workspace file (a whole import only)."""
-    entries = getattr(provider, "approval_policy_entries", None)
-    if flag_patterns or not callable(entries):
+    if flag_patterns or not provider.SUPPORTS_APPROVAL_POLICIES:
         return None
-    found: list[dict[str, Any]] | None = entries()
-    return found
+    return provider.approval_policy_entries()
 
 
 def _read_only_plan(workspace: Workspace, options: PlanOptions, quiet: bool) -> Plan:
@@ -471,7 +466,7 @@ def _plan_manifests(
     threads start."""
     pending = pending or PendingManifests(workspace)
     try:
-        if isinstance(provider, Prefetches):
+        if provider.SUPPORTS_PREFETCH:
             provider.prefetch()
         with gc_paused():
             desired = load_flags(workspace, pending)

@@ -173,7 +173,7 @@ def test_posthog_workspace_needs_a_project_per_environment(
     assert code == 1
     assert "flagsync.yaml:3:3: environment 'staging' needs `project_id: <id>`" in output
     assert "change requests are not supported" not in output
-    assert "`reviewers` is for DevCycle" in output, output
+    assert "`reviewers` does not apply to PostHog" in output, output
     assert "flagsync.yaml:5:25: project 2 is already environment 'production'" in output
 
 
