@@ -77,3 +77,26 @@ def test_a_version_conflict_is_still_an_error() -> None:
     result = apply_plan(_plan(call), provider, lambda line: None)
     assert not result.ok
     assert "updated by someone else" in str(result.error)
+
+
+def _scoped_key_reviews(expects_reviews: bool) -> tuple[object, list[str]]:
+    """Reviews read with a scoped personal API key: PostHog's approvals endpoints are INTERNAL,
+    so `APIScopePermission` answers 403 "This action does not support Personal API Key
+    access"."""
+    from typing import Any
+
+    from reconciler.errors import ApiError
+    from reconciler.providers.posthog.change_requests import Reviews
+
+    def refuse(path: str, params: dict[str, Any] | None) -> list[Any]:
+        raise ApiError(f"GET {path}", "This action does not support Personal API Key access", 403)
+
+    reviews = Reviews(refuse, "http://posthog.test", "managed-by-flagsync", set(), expects_reviews)
+    return reviews.project(2).policies, reviews.notices
+
+
+def test_a_scoped_key_plans_without_reviews_and_says_so_only_when_they_matter() -> None:
+    policies, notices = _scoped_key_reviews(expects_reviews=True)
+    assert policies is None
+    assert len(notices) == 1 and "personal API keys without scopes" in notices[0]
+    assert _scoped_key_reviews(expects_reviews=False) == (None, [])

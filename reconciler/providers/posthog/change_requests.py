@@ -84,6 +84,9 @@ class Reviews:
     marker: str
     reviewed: set[str]
     """Environments declared `changes: change-request`."""
+    expects_reviews: bool = True
+    """Whether the workspace relies on reviews (declares reviewed environments or policies):
+    only then is a key that cannot see them worth a notice on every plan."""
     _projects: dict[int, ProjectReviews] = field(default_factory=dict)
     blocked: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
@@ -105,11 +108,11 @@ class Reviews:
             if error.status not in (403, 404):
                 raise
             note = (
-                f"PostHog project {project_id}: {path} answered {error.status}, so this plan "
-                "cannot see approval policies or change requests there (PostHog serves them "
+                f"PostHog project {project_id}: its approval policies and change requests "
+                f"answered {error.status}, so this plan cannot see them (PostHog serves them "
                 "only to personal API keys without scopes, i.e. with all access)"
             )
-            if note not in self.notices:
+            if self.expects_reviews and note not in self.notices:
                 self.notices.append(note)
             return None
         return [row for row in rows if isinstance(row, dict)]

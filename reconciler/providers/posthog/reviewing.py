@@ -27,6 +27,9 @@ class Reviewing(Reading):
                 self.workspace.api_url,
                 self.workspace.ownership.marker,
                 set(self.workspace.change_request_environments),
+                expects_reviews=bool(
+                    self.workspace.change_request_environments or self.workspace.approval_policies
+                ),
             )
         return self._reviews
 
