@@ -30,6 +30,7 @@ from reconciler.policy import evaluate as evaluate_policy
 from reconciler.policy import policy_problems
 from reconciler.policy.evaluate import enforce as enforce_policy
 from reconciler.policy.evaluate import with_policy
+from reconciler.promote_command import promote_command
 from reconciler.providers.base import ImportsExperiments, Prefetches, Provider
 from reconciler.providers.devcycle.provider import DevCycleProvider
 from reconciler.reconcile import (
@@ -704,3 +705,4 @@ def emulator(
 
 
 main.add_command(fmt_command)
+main.add_command(promote_command)

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from reconciler.errors import ApiError, FlagsyncError
-from reconciler.model import Experiment, Flag, FlagSet
+from reconciler.model import EnvironmentConfig, Experiment, Flag, FlagSet
 from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Step, field_changes
 from reconciler.providers.posthog import answers, dependencies, metric_events, translate
 from reconciler.providers.posthog.client import PostHogClient, default_limiter, personal_api_key
@@ -41,6 +41,7 @@ from reconciler.providers.posthog.holdouts import (
 from reconciler.providers.posthog.holdouts import placeholder as holdout_placeholder
 from reconciler.providers.posthog.importing import imported
 from reconciler.providers.posthog.merge import merge_projects
+from reconciler.providers.posthog.promotion import missing_in_project
 from reconciler.providers.shape import check
 from reconciler.workspace import Workspace
 
@@ -271,6 +272,17 @@ class PostHogProvider:
             for g in answer or []
             if isinstance(g, dict)
         }
+
+    def promotion_problems(
+        self, flag: Flag, source: EnvironmentConfig, target: str, desired: FlagSet
+    ) -> list[str]:
+        """What `target`'s project lacks to take `source`'s targeting (`flagsync promote`);
+        the project is read once per provider."""
+        contexts: dict[str, ProjectContext] = self.__dict__.setdefault("_promotion_contexts", {})
+        if target not in contexts:
+            project = self.workspace.project_ids[target]
+            contexts[target] = self._read_project((target, project))[0]
+        return missing_in_project(flag, source, target, contexts[target], desired)
 
     def for_import(
         self, live: LiveState, flags: FlagSet, selects: Callable[[str], bool]
