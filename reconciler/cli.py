@@ -42,6 +42,7 @@ from reconciler.reconcile import (
     open_provider,
     saved_options,
 )
+from reconciler.refs_command import refs_command
 from reconciler.render import RENDERERS, render_json, render_text
 from reconciler.render.problems import PROBLEM_RENDERERS
 from reconciler.render.words import counted
@@ -706,3 +707,4 @@ def emulator(
 
 main.add_command(fmt_command)
 main.add_command(promote_command)
+main.add_command(refs_command)

@@ -61,6 +61,10 @@ ALLOWED_VENDOR_IMPORTS = {
     # reconcile: picks the provider class for the workspace's vendor.
     ("reconciler.reconcile", "reconciler.providers.devcycle.provider"),
     ("reconciler.reconcile", "reconciler.providers.posthog.provider"),
+    # refs_command: picks the SDK call patterns of the workspace's vendor, as reconcile picks
+    # its provider.
+    ("reconciler.refs_command", "reconciler.providers.devcycle.code_refs"),
+    ("reconciler.refs_command", "reconciler.providers.posthog.code_refs"),
 }
 
 
