@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+from importlib import import_module
 from pathlib import Path
 
 import click
@@ -19,22 +20,25 @@ from reconciler.gc_pause import gc_paused
 from reconciler.lifecycle import today
 from reconciler.manifest.loader import load_flags
 from reconciler.manifest.metadata import flag_metadata
-from reconciler.providers.devcycle import code_refs as devcycle_refs
-from reconciler.providers.posthog import code_refs as posthog_refs
+from reconciler.providers.registry import VENDORS
 from reconciler.refs.config import load_refs_config
 from reconciler.refs.files import source_files
 from reconciler.refs.report import RENDERERS, RefsReport, build_report, declared_flag
 from reconciler.refs.scan import scan
 from reconciler.workspace import Workspace, load_workspace
 
-DEFAULT_PATTERNS = {"posthog": posthog_refs.patterns, "devcycle": devcycle_refs.patterns}
+
+def default_patterns(vendor: str) -> list[Pattern]:
+    """The vendor's SDK calls: by convention its package's `code_refs.patterns()`."""
+    patterns: list[Pattern] = import_module(f"{VENDORS[vendor]}.code_refs").patterns()
+    return patterns
 
 
 def run_refs(workspace: Workspace, paths: tuple[Path, ...]) -> RefsReport:
     config = load_refs_config(workspace)
     patterns: list[Pattern] = list(config.patterns)
     if config.default_patterns:
-        patterns = DEFAULT_PATTERNS[workspace.provider]() + patterns
+        patterns = default_patterns(workspace.provider) + patterns
     with gc_paused():
         flags = load_flags(workspace)
     metadata = flag_metadata(workspace)

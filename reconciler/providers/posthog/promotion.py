@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from reconciler.model import EnvironmentConfig, Filter, Flag, FlagSet
 from reconciler.providers.posthog.context import ProjectContext
+from reconciler.providers.posthog.read import Reading
 
 
 def _filters(config: EnvironmentConfig) -> Iterator[Filter]:
@@ -47,3 +48,17 @@ def missing_in_project(
         if key not in context.flags and (declared is None or target not in declared.environments):
             problems.append(f"depends on flag '{key}', which {where} does not have")
     return problems
+
+
+class Promoting(Reading):
+    """`flagsync promote`'s question to PostHog: what does the target project lack? Each
+    project is read once per provider."""
+
+    def promotion_problems(
+        self, flag: Flag, source: EnvironmentConfig, target: str, desired: FlagSet
+    ) -> list[str]:
+        contexts: dict[str, ProjectContext] = self.__dict__.setdefault("_promotion_contexts", {})
+        if target not in contexts:
+            project = self.workspace.project_ids[target]
+            contexts[target] = self._read_project((target, project))[0]
+        return missing_in_project(flag, source, target, contexts[target], desired)
