@@ -146,7 +146,10 @@ def render_markdown(report: RefsReport) -> str:
         out.append("")
     if report.unreferenced:
         out += ["**Referenced nowhere** (candidates for removal)\n", "| flag | file |", "|---|---|"]
-        out += [f"| `{f.key}` | `{f.file}` |" for f in report.unreferenced]
+        out += [
+            f"| `{f.key}` | {f'`{f.file}`' if f.file else '(experiment)'} |"
+            for f in report.unreferenced
+        ]
         out.append("")
     if report.undeclared:
         out += ["**Declared in no manifest**\n", "| key | references |", "|---|---|"]

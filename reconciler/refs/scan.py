@@ -42,7 +42,7 @@ def _by_extension(patterns: list[Pattern]) -> tuple[dict[str, list[Pattern]], li
     return by_ext, everywhere
 
 
-def _scan_file(path: str, name: str, patterns: list[Pattern]) -> list[Reference]:
+def _scan_file(path: str, cwd: str, patterns: list[Pattern]) -> list[Reference]:
     try:
         with open(path, "rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
@@ -51,6 +51,7 @@ def _scan_file(path: str, name: str, patterns: list[Pattern]) -> list[Reference]
     if len(data) > MAX_FILE_BYTES:
         return []
     found: list[Reference] = []
+    name = ""
     seen: set[tuple[int, str]] = set()
     for pattern in patterns:
         if pattern.trigger is not None and pattern.trigger not in data:
@@ -64,26 +65,25 @@ def _scan_file(path: str, name: str, patterns: list[Pattern]) -> list[Reference]
             line = data.count(b"\n", 0, start) + 1
             line_start = data.rfind(b"\n", 0, start) + 1
             column = len(data[line_start:start].decode("utf-8", "replace")) + 1
+            name = name or os.path.relpath(path, cwd)  # only for files that match: it is slow
             found.append(Reference(name, line, column, key, pattern.name))
     return found
 
 
 def _scan_chunk(chunk: list[tuple[str, str, list[Pattern]]]) -> list[Reference]:
-    return [ref for path, name, patterns in chunk for ref in _scan_file(path, name, patterns)]
+    return [ref for path, cwd, patterns in chunk for ref in _scan_file(path, cwd, patterns)]
 
 
 def scan(root: Path, files: Iterable[str], patterns: list[Pattern]) -> tuple[int, list[Reference]]:
     """(files read, references found, sorted by file and line); `files` are relative to
     `root`, references name them relative to the working directory."""
     by_ext, everywhere = _by_extension(patterns)
-    top = str(root)
-    prefix = os.path.relpath(top, os.getcwd())
-    shown = "" if prefix == "." else prefix + os.sep
+    top, cwd = str(root), os.getcwd()
     work: list[tuple[str, str, list[Pattern]]] = []
     for name in files:
         chosen = by_ext.get(os.path.splitext(name)[1], []) + everywhere
         if chosen:
-            work.append((os.path.join(top, name), os.path.normpath(shown + name), chosen))
+            work.append((os.path.join(top, name), cwd, chosen))
     size = max(1, len(work) // (READERS * 4) + 1)
     chunks = [work[i : i + size] for i in range(0, len(work), size)]
     with ThreadPoolExecutor(max_workers=READERS) as pool:
