@@ -20,7 +20,7 @@ from reconciler.promote import promote
 from reconciler.providers.posthog.context import ProjectContext
 from reconciler.providers.posthog.promotion import missing_in_project
 from reconciler.workspace import load_workspace
-from tests.strategies import ENVIRONMENTS, flags
+from tests.strategies import ENVIRONMENTS, POSTHOG_ENVIRONMENTS, flags, posthog_flags
 
 WORKSPACE = """provider: devcycle
 project: demo
@@ -66,6 +66,43 @@ def test_promotion_laws(flag: Flag, pair: tuple[str, str]) -> None:
         # idempotent: a second promotion changes nothing
         again = promote(workspace, source, target)
         assert not again.edits and not again.promoted
+
+
+POSTHOG_WORKSPACE = """provider: posthog
+environments:
+  staging: {project_id: 1}
+  production: {project_id: 2}
+manifests: flags/
+"""
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    posthog_flags(key="promoted"),
+    st.sampled_from([("staging", "production"), ("production", "staging")]),
+)
+def test_posthog_promotion_laws(flag: Flag, pair: tuple[str, str]) -> None:
+    """On PostHog an environment is a project: a flag the source project lacks is left
+    alone; otherwise the target project's targeting becomes the source's, once."""
+    source, target = pair
+    assert set(POSTHOG_ENVIRONMENTS) == {source, target}
+    with tempfile.TemporaryDirectory() as folder:
+        path = _workspace(Path(folder), render_manifest([flag_data(flag, "posthog")]))
+        path.write_text(POSTHOG_WORKSPACE, encoding="utf-8")
+        workspace = load_workspace(path)
+        before = load_flags(workspace).flags["promoted"]
+        outcome = promote(workspace, source, target)
+        outcome.write()
+        after = load_flags(workspace).flags["promoted"]
+        if source not in before.environments:
+            assert after == before and not outcome.edits
+            return
+        expected = before.model_copy(
+            update={"environments": {**before.environments, target: before.environments[source]}}
+        )
+        assert after == expected
+        assert diff_flag(after, before) == diff_flag(expected, before)
+        assert not promote(workspace, source, target).edits
 
 
 KEEP = """# yaml-language-server: $schema=x

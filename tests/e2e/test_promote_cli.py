@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 
 from reconciler.emulator import EmulatorServer
+from reconciler.manifest.loader import load_flags
+from reconciler.model import Flag
+from reconciler.plan import diff_flag
+from reconciler.workspace import load_workspace
 from tests.e2e.conftest import Cli
 from tests.e2e.posthog_support import posthog_example
 
@@ -18,11 +22,29 @@ def _files(cli: Cli) -> dict[str, str]:
     return {str(p): p.read_text(encoding="utf-8") for p in sorted(cli.cwd.rglob("*.yaml"))}
 
 
+def _desired(cli: Cli) -> dict[str, Flag]:
+    return dict(load_flags(load_workspace(cli.cwd / "flagsync.yaml")).flags)
+
+
 @pytest.mark.slow
 def test_devcycle_example_promote_apply_plan_empty(example: Cli) -> None:
     assert example("apply", "--yes").returncode == 0
+    before = _desired(example)
     promoted = example("promote", "--from", "staging", "--to", "production")
     assert promoted.returncode == 0, promoted.stdout + promoted.stderr
+    # the plan of production shows exactly the differences staging had from it
+    after = _desired(example)
+    expected = {
+        (c.key, c.environment, c.action, json.dumps([f.model_dump() for f in c.fields]))
+        for key in after
+        for c in diff_flag(after[key], before[key])
+    }
+    assert expected and {c[1] for c in expected} == {"production"}
+    plan = json.loads(example("plan", "-o", "json", "--env", "production").stdout)
+    planned = {
+        (c["key"], c["environment"], c["action"], json.dumps(c["fields"])) for c in plan["changes"]
+    }
+    assert planned == expected
     assert "Promoted staging -> production: new-checkout" in promoted.stdout
     assert "The plan that follows" in promoted.stdout
     assert "[production]" in promoted.stdout and "[staging]" not in promoted.stdout
