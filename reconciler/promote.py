@@ -89,6 +89,10 @@ class Promotion:
     promoted: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     not_in_source: list[str] = field(default_factory=list)
+    turned_off: list[str] = field(default_factory=list)
+    """Promoted from a source where the flag is off by default (DevCycle: not configured)."""
+    experiments: list[str] = field(default_factory=list)
+    """Experiments in the source and not the target: their `environments` list is the user's."""
     named: list[Named] = field(default_factory=list)
     edits: list[FileEdit] = field(default_factory=list)
 
@@ -267,6 +271,13 @@ def promote(
     desired = load_flags(workspace)
     files, _ = manifest_files(workspace)
     result = Promotion(source, target)
+    result.experiments = [
+        key
+        for key, experiment in desired.experiments.items()
+        if _selects(patterns, key)
+        and source in experiment.environments
+        and target not in experiment.environments
+    ]
     for path in files:
         name = display_name(path)
         text = path.read_text(encoding="utf-8")
@@ -297,6 +308,8 @@ def promote(
                 result.named += [Named(site.key, name, site.line, r) for r in reasons]
                 continue
             assert site.environments is not None
+            if source not in site.environments:
+                result.turned_off.append(site.key)
             splices.append(
                 _edit(lines, site.environments, source, target, workspace.environment_names)
             )
@@ -328,8 +341,18 @@ def summary(promotion: Promotion) -> str:
         )
     else:
         out.append(f"Nothing to promote from {src} to {dst}.")
+    if promotion.turned_off:
+        out.append(
+            f"Not configured in {src}, so off there: now off in {dst} too: "
+            f"{', '.join(promotion.turned_off)}."
+        )
     if promotion.unchanged:
         out.append(f"Already equal: {', '.join(promotion.unchanged)}.")
+    if promotion.experiments:
+        out.append(
+            f"Experiments run where their `environments` list says; add {dst} to it by hand "
+            f"to start them there: {', '.join(promotion.experiments)}."
+        )
     if promotion.not_in_source:
         out.append(
             f"Not configured in {src}, left as they are: {', '.join(promotion.not_in_source)}."
@@ -347,6 +370,8 @@ def as_json(promotion: Promotion) -> dict[str, Any]:
         "promoted": promotion.promoted,
         "unchanged": promotion.unchanged,
         "not_in_source": promotion.not_in_source,
+        "turned_off": promotion.turned_off,
+        "experiments_not_promoted": promotion.experiments,
         "not_promotable": [
             {"key": n.key, "file": n.file, "line": n.line, "reason": n.reason}
             for n in promotion.named

@@ -16,7 +16,7 @@ from reconciler.manifest.loader import load_flags
 from reconciler.manifest.write import flag_data
 from reconciler.model import Audience, EnvironmentConfig, Filter, Flag, FlagSet, Target
 from reconciler.plan import diff_flag
-from reconciler.promote import promote
+from reconciler.promote import promote, summary
 from reconciler.providers.posthog.context import ProjectContext
 from reconciler.providers.posthog.promotion import missing_in_project
 from reconciler.workspace import load_workspace
@@ -193,3 +193,38 @@ def test_posthog_names_what_the_target_project_lacks() -> None:
     context.known_group_types = {"org": 0}
     context.flags["parent"] = 9
     assert missing_in_project(flag, source, "production", context, FlagSet()) == []
+
+
+def test_a_flag_off_in_the_source_is_turned_off_in_the_target_and_said_so(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "flags:\n"
+        "  - key: only-prod\n"
+        '    variations: [{key: "on"}]\n'
+        "    environments:\n"
+        "      production:\n"
+        "        enabled: true\n"
+        '        targets: [{name: All, serve: "on"}]\n'
+    )
+    workspace = load_workspace(_workspace(tmp_path, text))
+    outcome = promote(workspace, "staging", "production")
+    assert outcome.turned_off == ["only-prod"]
+    outcome.write()
+    assert "      production: {enabled: false}\n" in (tmp_path / "flags" / "f.yaml").read_text()
+    assert "now off in production too: only-prod" in summary(outcome)
+
+
+def test_experiments_are_named_not_promoted(tmp_path: Path) -> None:
+    path = _workspace(
+        tmp_path,
+        "experiments:\n"
+        "  - key: exp\n"
+        "    name: Exp\n"
+        "    variants: [{key: control, split: 50}, {key: test, split: 50}]\n"
+        "    environments: [staging]\n",
+    )
+    path.write_text(POSTHOG_WORKSPACE, encoding="utf-8")
+    outcome = promote(load_workspace(path), "staging", "production")
+    assert outcome.experiments == ["exp"] and not outcome.edits
+    assert "add production to it by hand to start them there: exp" in summary(outcome)
