@@ -95,6 +95,14 @@ class Promotion:
     """Experiments in the source and not the target: their `environments` list is the user's."""
     named: list[Named] = field(default_factory=list)
     edits: list[FileEdit] = field(default_factory=list)
+    patterns: tuple[str, ...] = ()
+
+    @property
+    def matched(self) -> bool:
+        """Whether any flag or experiment was selected at all."""
+        return bool(
+            self.promoted or self.unchanged or self.not_in_source or self.named or self.experiments
+        )
 
     def write(self) -> None:
         for edit in self.edits:
@@ -270,7 +278,7 @@ def promote(
         raise FlagsyncError("--from and --to name the same environment")
     desired = load_flags(workspace)
     files, _ = manifest_files(workspace)
-    result = Promotion(source, target)
+    result = Promotion(source, target, patterns=patterns)
     result.experiments = [
         key
         for key, experiment in desired.experiments.items()
@@ -339,6 +347,8 @@ def summary(promotion: Promotion) -> str:
             f"Promoted {src} -> {dst}: {', '.join(promotion.promoted)} "
             f"({len(promotion.edits)} file(s))."
         )
+    elif promotion.patterns and not promotion.matched:
+        out.append(f"--flag {' '.join(promotion.patterns)}: no flag in the manifests matches.")
     else:
         out.append(f"Nothing to promote from {src} to {dst}.")
     if promotion.turned_off:

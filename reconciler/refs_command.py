@@ -29,8 +29,16 @@ from reconciler.workspace import Workspace, load_workspace
 
 
 def default_patterns(vendor: str) -> list[Pattern]:
-    """The vendor's SDK calls: by convention its package's `code_refs.patterns()`."""
-    patterns: list[Pattern] = import_module(f"{VENDORS[vendor]}.code_refs").patterns()
+    """The vendor's SDK calls: by convention its package's `code_refs.patterns()` (none when
+    the vendor's package has no such module)."""
+    name = f"{VENDORS[vendor]}.code_refs"
+    try:
+        module = import_module(name)
+    except ModuleNotFoundError as missing:
+        if missing.name != name:
+            raise
+        return []
+    patterns: list[Pattern] = module.patterns()
     return patterns
 
 

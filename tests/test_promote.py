@@ -228,3 +228,10 @@ def test_experiments_are_named_not_promoted(tmp_path: Path) -> None:
     outcome = promote(load_workspace(path), "staging", "production")
     assert outcome.experiments == ["exp"] and not outcome.edits
     assert "add production to it by hand to start them there: exp" in summary(outcome)
+
+
+def test_a_pattern_that_matches_nothing_is_said(tmp_path: Path) -> None:
+    workspace = load_workspace(_workspace(tmp_path, KEEP))
+    outcome = promote(workspace, "staging", "production", ("nope-*",))
+    assert not outcome.edits
+    assert summary(outcome) == "--flag nope-*: no flag in the manifests matches.\n"
