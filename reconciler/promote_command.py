@@ -50,7 +50,10 @@ def run_promote(
 ) -> int:
     """Promote, print, and return the exit code."""
     workspace = load_workspace(workspace_path)
-    provider = None if offline else open_provider(workspace)
+    try:
+        provider = None if offline else open_provider(workspace)
+    except FlagsyncError as error:
+        raise FlagsyncError(f"{error} (`--offline` promotes without asking the vendor)") from None
     try:
         checker = provider if isinstance(provider, ChecksPromotion) else None
         promotion = promote(workspace, source, target, patterns, checker, allow_change_requests)

@@ -129,3 +129,16 @@ def test_bad_environment_is_a_clear_error(example: Cli) -> None:
     result = example("promote", "--from", "staging", "--to", "prod", "--offline")
     assert result.returncode == 1
     assert "'prod' is not an environment of the workspace" in result.stderr
+
+
+def test_missing_credentials_point_at_offline(example: Cli) -> None:
+    result = example(
+        "promote",
+        "--from",
+        "staging",
+        "--to",
+        "production",
+        env={"DEVCYCLE_CLIENT_ID": "", "DEVCYCLE_CLIENT_SECRET": ""},
+    )
+    assert result.returncode == 1
+    assert "DevCycle credentials missing" in result.stderr and "--offline" in result.stderr
