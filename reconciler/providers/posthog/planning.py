@@ -20,6 +20,7 @@ from reconciler.providers.posthog.holdouts import LiveHoldout, plan_holdouts
 from reconciler.providers.posthog.holdouts import placeholder as holdout_placeholder
 from reconciler.providers.posthog.read import LiveState
 from reconciler.providers.posthog.reviewing import Reviewing
+from reconciler.providers.posthog.staleness import stale_notes
 
 _EXPERIMENT_WRITE = re.compile(r"^/api/projects/(\d+)/experiments/(?:\d+/)?$")
 
@@ -264,6 +265,8 @@ class Planning(Reviewing):
         rest = [s for s in plan.steps if s.resource != "holdout"]
         plan.steps = first + dependencies.order_steps(rest) + last
         plan.notices.extend(self._unmanaged_filter_notices())
+        if self._last is not None:
+            plan.notices.extend(stale_notes(self._last.raw))
         self._finish_reviews(plan)
 
     def _unmanaged_filter_notices(self) -> list[str]:
