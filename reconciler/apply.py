@@ -82,13 +82,16 @@ def _done(step: Step, call: ApiCall, answer: Any, first: bool = True) -> str:
     role = call.role
     if role == "cancel-request":
         return "cancelled a stale change request for"
+    if isinstance(answer, dict) and answer.get(APPROVAL_PENDING):
+        request = answer[APPROVAL_PENDING]
+        opened = "already had" if answer.get("flagsync_already_open") else "opened"
+        where = f" ({answer['flagsync_link']})" if answer.get("flagsync_link") else ""
+        return f"awaiting review: {opened} change request {request}{where} for"
     if role == "submit-request":
         reviewers = ", ".join(step.reviewers) or "the project's reviewers"
         return f"submitted change request {request} to {reviewers} for"
-    if role == "open-request":
+    if role == "open-request" and request:
         return f"opened change request {request} for"
-    if isinstance(answer, dict) and answer.get(APPROVAL_PENDING):
-        return f"approval required: change request {answer[APPROVAL_PENDING]} pending for"
     if not first:
         if role in _LATER:
             return _LATER[role]
@@ -118,6 +121,9 @@ def apply_plan(
                 for index, call in enumerate(step.calls):
                     call = call.resolved(answer)
                     answer = executor.execute(call)
+                    if isinstance(answer, dict) and answer.get("flagsync_change_request"):
+                        # The vendor sent the write to reviewers (an approval policy).
+                        step = step.model_copy(update={"via": "change-request"})
                     done = _done(step, call, answer, first=index == 0)
                     report(f"  {done} {step.key}  ({_shown(executor, call)})")
             except FlagsyncError as error:

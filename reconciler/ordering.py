@@ -5,8 +5,9 @@ As octoDNS orders its Create/Update/Delete changes, the rule follows what refers
 1. **Waves.** Objects that others refer to are written first and deleted last: custom
    properties (wave 0), then what filters on them or what flags refer to (audiences, metrics,
    holdouts: wave 1), then flags, experiments and variables (wave 2); deletions the other way
-   (a deleted audience in wave 3, a deleted custom property in wave 4). Each wave finishes
-   before the next starts.
+   (a deleted audience in wave 3, a deleted custom property in wave 4). Approval policies
+   (PostHog) come last, so the flag writes of a plan meet the policies the plan read. Each wave
+   finishes before the next starts.
 2. **One object's steps in order.** Within a wave, the steps of one object (resource and key)
    run one after the other, its direct writes before its change requests (a feature is created
    before the request carrying its reviewed environments' targeting); different objects run
@@ -37,6 +38,9 @@ _KIND_ORDER = {"write": 0, "cancel-requests": 1, "change-request": 1}
 
 def wave(step: Step) -> int:
     """The wave a step runs in (rule 1)."""
+    if step.resource == "approval_policy":
+        # Last: the flag writes of the same plan meet the policies the plan read.
+        return 2 * _LAST_WAVE + 1
     position = _REFERRED.get(step.resource)
     if position is None:
         return _LAST_WAVE
