@@ -1,0 +1,37 @@
+"""Which evaluator a workspace's vendor offers, looked up by name, lazily.
+
+A vendor offers offline evaluation with a module `reconciler.providers.<vendor>.evaluate`
+exposing `evaluator(desired, live=None) -> Evaluator`. Importing it by name keeps the generic
+`eval` and `test` commands free of any vendor import, and a vendor without the module yet gets a
+clear message instead of an import error.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from reconciler.errors import FlagsyncError
+from reconciler.evaluation import Evaluator
+from reconciler.model import FlagSet
+
+EvaluatorFactory = Callable[..., Evaluator]
+
+
+def evaluator_factory(provider: str) -> EvaluatorFactory:
+    """The vendor's `evaluator(desired, live=None)`; a FlagsyncError when it has none."""
+    try:
+        module = importlib.import_module(f"reconciler.providers.{provider}.evaluate")
+    except ModuleNotFoundError as error:
+        if error.name and error.name.startswith(f"reconciler.providers.{provider}"):
+            raise FlagsyncError(
+                f"offline evaluation is not available for {provider} workspaces yet"
+            ) from error
+        raise
+    factory: EvaluatorFactory = module.evaluator
+    return factory
+
+
+def evaluator_for(provider: str, desired: FlagSet, live: Any = None) -> Evaluator:
+    return evaluator_factory(provider)(desired, live)
