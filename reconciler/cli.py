@@ -779,7 +779,7 @@ def test_(workspace_path: Path | None, output: str) -> None:
     if output == "json":
         click.echo(json.dumps(flag_tests.report_json(report), indent=2))
     elif output == "markdown":
-        click.echo(flag_tests.render_markdown(report) or "No flag tests.", nl=False)
+        click.echo(flag_tests.render_markdown(report), nl=False)
     else:
         click.echo(flag_tests.render_text(report), nl=False)
     sys.exit(EXIT_ERROR if report.failed else EXIT_OK)
