@@ -1,9 +1,9 @@
 """Which evaluator a workspace's vendor offers, looked up by name, lazily.
 
-A vendor offers offline evaluation with a module `reconciler.providers.<vendor>.evaluate`
-exposing `evaluator(desired, live=None) -> Evaluator`. Importing it by name keeps the generic
-`eval` and `test` commands free of any vendor import, and a vendor without the module yet gets a
-clear message instead of an import error.
+A vendor offers offline evaluation with a module `evaluate` in its package (as the registry
+names it) exposing `evaluator(desired, live=None) -> Evaluator`. Importing it by name keeps the
+generic `eval` and `test` commands free of any vendor import, and a vendor without the module
+yet gets a clear message instead of an import error.
 """
 
 from __future__ import annotations
@@ -15,16 +15,20 @@ from typing import Any
 from reconciler.errors import FlagsyncError
 from reconciler.evaluation import Evaluator
 from reconciler.model import FlagSet
+from reconciler.providers.registry import VENDORS
 
 EvaluatorFactory = Callable[..., Evaluator]
 
 
 def evaluator_factory(provider: str) -> EvaluatorFactory:
     """The vendor's `evaluator(desired, live=None)`; a FlagsyncError when it has none."""
+    if provider not in VENDORS:
+        raise FlagsyncError(f"provider '{provider}' is not one flagsync knows")
+    name = f"{VENDORS[provider]}.evaluate"
     try:
-        module = importlib.import_module(f"reconciler.providers.{provider}.evaluate")
+        module = importlib.import_module(name)
     except ModuleNotFoundError as error:
-        if error.name and error.name.startswith(f"reconciler.providers.{provider}"):
+        if error.name == name:
             raise FlagsyncError(
                 f"offline evaluation is not available for {provider} workspaces yet"
             ) from error
