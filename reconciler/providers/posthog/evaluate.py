@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from reconciler.errors import FlagsyncError
@@ -70,6 +71,13 @@ class _Check:
     predicate: Predicate | None = None
     filter: Filter | None = None
 
+    label: str = ""
+    """The condition's label, which the miss note starts with."""
+
+    @cached_property
+    def false_note(self) -> str:
+        return f"{self.label}: {self.text} is false"
+
 
 @dataclass(frozen=True)
 class _Condition:
@@ -79,6 +87,26 @@ class _Condition:
     rollout: float
     variant: str | None
     aggregation: str | None
+    override: str | None = None
+    """The condition's variant when it is one of the flag's (PostHog ignores any other)."""
+
+    @cached_property
+    def matched(self) -> str:
+        """What the reason says when the condition matches (before the variant's note)."""
+        inside = f" (inside its {self.rollout:g}% rollout)" if self.rollout < 100 else ""
+        return f"{self.label} matched{inside}"
+
+    @cached_property
+    def matched_override(self) -> str:
+        return f"{self.matched}; its override serves '{self.override}'"
+
+    @cached_property
+    def out_prefix(self) -> str:
+        return f"{self.label}: outside its {self.rollout:g}% rollout"
+
+    @cached_property
+    def no_group(self) -> str:
+        return f"{self.label}: the user has no {self.aggregation}"
 
 
 @dataclass
@@ -105,12 +133,10 @@ def _describe(item: Filter) -> str:
     return f"{item.data_key} {item.comparator.replace('_', ' ')} {values}".rstrip()
 
 
-def _check(item: Filter) -> _Check:
-    if item.field == "cohort":
-        return _Check("cohort", _describe(item), filter=item)
-    if item.field == "flag":
-        return _Check("flag", _describe(item), filter=item)
-    return _Check("property", _describe(item), predicate=property_predicate(item))
+def _check(item: Filter, label: str) -> _Check:
+    if item.field in ("cohort", "flag"):
+        return _Check(item.field, _describe(item), filter=item, label=label)
+    return _Check("property", _describe(item), property_predicate(item), label=label)
 
 
 def _table(split: list[tuple[str, float]]) -> tuple[tuple[float, float, str], ...]:
@@ -133,16 +159,17 @@ def _compile_flag(flag: Flag, env: str) -> _Flag:
     conditions = []
     for index, target in enumerate(config.targets):
         group_types = [f.group_type for f in target.audience.filters if f.field == "group"]
+        label = f"condition {index + 1}" + (f" ({target.name})" if target.name else "")
+        variant = next(iter(target.serve)) if flag.variations and len(target.serve) == 1 else None
         conditions.append(
             _Condition(
                 rule=target.name or f"condition {index + 1}",
-                label=f"condition {index + 1}" + (f" ({target.name})" if target.name else ""),
-                checks=tuple(_check(item) for item in target.audience.filters),
+                label=label,
+                checks=tuple(_check(item, label) for item in target.audience.filters),
                 rollout=100.0 if target.percentage is None else target.percentage,
-                variant=(
-                    next(iter(target.serve)) if flag.variations and len(target.serve) == 1 else None
-                ),
+                variant=variant,
                 aggregation=group_types[0] if group_types else None,
+                override=variant if variant in flag.variations else None,
             )
         )
     levels = {condition.aggregation for condition in conditions}
@@ -332,53 +359,54 @@ class _Run:
         misses: list[str] = []
         for condition in flag.conditions:
             effective, effective_bucketing = props, bucketing
-            if condition.aggregation != flag.aggregation and condition.aggregation is not None:
-                if condition.aggregation not in groups:
-                    misses.append(f"{condition.label}: the user has no {condition.aggregation}")
+            aggregation = condition.aggregation
+            if aggregation is not None and aggregation != flag.aggregation:
+                if aggregation not in groups:
+                    misses.append(condition.no_group)
                     continue
-                effective = group_properties[condition.aggregation]
-                effective_bucketing = groups[condition.aggregation]
+                effective = group_properties[aggregation]
+                effective_bucketing = groups[aggregation]
             try:
-                result, note = self.condition(
-                    flag, condition, distinct_id, effective, effective_bucketing
-                )
+                miss = self.condition(flag, condition, distinct_id, effective, effective_bucketing)
             except Inconclusive as error:
                 inconclusive = inconclusive or error
                 misses.append(f"{condition.label}: undecided ({error})")
                 continue
-            if result == "match":
-                variant = None
-                if condition.variant is not None and any(
-                    condition.variant == v[2] for v in flag.variants
-                ):
-                    variant = condition.variant
-                    note += f"; its override serves '{variant}'"
-                elif flag.variants:
-                    point = bucket(flag.key, effective_bucketing, salt="variant")
-                    variant = next(
-                        (k for low, high, k in flag.variants if low <= point < high), None
-                    )
-                    note += f"; variant bucket {point:.4f} gives '{variant}'"
-                return _Outcome(variant or True, condition.rule, f"{condition.label} matched{note}")
-            misses.append(f"{condition.label}: {note}")
-            if result == "out" and flag.early_exit:
+            if miss is None:
+                return self.matched(flag, condition, effective_bucketing)
+            misses.append(miss)
+            if flag.early_exit and miss.startswith(condition.out_prefix):
                 break
         if inconclusive is not None:
             raise Inconclusive(f"no condition matched for sure; {inconclusive}", inconclusive.kind)
         why = "; ".join(misses) if misses else "the flag has no conditions"
         return _Outcome(False, None, f"no condition matched ({why})")
 
+    @staticmethod
+    def matched(flag: _Flag, condition: _Condition, bucketing: str) -> _Outcome:
+        """The value a matched condition serves: its override, else the variant bucket."""
+        if condition.override is not None:
+            return _Outcome(condition.override, condition.rule, condition.matched_override)
+        if not flag.variants:
+            return _Outcome(True, condition.rule, condition.matched)
+        point = bucket(flag.key, bucketing, salt="variant")
+        for low, high, key in flag.variants:
+            if low <= point < high:
+                why = f"{condition.matched}; variant bucket {point:.4f} gives '{key}'"
+                return _Outcome(key, condition.rule, why)
+        return _Outcome(True, condition.rule, f"{condition.matched}; no variant's bucket")
+
     def condition(
         self, flag: _Flag, condition: _Condition, distinct_id: str, props: Properties,
         bucketing: str,
-    ) -> tuple[str, str]:  # fmt: skip
-        """("match" | "no" | "out", why), raising where the SDK cannot decide."""
+    ) -> str | None:  # fmt: skip
+        """None when the condition matches, else why not (starting with `out_prefix` when
+        only the rollout left the user out); raises where the SDK cannot decide."""
         inconclusive: Inconclusive | None = None
         cohort: _Check | None = None
         for check in condition.checks:
             try:
-                if check.kind == "property":
-                    assert check.predicate is not None
+                if check.predicate is not None:
                     matched = check.predicate(props)
                 elif check.kind == "flag":
                     matched = self.dependency(flag, check, distinct_id, props)
@@ -389,13 +417,12 @@ class _Run:
                 inconclusive = inconclusive or error
                 continue
             if not matched:
-                return "no", f"{check.text} is false"
-        in_rollout = (
-            condition.rollout >= 100 or bucket(flag.key, bucketing) <= condition.rollout / 100
-        )
+                return check.false_note
+        point = bucket(flag.key, bucketing) if condition.rollout < 100 else 0.0
+        in_rollout = point <= condition.rollout / 100
         if cohort is not None:
             if inconclusive is None and not in_rollout and not flag.early_exit:
-                return "no", f"{cohort.text} is not known, but outside its rollout either way"
+                return f"{condition.label}: {cohort.text} is not known, but outside its rollout"
             raise Unknowable(
                 f"{condition.label} depends on whether the user is {cohort.text}; flagsync "
                 "does not know a cohort's members (PostHog evaluates the cohort)"
@@ -403,11 +430,8 @@ class _Run:
         if inconclusive is not None:
             raise inconclusive
         if not in_rollout:
-            point = bucket(flag.key, bucketing)
-            return "out", f"outside its {condition.rollout:g}% rollout (bucket {point:.4f})"
-        if condition.rollout < 100:
-            return "match", f" (inside its {condition.rollout:g}% rollout)"
-        return "match", ""
+            return f"{condition.out_prefix} (bucket {point:.4f})"
+        return None
 
     def dependency(self, flag: _Flag, check: _Check, distinct_id: str, props: Properties) -> bool:
         """posthog-python `evaluate_flag_dependency`."""
@@ -464,6 +488,7 @@ class PostHogEvaluator:
             live.get("holdout_ids", {}) if isinstance(live, Mapping) else {}
         )
         self._compiled: dict[str, dict[str, _Flag]] = {}
+        self._shared: dict[str, _Run] = {}
 
     def flags(self, environment: str) -> dict[str, _Flag]:
         compiled = self._compiled.get(environment)
@@ -484,6 +509,12 @@ class PostHogEvaluator:
             self._compiled[environment] = compiled
         return compiled
 
+    def _runs(self, environment: str) -> _Run:
+        run = self._shared.get(environment)
+        if run is None:
+            run = self._shared[environment] = _Run(self.flags(environment))
+        return run
+
     def evaluate(self, flag_key: str, environment: str, user: UserContext) -> Evaluation:
         return self.evaluate_user(flag_key, environment, user_of(user))
 
@@ -500,7 +531,9 @@ class PostHogEvaluator:
         if flag is None:
             return Evaluation(flag_key, environment, None, f"no flag '{flag_key}' in {environment}")
         try:
-            outcome = _Run(flags).top(flag, user)
+            # a flag without dependencies needs no dependency cache of its own
+            run = _Run(flags) if flag.chains else self._runs(environment)
+            outcome = run.top(flag, user)
         except Inconclusive as error:
             return Evaluation(
                 flag_key, environment, None,
