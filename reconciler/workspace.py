@@ -84,6 +84,8 @@ class Workspace(BaseModel):
     """Flag test files, folders or globs (`flagsync test`); the default folder flag-tests/
     only when it exists."""
     tests_declared: bool = False
+    impact_sample: Path | None = None
+    """Users (JSON Lines) a plan evaluates before and after a rule change, for its impact."""
     prune: bool = False
     safety: Safety = Safety()
     rate_limit: RateLimit = RateLimit()
@@ -159,6 +161,7 @@ def load_workspace(path: Path | None) -> Workspace:
         manifests=tuple(base / entry for entry in manifests),
         tests=tuple(base / entry for entry in _entries(data.get("tests", DEFAULT_TESTS))),
         tests_declared="tests" in data,
+        impact_sample=base / data["impact_sample"] if "impact_sample" in data else None,
         prune=data.get("prune", False),
         safety=Safety(**data.get("safety", {})),
         rate_limit=RateLimit(**data.get("rate_limit", {})),

@@ -14,27 +14,53 @@ from typing import Any
 
 from reconciler.errors import FlagsyncError
 from reconciler.evaluation import Evaluator
-from reconciler.model import FlagSet
+from reconciler.model import Flag, FlagSet
+from reconciler.plan import Impact
 from reconciler.providers.registry import VENDORS
 
 EvaluatorFactory = Callable[..., Evaluator]
 
 
-def evaluator_factory(provider: str) -> EvaluatorFactory:
-    """The vendor's `evaluator(desired, live=None)`; a FlagsyncError when it has none."""
+def _module(provider: str) -> Any:
     if provider not in VENDORS:
         raise FlagsyncError(f"provider '{provider}' is not one flagsync knows")
     name = f"{VENDORS[provider]}.evaluate"
     try:
-        module = importlib.import_module(name)
+        return importlib.import_module(name)
     except ModuleNotFoundError as error:
         if error.name == name:
             raise FlagsyncError(
                 f"offline evaluation is not available for {provider} workspaces yet"
             ) from error
         raise
-    factory: EvaluatorFactory = module.evaluator
+
+
+def offers_evaluation(provider: str) -> bool:
+    """Whether the vendor has an offline evaluator (without one, plans show no impact)."""
+    try:
+        _module(provider)
+    except FlagsyncError:
+        return False
+    return True
+
+
+def evaluator_factory(provider: str) -> EvaluatorFactory:
+    """The vendor's `evaluator(desired, live=None)`; a FlagsyncError when it has none."""
+    factory: EvaluatorFactory = _module(provider).evaluator
     return factory
+
+
+ArithmeticImpact = Callable[[Flag, Flag, str], Impact | None]
+
+
+def arithmetic_impact(provider: str) -> ArithmeticImpact | None:
+    """The vendor's exact impact of a split or rollout change, when it offers one."""
+    try:
+        module = _module(provider)
+    except FlagsyncError:
+        return None
+    found: ArithmeticImpact | None = getattr(module, "arithmetic_impact", None)
+    return found
 
 
 def evaluator_for(provider: str, desired: FlagSet, live: Any = None) -> Evaluator:

@@ -34,6 +34,7 @@ from typing import Any
 from reconciler.errors import FlagsyncError
 from reconciler.evaluation import Evaluation, Evaluator, UserContext
 from reconciler.model import Experiment, Filter, Flag, FlagSet, Holdout
+from reconciler.providers.posthog.impact_arithmetic import arithmetic_impact
 from reconciler.providers.posthog.property_match import (
     Inconclusive,
     Predicate,
@@ -42,6 +43,7 @@ from reconciler.providers.posthog.property_match import (
 )
 from reconciler.providers.posthog.translate import variant_split
 
+__all__ = ["arithmetic_impact", "bucket", "evaluator"]
 LONG_SCALE = float(0xFFFFFFFFFFFFFFF)
 ID_KEYS = ("distinct_id", "user_id")
 RESERVED = frozenset({*ID_KEYS, "groups", "group_properties", "properties"})
