@@ -52,7 +52,8 @@ def live_flags(workspace: Workspace, desired: FlagSet, environment: str) -> tupl
             for key in desired.flags
             if key in live.unchanged or key in live.flags.flags
         }
-        return FlagSet(flags=flags), live
+        # experiments are listed; a vendor's evaluator reads their live state from `live`
+        return FlagSet(flags=flags, experiments=desired.experiments), live
     finally:
         provider.close()
 

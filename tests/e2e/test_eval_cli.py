@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from reconciler.emulator import EmulatorServer
+from reconciler.providers.posthog.evaluate import bucket
 from tests.e2e.conftest import REPO, Cli
 from tests.e2e.posthog_support import AUTH, live_flag, posthog_environment
 
@@ -174,3 +175,13 @@ def test_live_evaluation_shows_what_the_live_state_serves(
     assert live.returncode == 0, live.stderr
     assert "checkout-button  false" in live.stdout and "disabled" in live.stdout
     assert "checkout-button  control" in cli(*args).stdout
+    # a user the experiment's 5 % holdout keeps out: the holdout's id is PostHog's, known live
+    held = next(n for n in range(1000) if bucket("holdout", f"h-{n}", separator="-") <= 0.05)
+    user = json.dumps({"distinct_id": f"h-{held}"})
+    args = ("eval", "--env", "staging", "--user", user, "--flag", "pricing-page-test")
+    offline = cli(*args)
+    assert "undecided" in offline.stdout and "holdout 'Pricing holdout'" in offline.stdout
+    with httpx.Client(base_url=emulator.url, headers=AUTH) as api:
+        holdouts = api.get("/api/projects/1/experiment_holdouts/").json()["results"]
+    [holdout_id] = [h["id"] for h in holdouts if h["name"] == "Pricing holdout"]
+    assert f"pricing-page-test  holdout-{holdout_id}" in cli(*args, "--live").stdout

@@ -481,14 +481,46 @@ def variation_of(value: bool | str) -> str:
     return value
 
 
+def _holdout_ids(live: Any) -> dict[str, dict[str, int]]:
+    """environment -> holdout name -> id, from the provider's read of the live state."""
+    found: dict[str, dict[str, int]] = {}
+    for name, copies in (getattr(live, "holdouts", None) or {}).items():
+        for environment, holdouts in copies.items():
+            for holdout in holdouts:
+                if isinstance(holdout.raw.get("id"), int):
+                    found.setdefault(environment, {})[name] = holdout.raw["id"]
+    return found
+
+
+def _live_holdouts(live: Any) -> dict[str, dict[str, Holdout]]:
+    """environment -> holdout name -> the live holdout, from the provider's read."""
+    found: dict[str, dict[str, Holdout]] = {}
+    for name, copies in (getattr(live, "holdouts", None) or {}).items():
+        for environment, holdouts in copies.items():
+            if holdouts:
+                found.setdefault(environment, {})[name] = holdouts[0].model
+    return found
+
+
+def _live_experiments(live: Any) -> dict[str, dict[str, Experiment]]:
+    """environment -> the live experiments there, from the provider's read (for --live)."""
+    found: dict[str, dict[str, Experiment]] = {}
+    for key, copies in (getattr(live, "experiments", None) or {}).items():
+        for environment, experiment in copies.items():
+            found.setdefault(environment, {})[key] = experiment.model
+    return found
+
+
 class PostHogEvaluator:
     """PostHog's evaluation of one workspace's flags, compiled per environment."""
 
     def __init__(self, desired: FlagSet, live: Any = None) -> None:
         self._desired = desired
         self._holdout_ids: Mapping[str, Mapping[str, int]] = (
-            live.get("holdout_ids", {}) if isinstance(live, Mapping) else {}
+            live.get("holdout_ids", {}) if isinstance(live, Mapping) else _holdout_ids(live)
         )
+        self._experiments = _live_experiments(live) if hasattr(live, "experiments") else None
+        self._holdouts: dict[str, dict[str, Holdout]] = _live_holdouts(live)
         self._compiled: dict[str, dict[str, _Flag]] = {}
         self._shared: dict[str, _Run] = {}
 
@@ -501,12 +533,16 @@ class PostHogEvaluator:
                 if environment in flag.environments
             }
             ids = self._holdout_ids.get(environment, {})
-            for key, experiment in self._desired.experiments.items():
+            experiments = (
+                self._desired.experiments
+                if self._experiments is None
+                else self._experiments.get(environment, {})
+            )
+            for key, experiment in experiments.items():
                 if environment in experiment.environments:
                     holdout_id = ids.get(experiment.holdout or "")
-                    compiled[key] = _compile_experiment(
-                        experiment, self._desired.holdouts, holdout_id
-                    )
+                    holdouts = self._holdouts.get(environment, self._desired.holdouts)
+                    compiled[key] = _compile_experiment(experiment, holdouts, holdout_id)
             _chains(compiled)
             self._compiled[environment] = compiled
         return compiled
