@@ -165,18 +165,18 @@ def main() -> None:
         people = write_workspace(folder, args.flags, args.users)
         write_tests(folder, people, args.flags, args.cases)
         evaluations = args.flags * args.users
+        tested, code = timed_command(folder, "test")
+        assert code == 0, "test failed"
+        print(f"test, {args.cases:,} cases: flagsync test (whole command): {tested:.2f} s")
+        print(f"eval, {args.users:,} users x {args.flags:,} flags = {evaluations:,} evaluations")
         alone = in_process(folder, people)
+        each = alone / evaluations * 1e6
+        print(f"  evaluation alone (in process): {alone:.2f} s ({each:.2f} µs each)", flush=True)
         command, code = timed_command(
             folder, "eval", "--env", "production", "--users", "users.jsonl", "-o", "json"
         )
         assert code == 0, "eval failed"
-        tested, code = timed_command(folder, "test")
-        assert code == 0, "test failed"
-        print(f"eval, {args.users:,} users x {args.flags:,} flags = {evaluations:,} evaluations")
-        each = alone / evaluations * 1e6
-        print(f"  evaluation alone (in process): {alone:.2f} s ({each:.2f} µs each)")
-        print(f"  flagsync eval -o json (whole command): {command:.2f} s")
-        print(f"test, {args.cases:,} cases: flagsync test (whole command): {tested:.2f} s")
+        print(f"  flagsync eval -o json (whole command): {command:.2f} s", flush=True)
 
 
 if __name__ == "__main__":
