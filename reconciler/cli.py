@@ -754,11 +754,11 @@ def eval_(
     results = ((u, eval_commands.evaluate_many(evaluator, keys, environment, u)) for u in users)
     if output == "json":
         for user, answers in results:
-            for answer in answers:
-                click.echo(json.dumps(eval_commands.row(user, answer), ensure_ascii=False))
+            rows = (json.dumps(eval_commands.row(user, a), ensure_ascii=False) for a in answers)
+            sys.stdout.write("".join(f"{row}\n" for row in rows))
         return
     for line in eval_commands.render_text(results):
-        click.echo(line)
+        sys.stdout.write(f"{line}\n")
 
 
 @main.command(name="test")
