@@ -148,9 +148,12 @@ def in_process(folder: Path, people: list[dict[str, object]]) -> float:
     desired = load_flags(load_workspace(folder))
     offline = evaluator(desired)
     keys = flag_keys(desired, "production")
+    from reconciler.gc_pause import gc_paused
+
     started = time.perf_counter()
-    for person in people:
-        evaluate_many(offline, keys, "production", person)
+    with gc_paused():  # as the command evaluates
+        for person in people:
+            evaluate_many(offline, keys, "production", person)
     return time.perf_counter() - started
 
 

@@ -752,13 +752,15 @@ def eval_(
     if flag_patterns and not keys:
         raise FlagsyncError(f"--flag {' '.join(flag_patterns)}: no flag in {environment} matches")
     results = ((u, eval_commands.evaluate_many(evaluator, keys, environment, u)) for u in users)
-    if output == "json":
-        for user, answers in results:
-            rows = (json.dumps(eval_commands.row(user, a), ensure_ascii=False) for a in answers)
-            sys.stdout.write("".join(f"{row}\n" for row in rows))
-        return
-    for line in eval_commands.render_text(results):
-        sys.stdout.write(f"{line}\n")
+    # each user's answers are freed by reference counting once printed: no cycles to collect
+    with gc_paused():
+        if output == "json":
+            for user, answers in results:
+                rows = (json.dumps(eval_commands.row(user, a), ensure_ascii=False) for a in answers)
+                sys.stdout.write("".join(f"{row}\n" for row in rows))
+            return
+        for line in eval_commands.render_text(results):
+            sys.stdout.write(f"{line}\n")
 
 
 @main.command(name="test")
@@ -772,7 +774,7 @@ def test_(workspace_path: Path | None, output: str) -> None:
     workspace = load_workspace(workspace_path)
     with gc_paused():
         flags = load_flags(workspace)
-    report = flag_tests.run_tests(workspace, flags)
+        report = flag_tests.run_tests(workspace, flags)
     if output == "json":
         click.echo(json.dumps(flag_tests.report_json(report), indent=2))
     elif output == "markdown":
