@@ -15,12 +15,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.errors import FlagsyncError
+from reconciler.evaluation import Evaluator
 from reconciler.evaluation.users import read_users
 from reconciler.model import Flag, FlagSet
 from reconciler.plan import Impact, Plan
 from reconciler.providers.evaluators import arithmetic_impact, evaluator_for, offers_evaluation
 from reconciler.workspace import Workspace
 
+SAMPLE_BUDGET = 400_000
+"""Evaluations a plan spends on sample users (before and after, all rule changes together):
+a plan of many rule changes measures each over fewer users rather than taking minutes."""
 NONE = "(none)"
 """What a user is served by a flag that does not exist (before a create, after a delete)."""
 
@@ -45,15 +49,8 @@ def _sample(workspace: Workspace) -> list[dict[str, Any]] | None:
 
 
 def _by_sample(
-    workspace: Workspace,
-    key: str,
-    environment: str,
-    before: FlagSet,
-    after: FlagSet,
-    users: list[dict[str, Any]],
+    key: str, environment: str, old: Evaluator, new: Evaluator, users: list[dict[str, Any]]
 ) -> Impact:
-    old = evaluator_for(workspace.provider, before)
-    new = evaluator_for(workspace.provider, after)
     moves: Counter[str] = Counter()
     undecided = 0
     for user in users:
@@ -89,9 +86,8 @@ def impacts(
         return []
     arithmetic = arithmetic_impact(workspace.provider)
     users = _sample(workspace)
-    live_flags = {k: f for k, f in live.items() if f is not None}
-    before = FlagSet(flags={**desired.flags, **live_flags})
     found: list[Impact] = []
+    pending: list[tuple[str, str]] = []
     for key in keys:
         old, new = live.get(key), desired.flags.get(key)
         for environment in plan.environments:
@@ -100,20 +96,24 @@ def impacts(
             exact = arithmetic(old, new, environment) if arithmetic and old and new else None
             if exact is not None:
                 found.append(exact)
-            elif users is not None:
-                was = FlagSet(flags={k: f for k, f in before.flags.items() if k != key or old})
-                now = FlagSet(flags={k: f for k, f in desired.flags.items()})
-                found.append(_by_sample(workspace, key, environment, was, now, users))
             else:
-                found.append(
-                    Impact(
-                        flag=key,
-                        environment=environment,
-                        method="unknown",
-                        note="a rule change: set impact_sample in flagsync.yaml (users, JSON "
-                        "Lines) to measure it",
-                    )
-                )
+                pending.append((key, environment))
+    if not pending:
+        return found
+    if users is None:
+        note = "a rule change: set impact_sample in flagsync.yaml (users, JSON Lines) to measure it"
+        return found + [
+            Impact(flag=key, environment=env, method="unknown", note=note) for key, env in pending
+        ]
+    users = users[: max(100, SAMPLE_BUDGET // (2 * len(pending)))]
+    # before: the live version of every flag the plan read (none for a flag it creates), the
+    # manifests' version of the others
+    before = {k: f for k, f in desired.flags.items() if k not in live}
+    before.update({k: f for k, f in live.items() if f is not None})
+    old_evaluator = evaluator_for(workspace.provider, FlagSet(flags=before))
+    new_evaluator = evaluator_for(workspace.provider, desired)
+    for key, environment in pending:
+        found.append(_by_sample(key, environment, old_evaluator, new_evaluator, users))
     return found
 
 
