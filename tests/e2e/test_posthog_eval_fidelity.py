@@ -281,7 +281,7 @@ def test_offline_evaluation_agrees_with_the_sdk(
 
 
 @settings(
-    max_examples=15,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

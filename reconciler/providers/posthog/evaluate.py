@@ -420,18 +420,17 @@ class _Run:
                 continue
             if not matched:
                 return check.false_note
-        point = bucket(flag.key, bucketing) if condition.rollout < 100 else 0.0
-        in_rollout = point <= condition.rollout / 100
         if cohort is not None:
-            if inconclusive is None and not in_rollout and not flag.early_exit:
-                return f"{condition.label}: {cohort.text} is not known, but outside its rollout"
+            # even outside the rollout: the SDK checks the rollout only once the properties
+            # match, and a cohort it cannot decide leaves the whole flag undecided
             raise Unknowable(
                 f"{condition.label} depends on whether the user is {cohort.text}; flagsync "
                 "does not know a cohort's members (PostHog evaluates the cohort)"
             )
         if inconclusive is not None:
             raise inconclusive
-        if not in_rollout:
+        point = bucket(flag.key, bucketing) if condition.rollout < 100 else 0.0
+        if point > condition.rollout / 100:
             return f"{condition.out_prefix} (bucket {point:.4f})"
         return None
 
