@@ -185,18 +185,19 @@ def main() -> None:
 
     inexact = 0
     keys = list(flags)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for user in users:
         for key in keys:
             answer = offline.evaluate(key, ENV, user)
             if not answer.exact:
                 inexact += 1
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     total = len(users) * len(keys)
     print(f"users x flags: {len(users):,} x {len(keys):,} = {total:,} evaluations")
     print(f"evaluator built: {built * 1000:.1f} ms")
     rate = total / elapsed
     print(f"evaluate all: {elapsed:.2f} s ({rate:,.0f} evaluations/s, {1e6 / rate:.2f} us each)")
+    print(f"  of which CPU time of this process: {cpu:.2f} s ({1e6 * cpu / total:.2f} us each)")
     print(f"inexact answers: {inexact:,}")
 
 

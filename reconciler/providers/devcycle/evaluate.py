@@ -74,7 +74,7 @@ def evaluator(
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Target:
     rule: str
     audience: Predicate
@@ -87,13 +87,11 @@ class _Target:
     unknown_id: str | None
     """Why this target's hashes cannot be exact (ids DevCycle has not assigned yet), or None."""
     unknown_order: str | None
-
-    @property
-    def splits(self) -> bool:
-        return not (self.bounds and self.bounds[0] >= 1)
+    splits: bool
+    """Whether the variation depends on the user's hash (not one entry covering 100 %)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Rules:
     """One flag in one environment, compiled."""
 
@@ -120,7 +118,8 @@ class DevCycleEvaluator:
         self.compiler = Compiler(self.audiences)
         self._rules: dict[tuple[str, str], _Rules] = {}
         self._ids: dict[str, FlagIds | None] = {}
-        self._last: tuple[UserContext | None, SdkUser | None] = (None, None)
+        self._last_context: UserContext | None = None
+        self._last_user: SdkUser | None = None
 
     # -- the Evaluator protocol ------------------------------------------------------------
 
@@ -130,33 +129,50 @@ class DevCycleEvaluator:
             rules = self._rules[(flag_key, environment)] = self._compile(flag_key, environment)
         if rules.fixed is not None:
             return rules.fixed
-        sdk_user = self._user(user)
+        if user is self._last_context and self._last_user is not None:
+            sdk_user = self._last_user
+        else:  # a caller evaluates every flag for one user in turn: convert it once
+            sdk_user = self._last_user = sdk_user_of(user)
+            self._last_context = user
         inexact: str | None = None
         if rules.reads_platform and None in (sdk_user.platform, sdk_user.platform_version):
             inexact = _PLATFORM_UNKNOWN
+        passthrough = self.passthrough
         for target in rules.targets:
-            included = True
-            partial = target.rollout is not None and 0 < target.rollout < 1
-            if target.rollout is not None and self.passthrough:
-                included = self._in_rollout(target, sdk_user)
-                if not included and not (partial and target.unknown_id):
+            share = target.rollout
+            if share is not None and passthrough and share < 1:
+                # A rollout under 100 % is checked first; a user it leaves out falls through.
+                if share == 0:
                     continue
-            if not target.audience(sdk_user):
-                continue
-            if partial and target.unknown_id:
-                inexact = inexact or target.unknown_id
-            if not included:
-                continue  # left out by the rollout (by stand-in hashes: see `inexact`)
-            if target.rollout is not None and not self.passthrough:
-                if partial and target.unknown_id:
-                    inexact = inexact or target.unknown_id
-                if not self._in_rollout(target, sdk_user):
-                    return _inexact(rules.none, inexact, f"target {target.rule}'s rollout")
-            served = self._served(target, sdk_user)
-            if target.splits:
-                inexact = inexact or target.unknown_id or target.unknown_order
-            return _inexact(served, inexact)
+                guess = target.unknown_id
+                if guess is None:
+                    if bucketing.rollout_hash(sdk_user.user_id, target.seed) > share:
+                        continue
+                else:  # stand-in hashes decide; inexact only if the audience holds the user
+                    if not target.audience(sdk_user):
+                        continue
+                    inexact = inexact or guess
+                    if bucketing.rollout_hash(sdk_user.user_id, target.seed) > share:
+                        continue
+                    return self._serve(rules, target, sdk_user, inexact)
+            if target.audience(sdk_user):
+                return self._serve(rules, target, sdk_user, inexact)
         return _inexact(rules.none, inexact)
+
+    def _serve(
+        self, rules: _Rules, target: _Target, sdk_user: SdkUser, inexact: str | None
+    ) -> Evaluation:
+        """The answer of the first target that holds the user."""
+        share = target.rollout
+        if share is not None and not self.passthrough:
+            if 0 < share < 1:
+                inexact = inexact or target.unknown_id
+            if not self._in_rollout(target, sdk_user):
+                return _inexact(rules.none, inexact, f"target {target.rule}'s rollout")
+        if not target.splits:
+            return _inexact(target.served[0], inexact)
+        inexact = inexact or target.unknown_id or target.unknown_order
+        return _inexact(self._served(target, sdk_user), inexact)
 
     # -- evaluation ------------------------------------------------------------------------
 
@@ -184,14 +200,6 @@ class DevCycleEvaluator:
                 rule=target.rule,
             )
         return target.served[index]
-
-    def _user(self, user: UserContext) -> SdkUser:
-        last_context, last_user = self._last
-        if user is last_context and last_user is not None:
-            return last_user
-        sdk_user = sdk_user_of(user)
-        self._last = (user, sdk_user)
-        return sdk_user
 
     # -- compiling -------------------------------------------------------------------------
 
@@ -281,6 +289,7 @@ class DevCycleEvaluator:
             served=served,
             unknown_id=unknown_id,
             unknown_order=unknown_order,
+            splits=not (fractions and fractions[0] >= 1),
         )
 
     def _share(self, rollout: Rollout) -> float:
@@ -334,6 +343,8 @@ def _evaluation(
 
 
 def _inexact(evaluation: Evaluation, why: str | None, excluded_by: str | None = None) -> Evaluation:
+    if why is None and excluded_by is None:
+        return evaluation
     if excluded_by is not None:
         evaluation = dataclasses.replace(
             evaluation, reason=f"{excluded_by} leaves the user out: the SDK serves nothing"

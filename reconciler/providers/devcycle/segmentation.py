@@ -97,16 +97,14 @@ class Compiler:
         if not filters:
             return _never  # `_evaluateOperator`: no filters, no match
         if match == "any":
-            members = [self._filter(item) for item in filters]
-            return lambda user: any(member(user) for member in members)
+            return _any_of([self._filter(item) for item in filters])
         before: list[Predicate] = []
         for item in filters:
             if item.filters is not None:
                 # `and`: the first nested group's answer is the operator's answer.
-                group = self._filter(item)
-                return lambda user: all(p(user) for p in before) and group(user)
+                return _all_of([*before, self._filter(item)])
             before.append(self._filter(item))
-        return lambda user: all(p(user) for p in before)
+        return _all_of(before)
 
     def _filter(self, item: Filter) -> Predicate:
         if item.filters is not None:
@@ -142,6 +140,39 @@ class Compiler:
             return not matched
 
         return check
+
+
+def _all_of(members: list[Predicate]) -> Predicate:
+    """`and` of predicates, unrolled for the common short cases (evaluation's hot path)."""
+    if len(members) == 1:
+        return members[0]
+    if len(members) == 2:
+        first, second = members
+        return lambda user: first(user) and second(user)
+
+    def every(user: SdkUser) -> bool:
+        for member in members:  # noqa: SIM110 - a loop is quicker than all() on a generator
+            if not member(user):
+                return False
+        return True
+
+    return every
+
+
+def _any_of(members: list[Predicate]) -> Predicate:
+    if len(members) == 1:
+        return members[0]
+    if len(members) == 2:
+        first, second = members
+        return lambda user: first(user) or second(user)
+
+    def some(user: SdkUser) -> bool:
+        for member in members:  # noqa: SIM110 - a loop is quicker than any() on a generator
+            if member(user):
+                return True
+        return False
+
+    return some
 
 
 # ---------------------------------------------------------------------------------------------
@@ -271,6 +302,8 @@ def custom_check(
 _NOT_VERSION = re.compile(r"[^(0-9|.|\-)]")
 _HYPHEN_TAIL = re.compile(r"-.*")
 _DIGITS = re.compile(r"^[0-9]+$")
+_PLAIN = re.compile(r"^[0-9.]*$")
+"""A version the stripping regexes leave as it is (they find nothing in it)."""
 
 
 class _GlobalRegex:
@@ -333,13 +366,14 @@ def version_check(symbol: str, values: tuple[Scalar, ...]) -> Callable[[str | No
     if symbol == "=":
         return string_check(symbol, values)
     strings = compile_values(values).strings
+    negate = symbol == "!="
+    plain = all(_PLAIN.match(v) for v in strings)
 
     def check(version: str | None) -> bool:
         if not version:
             return False
-        negate = symbol == "!="
         filter_versions = list(strings)
-        if not negate:
+        if not negate and not (plain and _PLAIN.match(version)):
             odd, tail = _GlobalRegex(_NOT_VERSION), _GlobalRegex(_HYPHEN_TAIL)
             version = tail.remove_first(odd.remove_first(version))
             filter_versions = [tail.remove_first(odd.remove_first(v)) for v in strings]
