@@ -290,3 +290,18 @@ def test_murmurhash_reads_every_non_ascii_code_unit_as_a_backslash() -> None:
     assert bucketing.murmur3_32(b"hello", 0) == 613153351  # MurmurHash3_x86_32 reference
     assert bucketing.hash_input("aé\U0001f600") == b"a\\\\\\"
     assert bucketing.murmurhash_v3("é", 1) == bucketing.murmurhash_v3("\\", 1)
+
+
+def test_without_passthrough_a_rollout_that_leaves_the_user_out_serves_nothing() -> None:
+    """bucketing.ts `doesUserQualifyForFeature`: with `disablePassthroughRollouts`, the first
+    target whose audience holds the user decides, and its rollout is checked after."""
+    pending = Rollout(type="schedule", start=NOW + timedelta(days=1))
+    flag = _flag(Target(serve={"redesign": 100}, rollout=pending), Target(serve={"classic": 100}))
+    flags = FlagSet(flags={"checkout": flag})
+    user = {"user_id": "u1"}
+    passthrough = evaluator(flags, now=NOW).evaluate("checkout", "production", user)
+    strict = evaluator(flags, now=NOW, passthrough_rollouts=False).evaluate(
+        "checkout", "production", user
+    )
+    assert passthrough.variation == "classic"
+    assert strict.variation is None and "rollout" in strict.reason

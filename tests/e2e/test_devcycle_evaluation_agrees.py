@@ -6,7 +6,8 @@ gradual and stepped rollouts, feature status) and users whose fields hit and mis
 filters. flagsync applies the flags to the emulator; `devcycle-python-server-sdk` (local
 bucketing: DevCycle's bucketing library as WASM, fed the emulator's SDK config) evaluates each
 user; flagsync's evaluator, given the ids read back from the emulator, must agree on every
-flag's variation and every variable's value, and call each answer exact.
+flag's variation and every variable's value, and call each answer exact. Without the live ids,
+every answer it calls exact must agree too.
 """
 
 from __future__ import annotations
@@ -345,6 +346,7 @@ def test_offline_evaluation_agrees_with_the_devcycle_sdk(
     assert result.ok, result.error
     live = provider.read(set(desired.flags))
     offline = evaluator(desired, live, now=datetime.now(UTC))
+    blind = evaluator(desired, now=datetime.now(UTC))  # no live ids: must say when it guesses
     answers = _sdk_answers(emulator, sdk_key, people)
     context = {"platform": "Python", "platform_version": PYTHON}
     for person, (features, variables) in zip(people, answers, strict=True):
@@ -355,6 +357,10 @@ def test_offline_evaluation_agrees_with_the_devcycle_sdk(
             expected = {name: variables[name] for name in flag.variables if name in variables}
             assert dict(got.values) == expected, (person, key, got.reason)
             TALLY["all"] += 1
+            guess = blind.evaluate(key, ENV, {**person, **context})
+            if guess.exact:
+                assert guess.variation == got.variation, (person, key, guess.reason)
+                TALLY["exact without live ids"] += 1
             TALLY[_kind(flag, got.rule)] += 1
     TALLY["examples"] += 1
 
