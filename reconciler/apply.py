@@ -31,12 +31,15 @@ PAST_TENSE = {
 class Executor(Protocol):
     def execute(self, call: ApiCall) -> Any: ...
 
+    def describe(self, call: ApiCall) -> str:
+        """The call as it was sent (a provider that fills ids into paths at send time says so;
+        `Provider.describe`)."""
+        ...
+
 
 def _shown(executor: Executor, call: ApiCall) -> str:
-    """How a sent call reads in the log: an executor that fills ids into paths at send time
-    (PostHog's `{experiment-id:<key>}`) describes the call as it was sent."""
-    describe = getattr(executor, "describe", None)
-    return str(describe(call)) if callable(describe) else call.describe()
+    """How a sent call reads in the log: as the executor sent it."""
+    return executor.describe(call)
 
 
 DEFAULT_WORKERS = 8

@@ -30,8 +30,7 @@ from reconciler.policy import evaluate as evaluate_policy
 from reconciler.policy import policy_problems
 from reconciler.policy.evaluate import enforce as enforce_policy
 from reconciler.policy.evaluate import with_policy
-from reconciler.providers.base import ImportsExperiments, Prefetches, Provider
-from reconciler.providers.devcycle.provider import DevCycleProvider
+from reconciler.providers.base import Provider
 from reconciler.reconcile import (
     PlanOptions,
     beyond_fresh,
@@ -390,7 +389,7 @@ def import_(
         keys = {k for k in [*everything.owned, *everything.others] if options.selects(k)}
         live = provider.read(keys)
         imported = live.flags
-        if isinstance(provider, DevCycleProvider) and not flag_patterns:
+        if provider.SUPPORTS_AUDIENCES and not flag_patterns:
             objects = provider.read_project_objects()
             imported = imported.model_copy(
                 update={
@@ -400,9 +399,7 @@ def import_(
             )
     finally:
         provider.close()
-    found, notes = imported, list[str]()
-    if isinstance(provider, ImportsExperiments):
-        found, notes = provider.for_import(live, imported, options.selects)
+    found, notes = provider.for_import(live, imported, options.selects)
     result = write_imported(workspace, found, out_dir, single_file)
     counts = (
         (len(found.experiments), "experiment"),
@@ -452,7 +449,7 @@ def _plan_manifests(
     threads start."""
     pending = pending or PendingManifests(workspace)
     try:
-        if isinstance(provider, Prefetches):
+        if provider.SUPPORTS_PREFETCH:
             provider.prefetch()
         with gc_paused():
             desired = load_flags(workspace, pending)

@@ -13,74 +13,18 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from pydantic import ValidationError
 
 from reconciler.errors import FlagsyncError
-from reconciler.model import Experiment, Flag, FlagSet, Metric
+from reconciler.model import Flag, FlagSet
 from reconciler.ownership import LEGACY_MARKER
 from reconciler.plan import Change, FieldChange, Plan, diff_flag
-from reconciler.providers.base import FinishesPlans, Provider
-from reconciler.providers.devcycle.provider import DevCycleProvider
-from reconciler.providers.posthog.provider import PostHogProvider
+from reconciler.providers.base import Provider
+from reconciler.providers.registry import provider_class
 from reconciler.render.json_output import FORMAT_VERSION
 from reconciler.workspace import Workspace
-
-
-@runtime_checkable
-class PlansExperiments(Protocol):
-    """A provider that manages experiments (PostHog) adds their changes to a plan."""
-
-    def plan_experiments(
-        self,
-        desired: dict[str, Experiment],
-        live: Any,
-        plan: Plan,
-        adopt: bool,
-        environments: list[str],
-    ) -> None: ...
-
-
-@runtime_checkable
-class PlansHoldouts(Protocol):
-    """A provider that manages experiment holdouts (PostHog) adds their changes to a plan,
-    before the experiments (which refer to them)."""
-
-    def plan_holdouts(
-        self,
-        desired: FlagSet,
-        live: Any,
-        plan: Plan,
-        adopt: bool,
-        prune: bool,
-        selects: Callable[[str], bool],
-    ) -> None: ...
-
-
-@runtime_checkable
-class PlansProjectObjects(Protocol):
-    """A provider with project-level objects the manifests declare beside flags (DevCycle's
-    reusable audiences and custom properties) adds their changes to a plan."""
-
-    def plan_project_objects(
-        self,
-        desired: FlagSet,
-        live: Any,
-        plan: Plan,
-        prune: bool,
-        adopt: bool,
-        creates_only: bool,
-    ) -> None: ...
-
-
-@runtime_checkable
-class PlansMetrics(Protocol):
-    """A provider with project-level experiment metrics (DevCycle) adds their changes."""
-
-    def plan_metrics(
-        self, desired: dict[str, Metric], live: Any, plan: Plan, prune: bool
-    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -104,9 +48,7 @@ def open_provider(
 ) -> Provider[Any]:
     """The provider the workspace names, with credentials from the environment; `on_retry`
     hears about every retried request."""
-    if workspace.provider == "posthog":
-        return PostHogProvider.from_workspace(workspace, on_retry)
-    return DevCycleProvider.from_workspace(workspace, on_retry)
+    return provider_class(workspace.provider).from_workspace(workspace, on_retry)
 
 
 def make_plan(
@@ -151,7 +93,7 @@ def make_plan(
     # and only creates the missing ones (its flags may need them), like a flag's flag-wide
     # fields under --env.
     narrowed = bool(options.flag_patterns or options.environments)
-    if isinstance(provider, PlansProjectObjects):
+    if provider.SUPPORTS_AUDIENCES:
         provider.plan_project_objects(
             desired, live, plan, options.prune and not narrowed, options.adopt, narrowed
         )
@@ -193,17 +135,17 @@ def make_plan(
         plan.changes.extend(work.changes)
         plan.steps.extend(work.steps)
         plan.pending_requests.extend(work.pending)
-    if isinstance(provider, PlansHoldouts):
+    if provider.SUPPORTS_HOLDOUTS:
         prune = options.prune and not options.environments
         provider.plan_holdouts(desired, live, plan, options.adopt, prune, options.selects)
     elif desired.holdouts:
         raise FlagsyncError(f"holdouts are not supported for {provider.name} workspaces")
-    if isinstance(provider, PlansExperiments):
+    if provider.SUPPORTS_EXPERIMENTS:
         experiments = {k: e for k, e in desired.experiments.items() if options.selects(k)}
         provider.plan_experiments(experiments, live, plan, options.adopt, plan.environments)
     elif desired.experiments:
         raise FlagsyncError(f"experiments are not supported for {provider.name} workspaces yet")
-    if isinstance(provider, PlansMetrics):
+    if provider.SUPPORTS_METRICS:
         provider.plan_metrics(desired.metrics, live, plan, options.prune and not narrowed)
     for key in sorted(live.owned - set(desired.flags)):
         if not options.selects(key):
@@ -213,8 +155,7 @@ def make_plan(
             plan.steps.append(provider.delete_step(key))
         else:
             plan.orphans.append(key)
-    if isinstance(provider, FinishesPlans):
-        provider.finish_plan(plan)
+    provider.finish_plan(plan)
     # Fingerprints of what the plan touches: a saved plan is checked against them, and the
     # GitHub Action's reviewed-plan hash covers them (computing all of them costs seconds).
     touched = {step.key for step in plan.steps}

@@ -17,6 +17,7 @@ from reconciler.errors import FlagsyncError, Problem, ValidationFailed
 from reconciler.manifest import schema_check
 from reconciler.manifest.source import Document, read_yaml
 from reconciler.ownership import Ownership
+from reconciler.providers.registry import VENDORS, provider_class
 
 DEFAULT_FILE = "flagsync.yaml"
 DEFAULT_REQUEST_DESCRIPTION = "flagsync: {summary}"
@@ -28,7 +29,6 @@ POSTHOG_API_URL = "https://us.posthog.com"
 API_URL_VARIABLE = "DEVCYCLE_API_URL"
 AUTH_URL_VARIABLE = "DEVCYCLE_AUTH_URL"
 POSTHOG_API_URL_VARIABLE = "POSTHOG_API_URL"
-Provider = Literal["devcycle", "posthog"]
 
 
 class EnvironmentSettings(BaseModel):
@@ -70,7 +70,8 @@ class Workspace(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     file: Path
-    provider: Provider
+    provider: str
+    """The vendor: a key of `reconciler.providers.registry.VENDORS` (the schema lists them)."""
     name: str | None = None
     """Who owns what this workspace creates (`reconciler.ownership`); None: the legacy marker."""
     project: str = ""
@@ -97,9 +98,10 @@ class Workspace(BaseModel):
 
     @property
     def project_label(self) -> str:
-        """What plans call the target: DevCycle's project key, or PostHog's projects by
-        environment (`staging=1, production=2`), which also ties a saved plan to them."""
-        if self.provider == "posthog":
+        """What plans call the target: the project's key, or (where each environment is a
+        project) the projects by environment (`staging=1, production=2`), which also ties a
+        saved plan to them."""
+        if provider_class(self.provider).ENVIRONMENTS_ARE_PROJECTS:
             return ", ".join(f"{env}={s.project_id}" for env, s in self.environments.items())
         return self.project
 
@@ -158,11 +160,10 @@ def load_workspace(path: Path | None) -> Workspace:
 
 
 def _api_url(data: dict[str, Any], file: Path) -> str:
-    """The workspace's API URL, overridden by the provider's environment variable."""
-    if data["provider"] == "posthog":
-        url = _url(POSTHOG_API_URL_VARIABLE, "api_url", data, POSTHOG_API_URL, file)
-    else:
-        url = _url(API_URL_VARIABLE, "api_url", data, DEVCYCLE_API_URL, file)
+    """The workspace's API URL, overridden by the provider's environment variable (both
+    declared by the provider: `DEFAULT_API_URL`, `API_URL_VARIABLE`)."""
+    vendor = provider_class(data["provider"])
+    url = _url(vendor.API_URL_VARIABLE, "api_url", data, vendor.DEFAULT_API_URL, file)
     return url.rstrip("/")
 
 
@@ -179,24 +180,60 @@ def _url(variable: str, name: str, data: dict[str, Any], default: str, file: Pat
 
 
 def provider_problems(document: Document) -> list[Problem]:
-    """What one provider needs from the workspace that the schema cannot say per provider:
-    DevCycle a `project`; PostHog a distinct `project_id` per environment and no change
-    requests (flagsync does not open PostHog change requests yet)."""
+    """What the workspace's vendor needs that the schema cannot say per vendor, read from its
+    provider's declarations (`reconciler.providers.base.Provider`): one `project`, or (where
+    each environment is a project) a distinct `project_id` per environment; and no change
+    requests where the vendor has none."""
     data: dict[str, Any] = document.data
-    problems: list[Problem] = []
-    if data["provider"] == "devcycle":
-        if "project" not in data:
-            problems.append(document.problem([], "missing required field 'project'"))
+    vendor = provider_class(data["provider"])
+    problems = (
+        _project_per_environment(document, vendor.LABEL)
+        if vendor.ENVIRONMENTS_ARE_PROJECTS
+        else _one_project(document, vendor.LABEL)
+    )
+    if not vendor.SUPPORTS_CHANGE_REQUESTS:
         for env, settings in data["environments"].items():
-            if "project_id" in (settings or {}):
+            if (settings or {}).get("changes") == "change-request":
                 problems.append(
                     document.problem(
-                        ["environments", env, "project_id"],
-                        "project_id is for PostHog; a DevCycle environment is named by its key",
-                        at_key=True,
+                        ["environments", env, "changes"],
+                        f"change requests are not supported for {vendor.LABEL} yet: use "
+                        "`changes: direct` (or leave it out) and review the plan in the pull "
+                        "request",
                     )
                 )
-        return problems
+    return problems
+
+
+def _one_project(document: Document, label: str) -> list[Problem]:
+    """A vendor whose environments live in one project: the workspace names the project, and
+    its environments by key."""
+    data: dict[str, Any] = document.data
+    problems: list[Problem] = []
+    if "project" not in data:
+        problems.append(document.problem([], "missing required field 'project'"))
+    elsewhere = [
+        provider_class(name).LABEL
+        for name in VENDORS
+        if provider_class(name).ENVIRONMENTS_ARE_PROJECTS
+    ]
+    for env, settings in data["environments"].items():
+        if "project_id" in (settings or {}):
+            problems.append(
+                document.problem(
+                    ["environments", env, "project_id"],
+                    f"project_id is for {' and '.join(elsewhere) or 'another vendor'}; a {label} "
+                    "environment is named by its key",
+                    at_key=True,
+                )
+            )
+    return problems
+
+
+def _project_per_environment(document: Document, label: str) -> list[Problem]:
+    """A vendor whose environments are projects: each names its own `project_id`."""
+    data: dict[str, Any] = document.data
+    problems: list[Problem] = []
     seen: dict[int, str] = {}
     for env, settings in data["environments"].items():
         settings = settings or {}
@@ -204,9 +241,8 @@ def provider_problems(document: Document) -> list[Problem]:
             problems.append(
                 document.problem(
                     ["environments", env],
-                    f"environment '{env}' needs `project_id: <id>`: with PostHog each "
-                    "environment is a project (the number in the project's URL, "
-                    "/project/<id>/)",
+                    f"environment '{env}' needs `project_id: <id>`: with {label} each "
+                    "environment is a project (the number in the project's URL, /project/<id>/)",
                     at_key=True,
                 )
             )
@@ -220,12 +256,4 @@ def provider_problems(document: Document) -> list[Problem]:
             )
         else:
             seen[settings["project_id"]] = env
-        if settings.get("changes") == "change-request":
-            problems.append(
-                document.problem(
-                    ["environments", env, "changes"],
-                    "change requests are not supported for PostHog yet: use `changes: direct` "
-                    "(or leave it out) and review the plan in the pull request",
-                )
-            )
     return problems

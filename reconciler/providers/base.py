@@ -1,20 +1,25 @@
-"""What `reconcile` needs from a provider, written down once.
+"""What flagsync needs from a vendor's provider, written down once: a base class every provider
+subclasses.
 
-Providers are structural: DevCycle's and PostHog's classes share no base class, they just have
-these members, and mypy checks each against the protocol where `open_provider` returns it. The
-live state each provider reads is its own type (it carries vendor ids the provider needs later),
-so the protocol is generic in it.
+A provider declares what its vendor supports in class attributes (`SUPPORTS_*`, as octoDNS
+providers do) and overrides the hooks it has; the generic modules read the declarations (to
+refuse what a vendor cannot do, naming it) and call the hooks, whose defaults do nothing. They
+never ask which vendor a provider is. The live state each provider reads is its own type (it
+carries vendor ids the provider needs later), so the base class is generic in it.
+
+This module imports nothing from the workspace: the workspace reads these declarations (through
+`registry.py`) to refuse settings a vendor does not support.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-from reconciler.model import Flag, FlagSet
+from reconciler.model import Experiment, Flag, FlagSet, Metric
 from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Step
 from reconciler.providers.http import ApiClient
-from reconciler.workspace import Workspace
 
 
 class LiveView(Protocol):
@@ -47,17 +52,56 @@ class Work(Protocol):
 Live = TypeVar("Live", bound=LiveView)
 
 
-class Provider(Protocol[Live]):
-    """Plan and apply against one vendor."""
+class Provider(ABC, Generic[Live]):
+    """Plan and apply against one vendor.
 
-    @property
-    def name(self) -> str: ...
-    @property
-    def workspace(self) -> Workspace: ...
-    @property
-    def client(self) -> ApiClient: ...
+    Subclasses set `name` (the workspace's `provider:` value) and `LABEL` (how messages name
+    the vendor), declare what they support, implement the abstract members and override the
+    hooks of what they declare. `tests/test_provider_capabilities.py` checks that each
+    declaration comes with its hook and each hook with its declaration.
+    """
 
+    name: ClassVar[str]
+    LABEL: ClassVar[str]
+    client: ApiClient
+    DEFAULT_API_URL: ClassVar[str]
+    """The management API's base URL when the workspace names none."""
+    API_URL_VARIABLE: ClassVar[str]
+    """The environment variable that overrides the workspace's `api_url` (to point CI at an
+    emulator, say)."""
+
+    SUPPORTS_PREFETCH: ClassVar[bool] = False
+    """`prefetch` starts downloading the live state while the manifests load."""
+    SUPPORTS_CHANGE_REQUESTS: ClassVar[bool] = False
+    """An environment may take `changes: change-request` (reviewers approve the writes)."""
+    SUPPORTS_AUDIENCES: ClassVar[bool] = False
+    """Reusable audiences and the custom properties they filter on are project-level objects
+    the manifests declare: `plan_project_objects` plans them, `read_project_objects` imports
+    them."""
+    SUPPORTS_METRICS: ClassVar[bool] = False
+    """Project-level experiment metrics and their associations with flags (`plan_metrics`)."""
+    SUPPORTS_EXPERIMENTS: ClassVar[bool] = False
+    """Experiments the manifests declare beside flags (`plan_experiments`; `for_import` writes
+    the live ones)."""
+    SUPPORTS_HOLDOUTS: ClassVar[bool] = False
+    """Experiment holdouts (`plan_holdouts`, before the experiments that use them)."""
+    ENVIRONMENTS_ARE_PROJECTS: ClassVar[bool] = False
+    """Each workspace environment is a project of its own, named by `project_id`; otherwise
+    the workspace names one `project` and its environments by key."""
+
+    @classmethod
+    @abstractmethod
+    def from_workspace(
+        cls, workspace: Any, on_retry: Callable[[str], None] | None = None
+    ) -> Provider[Live]:
+        """The provider for a workspace, with credentials from the environment (`workspace` is
+        a `reconciler.workspace.Workspace`, left untyped here so that this package imports
+        nothing from the workspace, which reads the declarations above)."""
+
+    @abstractmethod
     def read(self, keys: set[str], desired: Mapping[str, Flag] | None = None) -> Live: ...
+
+    @abstractmethod
     def steps_for(
         self,
         desired: Any,
@@ -66,34 +110,79 @@ class Provider(Protocol[Live]):
         adopt: bool = False,
         cancel_stale: bool = False,
     ) -> Work: ...
+
+    @abstractmethod
     def open_requests_only(self, key: str, live: Live, cancel_stale: bool) -> Work: ...
+
+    @abstractmethod
     def delete_step(self, key: str) -> Step: ...
+
+    @abstractmethod
     def execute(self, call: ApiCall) -> Any: ...
+
+    @abstractmethod
     def close(self) -> None: ...
 
+    # -- hooks: overridden by a provider whose vendor has them --------------------------------
 
-@runtime_checkable
-class FinishesPlans(Protocol):
-    """A provider whose steps depend on each other across flags (PostHog: a flag must exist
-    before a flag that depends on it) orders and checks the complete plan."""
+    def prefetch(self) -> None:
+        """Start downloading the live state; the next `read` uses it (`SUPPORTS_PREFETCH`)."""
 
-    def finish_plan(self, plan: Plan) -> None: ...
+    def describe(self, call: ApiCall) -> str:
+        """A sent call as the apply log shows it: a provider that fills ids into paths at send
+        time describes the call as it was sent."""
+        return call.describe()
 
+    def plan_project_objects(
+        self,
+        desired: FlagSet,
+        live: Live,
+        plan: Plan,
+        prune: bool,
+        adopt: bool,
+        creates_only: bool,
+    ) -> None:
+        """Add the changes of the project-level objects to `plan` (`SUPPORTS_AUDIENCES`);
+        `creates_only`: only the missing ones are created (a plan narrowed by --flag or
+        --env)."""
 
-@runtime_checkable
-class Prefetches(Protocol):
-    """A provider that can start downloading the live state before `read` is called (DevCycle:
-    while the manifests load)."""
+    def read_project_objects(self) -> FlagSet:
+        """Every live project-level object, as `flagsync import` writes them
+        (`SUPPORTS_AUDIENCES`)."""
+        return FlagSet()
 
-    def prefetch(self) -> None: ...
+    def plan_metrics(self, desired: dict[str, Metric], live: Live, plan: Plan, prune: bool) -> None:
+        """Add the metrics' changes to `plan` (`SUPPORTS_METRICS`)."""
 
+    def plan_holdouts(
+        self,
+        desired: FlagSet,
+        live: Live,
+        plan: Plan,
+        adopt: bool,
+        prune: bool,
+        selects: Callable[[str], bool],
+    ) -> None:
+        """Add the holdouts' changes to `plan`, before the experiments that refer to them
+        (`SUPPORTS_HOLDOUTS`)."""
 
-@runtime_checkable
-class ImportsExperiments(Protocol):
-    """A provider with experiments and holdouts (PostHog): `flagsync import` writes them too.
-    Returns `flags` with the selected experiments and holdouts added (less the flags the
-    experiments own), and notes for the user."""
+    def plan_experiments(
+        self,
+        desired: dict[str, Experiment],
+        live: Live,
+        plan: Plan,
+        adopt: bool,
+        environments: list[str],
+    ) -> None:
+        """Add the experiments' changes to `plan` (`SUPPORTS_EXPERIMENTS`)."""
+
+    def finish_plan(self, plan: Plan) -> None:
+        """Order and check the complete plan, for a vendor whose steps depend on each other
+        across flags (a flag created before the flags that depend on it)."""
 
     def for_import(
-        self, live: Any, flags: FlagSet, selects: Callable[[str], bool]
-    ) -> tuple[FlagSet, list[str]]: ...
+        self, live: Live, flags: FlagSet, selects: Callable[[str], bool]
+    ) -> tuple[FlagSet, list[str]]:
+        """What `flagsync import` writes: `flags` with the selected live objects a vendor keeps
+        beside flags (experiments, holdouts) added, and notes for the user."""
+        return flags, []

@@ -1,0 +1,280 @@
+"""Reading the live state of a workspace's PostHog projects: flags, cohorts, experiments
+and holdouts per project (read concurrently, or in the background by `prefetch`), a flag's
+copies merged into one model, ownership, and fingerprints of what a plan saw.
+
+Reading costs, per project: list calls for its flags and cohorts (1,000 rows a page), never one
+call per flag, plus one for its group types when a group filter needs them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from reconciler.errors import ApiError, FlagsyncError
+from reconciler.model import Flag, FlagSet
+from reconciler.providers.base import Provider
+from reconciler.providers.posthog import answers, dependencies, metric_events, translate
+from reconciler.providers.posthog.client import PostHogClient
+from reconciler.providers.posthog.context import ProjectContext
+from reconciler.providers.posthog.experiment_steps import LiveExperiment
+from reconciler.providers.posthog.holdouts import LiveHoldout
+from reconciler.providers.posthog.importing import imported
+from reconciler.providers.posthog.merge import merge_projects
+from reconciler.providers.shape import check
+from reconciler.workspace import Workspace
+
+READ_WORKERS = 4
+
+
+Rows = list[dict[str, Any]]
+
+
+ProjectRead = tuple[ProjectContext, Rows, Rows, Rows]
+
+"""One project as read: its names and ids, flags, experiments and holdouts."""
+_COMPARED = ("key", "name", "filters", "active", "tags", "deleted", "version")
+
+
+@dataclass
+class LiveState:
+    """What one read saw, across the workspace's projects.
+
+    `raw` holds each asked-for or owned flag's live objects per environment; `projects` each
+    environment's names and ids. A flag is `owned` when every copy carries the ownership tag.
+    """
+
+    flags: FlagSet
+    fingerprints: dict[str, str]
+    unchanged: set[str] = field(default_factory=set)
+    owned: set[str] = field(default_factory=set)
+    others: list[str] = field(default_factory=list)
+    legacy: set[str] = field(default_factory=set)
+    """Flags with the bare legacy marker, as a named workspace sees them."""
+    elsewhere: dict[str, str] = field(default_factory=dict)
+    """Flags another workspace owns: key -> that workspace's name."""
+    raw: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    projects: dict[str, ProjectContext] = field(default_factory=dict)
+    experiments: dict[str, dict[str, LiveExperiment]] = field(default_factory=dict)
+    """Every live experiment by flag key and environment. Their flags are not in `flags`,
+    `owned` or `others`: an experiment's flag is managed through the experiment."""
+    holdouts: dict[str, dict[str, list[LiveHoldout]]] = field(default_factory=dict)
+    """Every live holdout by name and environment (PostHog does not keep names unique)."""
+
+
+class Reading(Provider[LiveState]):
+    """The reading part of the PostHog provider, and the state the other parts share: the
+    connection, the last read, and the ids learned while applying (flags, experiments and
+    holdouts this apply created, for the calls that refer to them)."""
+
+    workspace: Workspace
+    client: PostHogClient
+    _ids: dependencies.CreatedFlags
+    _experiment_ids: dict[tuple[int, str], int]
+    _holdout_ids: dependencies.CreatedFlags
+    _planned_holdouts: set[tuple[str, str]]
+    _last: LiveState | None
+    _prefetched: dict[str, Future[ProjectRead]] | None
+    _taxonomy: metric_events.ProjectTaxonomy
+
+    def prefetch(self) -> None:
+        """Start reading every project in background threads; the next `read` uses the result.
+        A plan calls this before it loads the manifests, so the downloads overlap with that
+        work."""
+        if self._prefetched is not None:
+            return
+        pool = ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="posthog-read")
+        self._prefetched = {
+            env: pool.submit(self._read_project, (env, project_id))
+            for env, project_id in self.workspace.project_ids.items()
+        }
+        pool.shutdown(wait=False)
+
+    def read(self, keys: set[str], desired: Mapping[str, Flag] | None = None) -> LiveState:
+        """Read every project; translate only the flags named in `keys` (`desired` is not used:
+        PostHog projects are read whole, and a flag is merged from its copies first)."""
+        read = self._read_projects()
+        contexts = {env: context for env, (context, _, _, _) in read.items()}
+        copies: dict[str, dict[str, dict[str, Any]]] = {}
+        live = LiveState(flags=FlagSet(), fingerprints={}, projects=contexts)
+        for env, (context, flags, experiments, holdouts) in read.items():
+            for holdout in holdouts:
+                name = str(holdout.get("name") or "")
+                live.holdouts.setdefault(name, {}).setdefault(env, []).append(
+                    LiveHoldout(holdout, context.project_id, env)
+                )
+            by_key = {str(raw["key"]): raw for raw in flags}
+            for raw in flags:
+                self._ids.note(context.project_id, str(raw["key"]), int(raw["id"]))
+            for experiment in experiments:
+                key = str(experiment.get("feature_flag_key") or "")
+                live.experiments.setdefault(key, {})[env] = LiveExperiment(
+                    experiment, by_key.pop(key, None), context.project_id, env
+                )
+            for key, raw in by_key.items():
+                copies.setdefault(key, {})[env] = raw
+        models: dict[str, Flag] = {}
+        ownership = self.workspace.ownership
+        for key, per_env in copies.items():
+            verdicts = {ownership.verdict(raw.get("tags")) for raw in per_env.values()}
+            owned = verdicts == {"mine"}
+            if owned:
+                live.owned.add(key)
+            elif "elsewhere" in verdicts:
+                tags = [tag for raw in per_env.values() for tag in raw.get("tags") or ()]
+                live.elsewhere[key] = ownership.owner(tags)
+            elif verdicts <= {"mine", "legacy"}:
+                live.legacy.add(key)
+            if key not in keys and not owned:
+                live.others.append(key)
+                continue
+            live.raw[key] = per_env
+            live.fingerprints[key] = fingerprint(per_env)
+            if key in keys:
+                models[key] = merge_projects(
+                    {env: _translated(raw, contexts[env]) for env, raw in per_env.items()}
+                )
+        live.flags = FlagSet(flags=models)
+        live.others.sort()
+        for key, experiment_copies in live.experiments.items():
+            seen = experiment_fingerprint(experiment_copies)
+            live.fingerprints[key] = (
+                f"{live.fingerprints[key]}|{seen}" if key in live.fingerprints else seen
+            )
+        for name, holdout_copies in live.holdouts.items():
+            seen = holdout_fingerprint(holdout_copies)
+            live.fingerprints[name] = (
+                f"{live.fingerprints[name]}|{seen}" if name in live.fingerprints else seen
+            )
+        self._last = live
+        return live
+
+    def _read_projects(self) -> dict[str, ProjectRead]:
+        """Every project, read concurrently (or as the prefetch read it: used once)."""
+        prefetched, self._prefetched = self._prefetched, None
+        if prefetched is not None:
+            return {env: pending.result() for env, pending in prefetched.items()}
+        projects = self.workspace.project_ids
+        with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
+            return dict(zip(projects, pool.map(self._read_project, projects.items()), strict=True))
+
+    def _read_project(self, item: tuple[str, int]) -> ProjectRead:
+        env, project_id = item
+        base = f"/api/projects/{project_id}"
+        try:
+            flags = self._with_archived(f"{base}/feature_flags/", answers.FLAG_HEADS, "flags")
+        except ApiError as error:
+            if error.status in (403, 404):
+                raise FlagsyncError(
+                    f"{self.workspace.file}: environment '{env}': PostHog project {project_id} "
+                    f"not found, or the personal API key cannot see it ({error})"
+                ) from None
+            raise
+        flags = [flag for flag in flags if not flag.get("deleted")]
+        cohorts = self._list(f"{base}/cohorts/", answers.COHORTS, "cohorts")
+        experiments = [
+            e
+            for e in self._with_archived(f"{base}/experiments/", answers.EXPERIMENTS, "experiments")
+            if not e.get("deleted")
+        ]
+        holdouts = self._list(
+            f"{base}/experiment_holdouts/", answers.HOLDOUTS, "experiment holdouts"
+        )
+        context = ProjectContext(
+            environment=env,
+            project_id=project_id,
+            cohorts={str(c["name"]): int(c["id"]) for c in cohorts if not c.get("deleted")},
+            flags={str(f["key"]): int(f["id"]) for f in flags},
+            load_group_types=lambda: self._group_types(base),
+        )
+        return context, flags, experiments, holdouts
+
+    def _list(
+        self,
+        path: str,
+        adapter: TypeAdapter[Any],
+        what: str,
+        params: dict[str, Any] | None = None,
+    ) -> list[Any]:
+        """A whole list, checked against the shape flagsync reads."""
+        items = self.client.list_all(path, params)
+        check(f"GET {path}", adapter, items, f"a list of {what}")
+        return items
+
+    def _with_archived(self, path: str, adapter: TypeAdapter[Any], what: str) -> list[Any]:
+        """A list endpoint's rows, archived ones included: PostHog lists archived flags and
+        experiments only when asked (`exclude_archived_unless_requested`,
+        `filter_experiments_queryset`), and a reconciler that cannot see them would plan to
+        create them again. A server without archiving ignores the parameter and answers the
+        same rows twice; they are counted once."""
+        rows = self._list(path, adapter, what)
+        seen = {row.get("id") for row in rows}
+        archived = self._list(path, adapter, f"archived {what}", {"archived": "true"})
+        return rows + [row for row in archived if row.get("id") not in seen]
+
+    def _group_types(self, base: str) -> dict[str, int]:
+        """The project's group types by name (`company` -> 0)."""
+        answer = self.client.json("GET", f"{base}/groups_types/")
+        check(f"GET {base}/groups_types/", answers.GROUP_TYPES, answer or [], "group types")
+        return {
+            str(g["group_type"]): int(g["group_type_index"])
+            for g in answer or []
+            if isinstance(g, dict)
+        }
+
+    def for_import(
+        self, live: LiveState, flags: FlagSet, selects: Callable[[str], bool]
+    ) -> tuple[FlagSet, list[str]]:
+        """`flags` with the live experiments and holdouts `flagsync import` writes."""
+        found = imported(live.experiments, live.holdouts, self.workspace.environment_names, selects)
+        return found.into(flags), found.notes
+
+
+def _translated(raw: dict[str, Any], context: ProjectContext) -> Flag:
+    """The model of a listed flag. Its full shape is checked only when reading it fails
+    (checking every flag of a large project up front costs more than reading it), so a flag
+    of another shape is still one error naming the call and the field."""
+    try:
+        return translate.flag_to_model(raw, context)
+    except FlagsyncError:
+        raise
+    except (TypeError, KeyError, AttributeError, ValueError, IndexError) as error:
+        call = f"GET /api/projects/{context.project_id}/feature_flags/"
+        check(call, answers.FLAG, raw, "a feature flag", str(raw.get("key")))
+        raise ApiError(call, f"flag '{raw.get('key')}' could not be read: {error!r}") from None
+
+
+def experiment_fingerprint(copies: dict[str, LiveExperiment]) -> str:
+    """Which state of an experiment a plan saw: a hash of each project's experiment and flag."""
+    content = {
+        env: {"experiment": live.raw, "flag": live.flag} for env, live in sorted(copies.items())
+    }
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode())
+    return f"experiment#{digest.hexdigest()[:16]}"
+
+
+def holdout_fingerprint(copies: dict[str, list[LiveHoldout]]) -> str:
+    """Which state of a holdout (by name) a plan saw, across projects."""
+    content = {env: [live.raw for live in found] for env, found in sorted(copies.items())}
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode())
+    return f"holdout#{digest.hexdigest()[:16]}"
+
+
+def fingerprint(copies: dict[str, dict[str, Any]]) -> str:
+    """Which versions of a flag's copies a plan saw: id and `version` per project, and a hash of
+    what flagsync manages (so an edit that does not move `version` is noticed too)."""
+    versions = ",".join(
+        f"{env}:{raw.get('id')}@{raw.get('version')}" for env, raw in sorted(copies.items())
+    )
+    content = {
+        env: {name: raw.get(name) for name in (*_COMPARED, *translate.SETTINGS)}
+        for env, raw in sorted(copies.items())
+    }
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
+    return f"{versions}#{digest}"

@@ -1,0 +1,1 @@
+"""A third vendor that exists only in the tests: its own package plus one registration line."""

@@ -1,0 +1,125 @@
+"""Providers declare what their vendor supports, and the generic modules go by the declarations.
+
+A vendor is one package plus one line in `reconciler.providers.registry.VENDORS`; the stub vendor
+in `tests/stub_vendor/` (flags only, nothing optional declared) shows what the generic modules do
+with a vendor they have never heard of.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reconciler.cli import main
+from reconciler.errors import FlagsyncError
+from reconciler.model import Flag, FlagSet, Holdout, ReusableAudience
+from reconciler.providers import registry
+from reconciler.providers.base import Provider
+from reconciler.reconcile import make_plan, open_provider
+from reconciler.workspace import EnvironmentSettings, Workspace
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Each declaration and the hooks a provider that makes it overrides.
+HOOKS = {
+    "SUPPORTS_PREFETCH": ("prefetch",),
+    "SUPPORTS_AUDIENCES": ("plan_project_objects", "read_project_objects"),
+    "SUPPORTS_METRICS": ("plan_metrics",),
+    "SUPPORTS_EXPERIMENTS": ("plan_experiments", "for_import"),
+    "SUPPORTS_HOLDOUTS": ("plan_holdouts",),
+}
+
+
+@pytest.mark.parametrize("vendor", sorted(registry.VENDORS))
+def test_each_declaration_comes_with_its_hooks(vendor: str) -> None:
+    provider = registry.provider_class(vendor)
+    assert provider.name == vendor
+    for declaration, hooks in HOOKS.items():
+        for hook in hooks:
+            overridden = getattr(provider, hook) is not getattr(Provider, hook)
+            assert overridden == getattr(provider, declaration), f"{vendor}: {declaration}/{hook}"
+
+
+@pytest.mark.parametrize("schema", ["schemas", "reconciler/schemas"])
+def test_the_workspace_schema_names_the_registered_vendors(schema: str) -> None:
+    document = json.loads((ROOT / schema / "workspace.schema.json").read_text())
+    assert sorted(document["properties"]["provider"]["enum"]) == sorted(registry.VENDORS)
+
+
+def test_an_unknown_vendor_is_named() -> None:
+    with pytest.raises(FlagsyncError, match="provider 'nope' is not one flagsync knows"):
+        registry.provider_class("nope")
+
+
+@pytest.fixture
+def stub(monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    """A workspace of the stub vendor, registered with one line."""
+    monkeypatch.setitem(registry.VENDORS, "stub", "tests.stub_vendor")
+    return Workspace(
+        file=Path("flagsync.yaml"),
+        provider="stub",
+        api_url="http://127.0.0.1:9",
+        environments={"production": EnvironmentSettings()},
+        manifests=(),
+    )
+
+
+def _flag() -> Flag:
+    return Flag(key="checkout", name="checkout")
+
+
+def test_a_registered_vendor_plans_its_flags(stub: Workspace) -> None:
+    provider = open_provider(stub)
+    try:
+        plan = make_plan(stub, FlagSet(flags={"checkout": _flag()}), provider)
+    finally:
+        provider.close()
+    assert plan.provider == "stub"
+    assert [(s.action, s.key) for s in plan.steps] == [("create", "checkout")]
+
+
+@pytest.mark.parametrize(
+    ("desired", "refusal"),
+    [
+        (
+            FlagSet(holdouts={"h": Holdout(name="h", percentage=10)}),
+            "holdouts are not supported for stub workspaces",
+        ),
+        (
+            FlagSet(audiences={"beta": ReusableAudience(key="beta", name="beta")}),
+            "audiences and custom properties are not supported for stub workspaces",
+        ),
+    ],
+)
+def test_what_a_vendor_does_not_declare_is_refused(
+    stub: Workspace, desired: FlagSet, refusal: str
+) -> None:
+    provider = open_provider(stub)
+    try:
+        with pytest.raises(FlagsyncError, match=refusal):
+            make_plan(stub, desired, provider)
+    finally:
+        provider.close()
+
+
+def test_the_workspace_refuses_change_requests_as_the_vendor_declares(
+    make_workspace: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace = make_workspace(
+        {},
+        workspace="""\
+            provider: posthog
+            environments:
+              production: {project_id: 2, changes: change-request}
+            """,
+    )
+    refused = CliRunner().invoke(main, ["validate", "--workspace", str(workspace)])
+    assert refused.exit_code == 1
+    assert "change requests are not supported for PostHog yet" in refused.output
+    monkeypatch.setattr(registry.provider_class("posthog"), "SUPPORTS_CHANGE_REQUESTS", True)
+    accepted = CliRunner().invoke(main, ["validate", "--workspace", str(workspace)])
+    assert "change requests" not in accepted.output, accepted.output
