@@ -382,4 +382,13 @@ def sdk_user_of(user: UserContext) -> SdkUser:
         data = user.get(key)
         if isinstance(data, Mapping):
             custom.update(data)
-    return SdkUser(user_id=user_id, custom=custom, **fields)
+    return SdkUser(
+        user_id=user_id,
+        email=fields["email"],
+        country=fields["country"],
+        device_model=fields["device_model"],
+        app_version=fields["app_version"],
+        platform=fields["platform"],
+        platform_version=fields["platform_version"],
+        custom=custom,
+    )

@@ -42,6 +42,9 @@ class SdkUser:
     platform: str | None = None
     platform_version: str | None = None
     custom: dict[str, Any] = field(default_factory=dict)
+    seen: dict[int, bool] = field(default_factory=dict)
+    """Audiences already evaluated for this user (by the compiler's number for each): flags
+    share audiences (staff, beta testers, a reusable audience), so each is read once."""
 
 
 Predicate = Callable[[SdkUser], bool]
@@ -77,12 +80,19 @@ class Compiler:
 
     audiences: Mapping[str, Audience]
     _compiled: dict[str, Predicate] = field(default_factory=dict)
+    _shared: dict[Audience, Predicate] = field(default_factory=dict)
 
     def audience(self, audience: Audience) -> Predicate:
-        """A target's audience: everyone, or its filters under its operator."""
+        """A target's audience: everyone, or its filters under its operator. Equal audiences
+        get one predicate, whose answer each user remembers (`SdkUser.seen`)."""
         if audience.is_everyone:
             return _always  # written as `{operator: and, filters: [{type: all}]}`
-        return self._operator(audience.match, audience.filters)
+        found = self._shared.get(audience)
+        if found is None:
+            found = self._shared[audience] = _remembered(
+                self._operator(audience.match, audience.filters), len(self._shared)
+            )
+        return found
 
     def reusable(self, key: str) -> Predicate | None:
         if key not in self._compiled:
@@ -140,6 +150,16 @@ class Compiler:
             return not matched
 
         return check
+
+
+def _remembered(predicate: Predicate, number: int) -> Predicate:
+    def remembered(user: SdkUser) -> bool:
+        answer = user.seen.get(number)
+        if answer is None:
+            answer = user.seen[number] = predicate(user)
+        return answer
+
+    return remembered
 
 
 def _all_of(members: list[Predicate]) -> Predicate:
