@@ -24,6 +24,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from reconciler.errors import FlagsyncError
@@ -338,7 +339,12 @@ def _evaluation(
         given = flag.variations[variation].values
         values = {key: given[key] for key in flag.variables if key in given}
     return Evaluation(
-        flag=flag.key, environment=env, variation=variation, reason=reason, rule=rule, values=values
+        flag=flag.key,
+        environment=env,
+        variation=variation,
+        reason=reason,
+        rule=rule,
+        values=MappingProxyType(values),  # one answer is handed to many users: read-only
     )
 
 
