@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from reconciler.apply import apply_plan
 from reconciler.emulator import EmulatorConfig, EmulatorServer
+from reconciler.emulator.devcycle.projects import default_settings
 from reconciler.model import (
     Audience,
     CustomProperty,
@@ -339,16 +340,56 @@ def _sdk_answers(emulator: EmulatorServer, sdk_key: str, people: list[dict[str, 
 def test_offline_evaluation_agrees_with_the_devcycle_sdk(
     emulator: EmulatorServer, provider: DevCycleProvider, sdk_key: str, data: st.DataObject
 ) -> None:
+    _agree(emulator, provider, sdk_key, data, passthrough=True)
+
+
+@pytest.mark.slow
+@settings(AGREEMENT, max_examples=12)
+@given(st.data())
+def test_without_passthrough_rollouts_too(
+    emulator: EmulatorServer, provider: DevCycleProvider, sdk_key: str, data: st.DataObject
+) -> None:
+    """A project with `settings.disablePassthroughRollouts` (read by bucketing.ts
+    `doesUserQualifyForFeature`): the first target whose audience holds the user decides."""
+    path = f"/v1/projects/{provider.workspace.project}"
+    # `UpdateProjectDto` takes the settings whole, without the protected groups.
+    current = {**default_settings("2026-01-01T00:00:00.000Z")}
+    current.update(provider.client.json("GET", path)["settings"])
+    settings_now = {
+        key: value
+        for key, value in current.items()
+        if key not in ("featureApprovalWorkflow", "staleness")
+    }
+    settings_now["optIn"] = {**settings_now["optIn"], "title": "Beta", "description": "Beta"}
+    strict = {**settings_now, "disablePassthroughRollouts": True}
+    provider.client.json("PATCH", path, body={"settings": strict})
+    served = httpx.get(f"{emulator.url}/config/v2/server/{sdk_key}.json").json()
+    assert served["project"]["settings"]["disablePassthroughRollouts"] is True
+    try:
+        _agree(emulator, provider, sdk_key, data, passthrough=False)
+    finally:
+        provider.client.json("PATCH", path, body={"settings": settings_now})
+
+
+def _agree(
+    emulator: EmulatorServer,
+    provider: DevCycleProvider,
+    sdk_key: str,
+    data: st.DataObject,
+    passthrough: bool,
+) -> None:
     now = datetime.now(UTC)
     desired: FlagSet = data.draw(flag_sets(f"ev{next(_unique)}", now))
     people = data.draw(st.lists(users(), min_size=USERS, max_size=USERS))
     result = apply_plan(make_plan(provider.workspace, desired, provider), provider, lambda _: None)
     assert result.ok, result.error
     live = provider.read(set(desired.flags))
-    offline = evaluator(desired, live, now=datetime.now(UTC))
-    blind = evaluator(desired, now=datetime.now(UTC))  # no live ids: must say when it guesses
+    mode = {"passthrough_rollouts": passthrough}
+    offline = evaluator(desired, live, now=datetime.now(UTC), **mode)
+    blind = evaluator(desired, now=datetime.now(UTC), **mode)  # no live ids: must say so
     answers = _sdk_answers(emulator, sdk_key, people)
     context = {"platform": "Python", "platform_version": PYTHON}
+    tally = "" if passthrough else "strict: "
     for person, (features, variables) in zip(people, answers, strict=True):
         for key, flag in desired.flags.items():
             got = offline.evaluate(key, ENV, {**person, **context})
@@ -356,13 +397,13 @@ def test_offline_evaluation_agrees_with_the_devcycle_sdk(
             assert got.variation == features.get(key), (person, key, got.reason)
             expected = {name: variables[name] for name in flag.variables if name in variables}
             assert dict(got.values) == expected, (person, key, got.reason)
-            TALLY["all"] += 1
+            TALLY[f"{tally}all"] += 1
             guess = blind.evaluate(key, ENV, {**person, **context})
             if guess.exact:
                 assert guess.variation == got.variation, (person, key, guess.reason)
-                TALLY["exact without live ids"] += 1
-            TALLY[_kind(flag, got.rule)] += 1
-    TALLY["examples"] += 1
+                TALLY[f"{tally}exact without live ids"] += 1
+            TALLY[f"{tally}{_kind(flag, got.rule)}"] += 1
+    TALLY[f"{tally}examples"] += 1
 
 
 def _kind(flag: Flag, rule: str | None) -> str:
