@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/run.py                    # 100, 1,000, 10,000 flags x 3 envs
     .venv/bin/python benchmarks/run.py --sizes 100,1000   # a quicker run
+    .venv/bin/python benchmarks/run.py --sizes 10000 --no-baseline --apply-changes 0 \
+        --yaml events,composed --plan-runs 5   # the two YAML readers, plans taken in turns
 
 For each size it prints: manifest loading, `flagsync plan` with nothing to change (wall time,
 requests, peak RSS of the flagsync process; the median of three runs), the diff alone, and
@@ -116,10 +118,14 @@ class Emulator:
         self.process.wait(timeout=10)
 
 
-def run_cli(emulator: Emulator, folder: Path, *args: str) -> tuple[float, int, dict[str, float]]:
-    """Run flagsync in a child process; wall seconds, exit code, and its own measurements."""
+def run_cli(
+    emulator: Emulator, folder: Path, *args: str, yaml: str = "events"
+) -> tuple[float, int, dict[str, float]]:
+    """Run flagsync in a child process; wall seconds, exit code, and its own measurements.
+    `yaml`: the YAML reader, `events` (fast_yaml.load_plain) or `composed` (see measure.py)."""
     env = {
         **os.environ,
+        "FLAGSYNC_BENCH_YAML": yaml,
         "DEVCYCLE_CLIENT_ID": CLIENT_ID,
         "DEVCYCLE_CLIENT_SECRET": CLIENT_SECRET,
         "DEVCYCLE_API_URL": emulator.url,
@@ -187,34 +193,57 @@ def diff_seconds(folder: Path) -> float:
     return elapsed
 
 
-def bench_size(count: int, latency_ms: float, work: Path) -> dict[str, object]:
+def bench_size(
+    count: int,
+    latency_ms: float,
+    work: Path,
+    baseline: bool = True,
+    plan_runs: int = PLAN_RUNS,
+    readers: tuple[str, ...] = ("events",),
+) -> list[dict[str, object]]:
+    """One row per YAML reader; their plans are taken in turns, against the same live state."""
     folder = work / f"size-{count}"
     write_workspace(folder, count)
     emulator = Emulator()
     try:
         run_cli(emulator, folder, "apply", "--yes", "--quiet")  # set-up, without latency
         emulator.faults(latency_ms=latency_ms)
-        runs = []
-        for _ in range(PLAN_RUNS):
-            emulator.reset()
-            wall, code, measured = run_cli(emulator, folder, "plan", "--quiet")
-            assert code == 0, "the plan after apply is not empty"
-            runs.append((wall, measured, emulator.requests()))
-        wall, measured, plan_requests = sorted(runs, key=lambda run: run[0])[len(runs) // 2]
-        baseline = baseline_refresh(emulator, count)
-        return {
-            "flags": count,
-            "load_s": measured["load_s"],
-            "plan_s": wall,
-            "plan_read_diff_s": measured["command_s"] - measured["load_s"],
-            "requests": plan_requests,
-            "rss_mb": measured["max_rss_mb"],
-            "diff_s": diff_seconds(folder),
-            "baseline_s": baseline,
-            "speedup": baseline / wall,
-        }
+        runs: dict[str, list[tuple[float, dict[str, float], int]]] = {r: [] for r in readers}
+        for _ in range(plan_runs):
+            for reader in readers:
+                emulator.reset()
+                wall, code, measured = run_cli(emulator, folder, "plan", "--quiet", yaml=reader)
+                assert code == 0, "the plan after apply is not empty"
+                runs[reader].append((wall, measured, emulator.requests()))
+        refresh = baseline_refresh(emulator, count) if baseline else float("nan")
+        diff = diff_seconds(folder)
+        return [median_row(count, reader, taken, refresh, diff) for reader, taken in runs.items()]
     finally:
         emulator.stop()
+
+
+def median_row(
+    count: int,
+    reader: str,
+    runs: list[tuple[float, dict[str, float], int]],
+    refresh: float,
+    diff: float,
+) -> dict[str, object]:
+    """The median plan (by wall time) of `runs`, with its own CPU and load figures."""
+    wall, measured, plan_requests = sorted(runs, key=lambda run: run[0])[len(runs) // 2]
+    return {
+        "flags": count,
+        "yaml": reader,
+        "load_s": measured["load_s"],
+        "plan_s": wall,
+        "plan_cpu_s": measured["cpu_s"],
+        "plan_read_diff_s": measured["command_s"] - measured["load_s"],
+        "requests": plan_requests,
+        "rss_mb": measured["max_rss_mb"],
+        "diff_s": diff,
+        "baseline_s": refresh,
+        "speedup": refresh / wall,
+    }
 
 
 def bench_rate_limited_apply(
@@ -258,15 +287,25 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--apply-changes", type=int, default=1000)
     parser.add_argument("--apply-limit", type=int, default=600, help="requests per minute")
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="skip the per-flag refresh (minutes)"
+    )
+    parser.add_argument("--plan-runs", type=int, default=PLAN_RUNS, help="median of this many")
+    parser.add_argument(
+        "--yaml", default="events", help="YAML readers, comma-separated: events, composed"
+    )
     args = parser.parse_args()
+    readers = tuple(args.yaml.split(","))
     work = Path(tempfile.mkdtemp(prefix="flagsync-bench-"))
     # Bytecode as an installed package has it (pip compiles on install); without it every run
     # would compile flagsync's modules again where PYTHONDONTWRITEBYTECODE is set (0.1 s).
     compileall.compile_dir(str(REPO / "reconciler"), quiet=1)
     columns = [
         ("flags", 7, "flags", "d"),
+        ("YAML", 9, "yaml", "s"),
         ("load s", 7, "load_s", ".2f"),
         ("plan s", 7, "plan_s", ".2f"),
+        ("CPU s", 6, "plan_cpu_s", ".2f"),
         ("read+diff s", 11, "plan_read_diff_s", ".2f"),
         ("requests", 8, "requests", "d"),
         ("RSS MB", 7, "rss_mb", ".0f"),
@@ -275,14 +314,25 @@ def main() -> None:
         ("speed-up", 8, "speedup", ".1f"),
     ]
     try:
-        print(f"latency {args.latency_ms:g} ms per request; 3 environments per flag\n")
+        print(
+            f"latency {args.latency_ms:g} ms per request; 3 environments per flag; "
+            f"median of {args.plan_runs} plans\n"
+        )
         header = " ".join(f"{title:>{width}}" for title, width, _, _ in columns)
         print(header)
         print("-" * len(header))
         for count in (int(size) for size in args.sizes.split(",")):
-            row = bench_size(count, args.latency_ms, work)
-            cells = [f"{row[key]:>{width}{spec}}" for _, width, key, spec in columns]
-            print(" ".join(cells), flush=True)
+            rows = bench_size(
+                count,
+                args.latency_ms,
+                work,
+                baseline=not args.no_baseline,
+                plan_runs=args.plan_runs,
+                readers=readers,
+            )
+            for found in rows:
+                cells = [f"{found[key]:>{width}{spec}}" for _, width, key, spec in columns]
+                print(" ".join(cells), flush=True)
         if args.apply_changes:
             row = bench_rate_limited_apply(
                 args.apply_changes, args.apply_limit, args.latency_ms, work

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -48,6 +49,17 @@ def posthog_validation(request: pytest.FixtureRequest) -> str:
     """How strictly the PostHog emulator under test validates flag filters."""
     chosen = request.config.getoption("--posthog-validation")
     return str(chosen or os.environ.get(VALIDATION_ENV) or "strict")
+
+
+@pytest.fixture(scope="module")
+def fault_server() -> Iterator[Any]:
+    """One DevCycle emulator shared by a module's fault runs (see tests/fault_support.py)."""
+    from reconciler.emulator import EmulatorConfig, EmulatorServer
+    from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET
+
+    config = EmulatorConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+    with EmulatorServer(config) as running:
+        yield running
 
 
 WORKSPACE = """\

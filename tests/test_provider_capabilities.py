@@ -15,7 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import main
-from reconciler.errors import FlagsyncError
+from reconciler.errors import FlagsyncError, ValidationFailed
+from reconciler.manifest.loader import load_flags
 from reconciler.model import Flag, FlagSet, Holdout, ReusableAudience
 from reconciler.providers import registry
 from reconciler.providers.base import Provider
@@ -123,3 +124,24 @@ def test_the_workspace_refuses_change_requests_as_the_vendor_declares(
     monkeypatch.setattr(registry.provider_class("posthog"), "SUPPORTS_CHANGE_REQUESTS", True)
     accepted = CliRunner().invoke(main, ["validate", "--workspace", str(workspace)])
     assert "change requests" not in accepted.output, accepted.output
+
+
+def test_a_registered_vendor_refuses_the_manifest_sections_it_does_not_have(
+    stub: Workspace, tmp_path: Path
+) -> None:
+    (tmp_path / "flags.yaml").write_text(
+        "flags:\n"
+        "  - key: checkout\n"
+        "    environments:\n"
+        "      production: {enabled: true}\n"
+        "holdouts:\n"
+        "  - name: h\n"
+        "    percentage: 10\n"
+        "    environments: [production]\n"
+    )
+    workspace = stub.model_copy(update={"manifests": (tmp_path / "flags.yaml",)})
+    with pytest.raises(ValidationFailed) as refused:
+        load_flags(workspace)
+    assert [p.message for p in refused.value.problems] == [
+        "holdouts are not supported for Stub workspaces"
+    ]

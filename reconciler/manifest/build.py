@@ -7,6 +7,7 @@ objects with the same defaults, so an omitted field never shows up as a differen
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, cast
 
 from reconciler.manifest.rules import custom_type, parse_time
@@ -18,8 +19,16 @@ from reconciler.model import (
     Rollout,
     RolloutStage,
 )
+from reconciler.providers.registry import provider_class
 
 _SHORTHAND_ALL = "everyone"
+
+
+@cache
+def per_project(provider: str) -> bool:
+    """Whether the vendor's environments are projects (its provider declares
+    `ENVIRONMENTS_ARE_PROJECTS`): a flag is then in the projects its manifest names only."""
+    return provider_class(provider).ENVIRONMENTS_ARE_PROJECTS
 
 
 def build_flag(data: dict[str, Any], environments: list[str], provider: str = "devcycle") -> Flag:
@@ -34,7 +43,7 @@ def build_flag(data: dict[str, Any], environments: list[str], provider: str = "d
     """
     key = data["key"]
     declared = data.get("environments") or {}
-    if provider == "posthog":
+    if per_project(provider):
         environments = [env for env in environments if env in declared]
     return Flag.model_validate(
         {

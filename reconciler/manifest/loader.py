@@ -8,15 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import Problem, ValidationFailed
-from reconciler.manifest import (
-    audiences,
-    experiments,
-    holdouts,
-    metrics,
-    provider_rules,
-    schema_check,
-)
+from reconciler.manifest import audiences, experiments, holdouts, metrics, schema_check
 from reconciler.manifest.build import build_flag
+from reconciler.manifest.provider_rules import rules_for
 from reconciler.manifest.reading import PendingReads
 from reconciler.manifest.rules import check_all, flag_sites
 from reconciler.manifest.source import Document, read_yaml
@@ -146,15 +140,12 @@ def load_flags(workspace: Workspace, pending: PendingManifests | None = None) ->
         for s in metrics.metric_sites(documents)
         if (s.document.name, metrics.SECTION, s.index) not in skipped
     ]
+    vendor = rules_for(workspace.provider)
     problems.extend(check_all(sites, workspace.environment_names, workspace.provider))
-    problems.extend(metrics.check(metric_sites, sites, workspace.provider))
-    problems.extend(provider_rules.check(sites, workspace.provider))
-    problems.extend(
-        experiments.check(found, sites, workspace.environment_names, workspace.provider)
-    )
-    problems.extend(provider_rules.check_holdouts(held, workspace.provider))
-    if workspace.provider == "posthog":
-        problems.extend(holdouts.check(held, found, workspace.environment_names))
+    problems.extend(vendor.check_metrics(metric_sites, sites))
+    problems.extend(vendor.check_flags(sites))
+    problems.extend(vendor.check_experiments(found, sites, workspace.environment_names))
+    problems.extend(vendor.check_holdouts(held, found, workspace.environment_names))
     declared_audiences, declared_properties = (
         [
             s
@@ -163,9 +154,7 @@ def load_flags(workspace: Workspace, pending: PendingManifests | None = None) ->
         ]
         for section in (audiences.AUDIENCES, audiences.CUSTOM_PROPERTIES)
     )
-    problems.extend(
-        audiences.check(declared_audiences, declared_properties, sites, workspace.provider)
-    )
+    problems.extend(vendor.check_audiences(declared_audiences, declared_properties, sites))
     if problems:
         raise ValidationFailed(problems)
     flags = [

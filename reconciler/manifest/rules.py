@@ -53,14 +53,14 @@ def flag_sites(documents: list[Document]) -> list[FlagSite]:
 
 
 def check_all(
-    sites: list[FlagSite], environments: list[str], provider: str = "devcycle"
+    sites: list[FlagSite], environments: list[str], provider: str | None = None
 ) -> list[Problem]:
-    """Run every rule over all flags of a workspace (provider-specific rules live in
-    `provider_rules`)."""
+    """Run every shared rule over all flags of a workspace. A vendor's own rules are its
+    `ManifestRules` (`provider_rules`); `provider` is accepted for older callers and not used."""
     problems = list(_unique_keys(sites))
     for site in sites:
         problems.extend(_variation_values(site))
-        problems.extend(_environments(site, environments, provider))
+        problems.extend(_environments(site, environments))
     return problems
 
 
@@ -161,7 +161,7 @@ def _describe_value(value: Any) -> str:
     return "nothing"
 
 
-def _environments(site: FlagSite, environments: list[str], provider: str) -> Iterator[Problem]:
+def _environments(site: FlagSite, environments: list[str]) -> Iterator[Problem]:
     variations = [variation["key"] for variation in site.data.get("variations") or []]
     for env, config in (site.data.get("environments") or {}).items():
         if env not in environments:
@@ -173,19 +173,6 @@ def _environments(site: FlagSite, environments: list[str], provider: str) -> Ite
                 at_key=True,
             )
         targets = config.get("targets") or []
-        if provider == "posthog" and not targets:
-            yield site.problem(
-                ["environments", env],
-                f"'{env}' has no targets: a PostHog flag needs at least one release condition; "
-                "add one, e.g. `targets: [{percentage: 0}]` to create it for nobody yet",
-                at_key=True,
-            )
-        elif config.get("enabled") and not targets:
-            yield site.problem(
-                ["environments", env, "enabled"],
-                f"'{env}' is enabled but has no targets: DevCycle refuses to enable an environment "
-                "without targets; add one, e.g. `targets: [{serve: <variation>}]`",
-            )
         for index, target in enumerate(targets):
             base: list[str | int] = ["environments", env, "targets", index]
             if "serve" in target:

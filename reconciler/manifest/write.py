@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.manifest.build import per_project
 from reconciler.model import (
     Audience,
     CustomProperty,
@@ -75,7 +76,7 @@ def flag_data(flag: Flag, provider: str = "devcycle") -> dict[str, Any]:
     environments = {
         env: _environment(config)
         for env, config in flag.environments.items()
-        if provider == "posthog" or config != EnvironmentConfig()
+        if per_project(provider) or config != EnvironmentConfig()
     }
     if environments:
         data["environments"] = environments

@@ -2,12 +2,17 @@
 
 A vendor's package is imported only when a workspace names that vendor (so no generic module
 has an import edge to a vendor, and a command imports only the vendor it uses). By convention
-the package's `provider.py` names its provider class (a subclass of `base.Provider`) `PROVIDER`.
+the package holds:
+
+- `provider.py`, whose `PROVIDER` is the provider class (a subclass of `base.Provider`);
+- `manifest_rules.py`, whose `RULES` (a `reconciler.manifest.provider_rules.ManifestRules`)
+  checks the manifests for that vendor.
 """
 
 from __future__ import annotations
 
 from importlib import import_module
+from types import ModuleType
 from typing import Any
 
 from reconciler.errors import FlagsyncError
@@ -28,9 +33,14 @@ def _package(vendor: str) -> str:
         ) from None
 
 
+def vendor_module(vendor: str, name: str) -> ModuleType:
+    """A module of a vendor's package (`provider`, `manifest_rules`), imported now."""
+    return import_module(f"{_package(vendor)}.{name}")
+
+
 def provider_class(vendor: str) -> type[Provider[Any]]:
     """The provider class of a vendor (the workspace's `provider:` value)."""
-    found = import_module(f"{_package(vendor)}.provider").PROVIDER
+    found = vendor_module(vendor, "provider").PROVIDER
     if not (isinstance(found, type) and issubclass(found, Provider)):
         raise TypeError(f"{_package(vendor)}.provider.PROVIDER is not a provider class")
     return found

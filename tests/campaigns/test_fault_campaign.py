@@ -13,21 +13,18 @@ import itertools
 import os
 import traceback
 from collections import Counter
-from collections.abc import Iterator
-from typing import Any
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from reconciler.apply import apply_plan
-from reconciler.emulator import EmulatorConfig, EmulatorServer
+from reconciler.emulator import EmulatorServer
 from reconciler.errors import FlagsyncError
 from reconciler.model import Audience, EnvironmentConfig, Filter, Flag, FlagSet, Target
-from reconciler.providers.http import RetryPolicy
 from reconciler.reconcile import PlanOptions, make_plan
-from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, devcycle_provider
+from tests.e2e.conftest import devcycle_provider
+from tests.fault_support import FAST_RETRIES, fault_count, faults_on, reset_stats
 from tests.strategies import flags, renamed, reusable_audiences
 
 FULL = os.environ.get("FLAGSYNC_CAMPAIGN") == "full"
@@ -39,24 +36,7 @@ FAULTS = {
     "drop_after_write_rate": 0.3,
     "seed": 11,
 }
-FAST = RetryPolicy(attempts=8, timeout=30, wait_initial=0.001, wait_max=0.01, wait_jitter=0)
 _fresh = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[EmulatorServer]:
-    config = EmulatorConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
-    with EmulatorServer(config) as running:
-        yield running
-
-
-def _set_faults(server: EmulatorServer, faults: dict[str, Any]) -> None:
-    assert httpx.put(f"{server.url}/_emulator/faults", json=faults).status_code == 200
-
-
-def _fault_count(server: EmulatorServer) -> int:
-    stats = httpx.get(f"{server.url}/_emulator/stats").json()
-    return sum(v for k, v in stats["faults"].items() if k != "latency")
 
 
 def _targeting(flag: Flag, audience: str) -> Flag:
@@ -76,12 +56,13 @@ def _targeting(flag: Flag, audience: str) -> Flag:
 
 @pytest.mark.slow
 def test_lost_creates_that_reference_each_other(
-    server: EmulatorServer, capsys: pytest.CaptureFixture[str]
+    fault_server: EmulatorServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    server = fault_server
     counts: Counter[str] = Counter()
     stopped: list[str] = []
     tracebacks: list[str] = []
-    httpx.post(f"{server.url}/_emulator/stats/reset")
+    reset_stats(server)
 
     @settings(
         max_examples=RUNS,
@@ -101,26 +82,24 @@ def test_lost_creates_that_reference_each_other(
             made[key] = _targeting(renamed(flag, key), audience.key)
         desired = FlagSet(flags=made, audiences={audience.key: audience})
         counts["runs"] += 1
-        provider = devcycle_provider(server, retry=FAST)
-        _set_faults(server, FAULTS)
-        try:
-            for _attempt in range(5):
-                plan = make_plan(provider.workspace, desired, provider, PlanOptions())
-                result = apply_plan(plan, provider, lambda line: None)
-                counts["applies"] += 1
-                if result.ok:
-                    break
+        provider = devcycle_provider(server, retry=FAST_RETRIES)
+        with faults_on(server, FAULTS):
+            try:
+                for _attempt in range(5):
+                    plan = make_plan(provider.workspace, desired, provider, PlanOptions())
+                    result = apply_plan(plan, provider, lambda line: None)
+                    counts["applies"] += 1
+                    if result.ok:
+                        break
+                    counts["applies stopped"] += 1
+                    if "conflict" in str(result.error):
+                        stopped.append(str(result.error))
+            except FlagsyncError as error:
                 counts["applies stopped"] += 1
-                if "conflict" in str(result.error):
-                    stopped.append(str(result.error))
-        except FlagsyncError as error:
-            counts["applies stopped"] += 1
-            stopped.append(str(error)) if "conflict" in str(error) else None
-        except Exception:  # noqa: BLE001 - what the campaign counts
-            counts["tracebacks"] += 1
-            tracebacks.append(traceback.format_exc())
-        finally:
-            _set_faults(server, {})
+                stopped.append(str(error)) if "conflict" in str(error) else None
+            except Exception:  # noqa: BLE001 - what the campaign counts
+                counts["tracebacks"] += 1
+                tracebacks.append(traceback.format_exc())
         plan = make_plan(provider.workspace, desired, provider, PlanOptions())
         assert apply_plan(plan, provider, lambda line: None).ok  # a clean re-apply
         check = make_plan(provider.workspace, desired, provider, PlanOptions())
@@ -134,7 +113,7 @@ def test_lost_creates_that_reference_each_other(
     try:
         one_run()
     finally:
-        counts["faults"] = _fault_count(server)
+        counts["faults"] = fault_count(server)
         with capsys.disabled():
             names = ("runs", "applies", "faults", "applies stopped", "tracebacks", "lost")
             shown = ", ".join(f"{counts[name]} {name}" for name in (*names, "duplicated"))

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from reconciler.emulator import EmulatorConfig, EmulatorServer
+from reconciler.emulator.posthog import PERSONAL_API_KEY
 from reconciler.providers.devcycle.client import Credentials, DevCycleClient
 from reconciler.providers.devcycle.provider import DevCycleProvider
 from reconciler.workspace import EnvironmentSettings, Workspace
@@ -60,6 +61,15 @@ def api(emulator: EmulatorServer) -> Iterator[httpx.Client]:
     """An authenticated client for the emulator, to change live state behind flagsync's back."""
     token = fetch_token(emulator.url, CLIENT_ID, CLIENT_SECRET)
     with httpx.Client(base_url=emulator.url, headers={"Authorization": token}) as client:
+        yield client
+
+
+@pytest.fixture
+def posthog_api(emulator: EmulatorServer) -> Iterator[httpx.Client]:
+    """A client of the emulator's PostHog API with a personal API key, to change live state
+    behind flagsync's back."""
+    headers = {"Authorization": f"Bearer {PERSONAL_API_KEY}"}
+    with httpx.Client(base_url=emulator.url, headers=headers) as client:
         yield client
 
 

@@ -7,9 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -23,9 +21,8 @@ from reconciler.manifest.loader import load_flags
 from reconciler.model import Flag, FlagSet
 from reconciler.providers.devcycle.client import Credentials, DevCycleClient
 from reconciler.providers.devcycle.provider import DevCycleProvider
-from reconciler.providers.http import RetryPolicy
 from reconciler.reconcile import PlanOptions, make_plan
-from reconciler.workspace import load_workspace
+from reconciler.workspace import Workspace, load_workspace
 from tests.e2e.conftest import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -34,6 +31,7 @@ from tests.e2e.conftest import (
     cli_environment,
     devcycle_provider,
 )
+from tests.fault_support import FAST_RETRIES, fault_count, faults_on, reset_stats, set_faults
 from tests.strategies import experiment_metrics, flags, renamed
 
 TARGET_FAULTS = 1000
@@ -46,23 +44,6 @@ FAULTS = {
     "drop_after_write_rate": 0.15,
     "seed": 7,
 }
-FAST_RETRIES = RetryPolicy(attempts=8, timeout=30, wait_initial=0.001, wait_max=0.01, wait_jitter=0)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[EmulatorServer]:
-    config = EmulatorConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
-    with EmulatorServer(config) as running:
-        yield running
-
-
-def _set_faults(server: EmulatorServer, faults: dict[str, Any]) -> None:
-    assert httpx.put(f"{server.url}/_emulator/faults", json=faults).status_code == 200
-
-
-def _fault_count(server: EmulatorServer) -> int:
-    stats = httpx.get(f"{server.url}/_emulator/stats").json()
-    return sum(v for k, v in stats["faults"].items() if k != "latency")
 
 
 def _provider(server: EmulatorServer, retries: list[str]) -> DevCycleProvider:
@@ -84,10 +65,11 @@ def _converge(provider: DevCycleProvider, desired: FlagSet) -> list[str]:
 
 
 @pytest.mark.slow
-def test_a_thousand_faults_and_every_run_converges(server: EmulatorServer) -> None:
+def test_a_thousand_faults_and_every_run_converges(fault_server: EmulatorServer) -> None:
+    server = fault_server
     retries: list[str] = []
     provider = _provider(server, retries)
-    httpx.post(f"{server.url}/_emulator/stats/reset")
+    reset_stats(server)
     keys = [f"fault-{index}" for index in range(8)]
 
     @settings(
@@ -100,11 +82,8 @@ def test_a_thousand_faults_and_every_run_converges(server: EmulatorServer) -> No
     @given(st.lists(st.tuples(st.sampled_from(keys), flags()), min_size=1, max_size=8))
     def one_apply(drawn: list[tuple[str, Flag]]) -> None:
         desired = FlagSet(flags={key: renamed(flag, key) for key, flag in dict(drawn).items()})
-        _set_faults(server, FAULTS)
-        try:
+        with faults_on(server, FAULTS):
             _converge(provider, desired)
-        finally:
-            _set_faults(server, {})
         # Converged: nothing left to do, nothing duplicated, nothing lost or left behind.
         check = make_plan(provider.workspace, desired, provider, PlanOptions(prune=True))
         assert check.changes == [], check.changes
@@ -115,11 +94,11 @@ def test_a_thousand_faults_and_every_run_converges(server: EmulatorServer) -> No
     try:
         for _ in range(MAX_RUNS):
             one_apply()
-            if _fault_count(server) >= TARGET_FAULTS:
+            if fault_count(server) >= TARGET_FAULTS:
                 break
-        injected = _fault_count(server)
+        injected = fault_count(server)
     finally:
-        _set_faults(server, {})
+        set_faults(server, {})
         provider.close()
     assert injected >= TARGET_FAULTS, f"only {injected} faults injected"
     assert any("after connection dropped" in line for line in retries)
@@ -133,11 +112,12 @@ _fresh = itertools.count()
 
 @pytest.mark.slow
 def test_completed_and_measured_flags_are_created_once_under_faults(
-    server: EmulatorServer,
+    fault_server: EmulatorServer,
 ) -> None:
     """Creates are where a lost answer can duplicate: new flags that are experiments with
     metrics, completed or archived (statuses and associations are calls after the POST), made
     while the emulator drops answers, converge with every flag made exactly once."""
+    server = fault_server
     retries: list[str] = []
     provider = _provider(server, retries)
 
@@ -157,11 +137,8 @@ def test_completed_and_measured_flags_are_created_once_under_faults(
             key = f"fresh-{next(_fresh)}"
             made[key] = renamed(flag, key)
         desired = FlagSet(flags=made, metrics=FAULT_METRICS)
-        _set_faults(server, FAULTS)
-        try:
+        with faults_on(server, FAULTS):
             stopped = _converge(provider, desired)
-        finally:
-            _set_faults(server, {})
         # A run may give up after its retries, but never on its own lost create (a 409).
         assert not [error for error in stopped if "conflict" in error], stopped
         check = make_plan(provider.workspace, desired, provider, PlanOptions(prune=True))
@@ -172,7 +149,7 @@ def test_completed_and_measured_flags_are_created_once_under_faults(
     try:
         one_apply()
     finally:
-        _set_faults(server, {})
+        set_faults(server, {})
         provider.close()
     assert any("after connection dropped" in line for line in retries)
 
@@ -198,9 +175,22 @@ def test_cli_reports_what_it_retried(tmp_path: Path) -> None:
         assert applied.returncode == 0, applied.stdout + applied.stderr
         assert "retried " in applied.stderr
         assert "requests retried)" in applied.stdout
-        _set_faults(faulty, {})
+        set_faults(faulty, {})
         after = cli("plan")
         assert after.returncode == 0, after.stdout
+
+
+def _example_provider(
+    example: Cli, emulator: EmulatorServer, transport: httpx.BaseTransport
+) -> tuple[Workspace, DevCycleProvider]:
+    """The example's workspace, and flagsync's provider for it sending through `transport`."""
+    workspace = load_workspace(example.cwd / "flagsync.yaml")
+    workspace = workspace.model_copy(update={"api_url": emulator.url})
+    credentials = Credentials(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+    client = DevCycleClient(
+        emulator.url, f"{emulator.url}/oauth/token", credentials, transport=transport
+    )
+    return workspace, DevCycleProvider(workspace, client)
 
 
 class _LosesFirstAnswers(httpx.HTTPTransport):
@@ -235,18 +225,8 @@ def test_a_lost_create_of_a_completed_measured_flag_is_recognised(
     for key in flags:
         deleted = api.delete(f"/v1/projects/demo/features/{key}?deleteVariables=true")
         assert deleted.status_code == 200
-    workspace = load_workspace(example.cwd / "flagsync.yaml")
-    workspace = workspace.model_copy(update={"api_url": emulator.url})
     transport = _LosesFirstAnswers("/v2/projects/demo/features")
-    provider = DevCycleProvider(
-        workspace,
-        DevCycleClient(
-            emulator.url,
-            f"{emulator.url}/oauth/token",
-            Credentials(client_id=CLIENT_ID, client_secret=CLIENT_SECRET),
-            transport=transport,
-        ),
-    )
+    workspace, provider = _example_provider(example, emulator, transport)
     with gc_paused():
         desired = load_flags(workspace)
     plan = make_plan(workspace, desired, provider, PlanOptions(flag_patterns=flags))
@@ -267,18 +247,8 @@ def test_a_lost_create_using_an_audience_created_in_the_same_apply_is_recognised
     """The flag's create answer is lost after the reusable audience it targets was created by
     the same apply: the feature found under the key refers to the new audience's `_id`, which
     the read before the apply never saw, and is still recognised as this create's."""
-    workspace = load_workspace(example.cwd / "flagsync.yaml")
-    workspace = workspace.model_copy(update={"api_url": emulator.url})
     transport = _LosesFirstAnswers("/v2/projects/demo/features")
-    provider = DevCycleProvider(
-        workspace,
-        DevCycleClient(
-            emulator.url,
-            f"{emulator.url}/oauth/token",
-            Credentials(client_id=CLIENT_ID, client_secret=CLIENT_SECRET),
-            transport=transport,
-        ),
-    )
+    workspace, provider = _example_provider(example, emulator, transport)
     with gc_paused():
         desired = load_flags(workspace)
     plan = make_plan(workspace, desired, provider, PlanOptions())
@@ -317,16 +287,8 @@ def test_a_lost_metric_create_is_done_only_if_the_metric_found_is_the_one_sent(
 ) -> None:
     """A metric create refused as a duplicate after a lost answer is done when the metric
     under the key is the one sent; one that differs is a conflict reported, not a success."""
-    workspace = load_workspace(example.cwd / "flagsync.yaml")
-    workspace = workspace.model_copy(update={"api_url": emulator.url})
-    provider = DevCycleProvider(
-        workspace,
-        DevCycleClient(
-            emulator.url,
-            f"{emulator.url}/oauth/token",
-            Credentials(client_id=CLIENT_ID, client_secret=CLIENT_SECRET),
-            transport=_LosesAndEdits("/v1/projects/demo/metrics", api),
-        ),
+    workspace, provider = _example_provider(
+        example, emulator, _LosesAndEdits("/v1/projects/demo/metrics", api)
     )
     with gc_paused():
         desired = load_flags(workspace)

@@ -5,7 +5,6 @@ reconciler that does not ask plans to create them again. flagsync reads them, mo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -13,7 +12,7 @@ import pytest
 
 from reconciler.emulator import EmulatorServer
 from tests.e2e.conftest import Cli
-from tests.e2e.posthog_support import AUTH, posthog_example
+from tests.e2e.posthog_support import converges, posthog_workspace
 
 MANIFEST = """\
 flags:
@@ -29,17 +28,7 @@ flags:
 
 @pytest.fixture
 def example(tmp_path: Path, emulator: EmulatorServer) -> Cli:
-    cli = posthog_example(tmp_path, emulator)
-    for name in ("beta.yaml", "checkout.yaml", "onboarding.yaml", "experiments.yaml"):
-        (cli.cwd / "flags" / name).unlink()
-    (cli.cwd / "flags" / "banner.yaml").write_text(MANIFEST)
-    return cli
-
-
-@pytest.fixture
-def api(emulator: EmulatorServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=emulator.url, headers=AUTH) as client:
-        yield client
+    return posthog_workspace(tmp_path, emulator, {"banner.yaml": MANIFEST})
 
 
 def _flag(api: httpx.Client) -> dict[str, object]:
@@ -52,19 +41,13 @@ def _flag(api: httpx.Client) -> dict[str, object]:
     return dict(found)
 
 
-def _apply_and_converge(cli: Cli) -> None:
-    applied = cli("apply", "--yes")
-    assert applied.returncode == 0, applied.stdout + applied.stderr
-    again = cli("plan")
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert "No changes." in again.stdout
-
-
 @pytest.mark.slow
-def test_a_flag_archived_in_posthog_is_not_created_again(example: Cli, api: httpx.Client) -> None:
-    _apply_and_converge(example)
-    flag_id = _flag(api)["id"]
-    archived = api.patch(
+def test_a_flag_archived_in_posthog_is_not_created_again(
+    example: Cli, posthog_api: httpx.Client
+) -> None:
+    converges(example)
+    flag_id = _flag(posthog_api)["id"]
+    archived = posthog_api.patch(
         f"/api/projects/1/feature_flags/{flag_id}/", json={"active": False, "archived": True}
     )
     assert archived.status_code == 200, archived.text
@@ -72,14 +55,14 @@ def test_a_flag_archived_in_posthog_is_not_created_again(example: Cli, api: http
     assert plan.returncode == 2, plan.stdout + plan.stderr
     assert "(create)" not in plan.stdout
     assert "status: archived -> active" in plan.stdout
-    _apply_and_converge(example)
-    assert _flag(api)["archived"] is False
-    assert _flag(api)["active"] is True
+    converges(example)
+    assert _flag(posthog_api)["archived"] is False
+    assert _flag(posthog_api)["active"] is True
 
 
 @pytest.mark.slow
-def test_a_manifest_retires_a_flag_by_archiving_it(example: Cli, api: httpx.Client) -> None:
-    _apply_and_converge(example)
+def test_a_manifest_retires_a_flag_by_archiving_it(example: Cli, posthog_api: httpx.Client) -> None:
+    converges(example)
     manifest = example.cwd / "flags" / "banner.yaml"
     manifest.write_text(
         manifest.read_text()
@@ -89,10 +72,10 @@ def test_a_manifest_retires_a_flag_by_archiving_it(example: Cli, api: httpx.Clie
     plan = example("plan")
     assert plan.returncode == 2, plan.stdout + plan.stderr
     assert "status: active -> archived" in plan.stdout
-    _apply_and_converge(example)
-    flag = _flag(api)
+    converges(example)
+    flag = _flag(posthog_api)
     assert (flag["archived"], flag["active"]) == (True, False)
-    listed = api.get("/api/projects/1/feature_flags/").json()["results"]
+    listed = posthog_api.get("/api/projects/1/feature_flags/").json()["results"]
     assert "old-banner" not in [row["key"] for row in listed]
 
 
@@ -109,7 +92,9 @@ def test_an_archived_flag_enabled_somewhere_is_a_located_error(example: Cli) -> 
 
 
 @pytest.mark.slow
-def test_an_archived_experiment_is_not_created_again(example: Cli, api: httpx.Client) -> None:
+def test_an_archived_experiment_is_not_created_again(
+    example: Cli, posthog_api: httpx.Client
+) -> None:
     (example.cwd / "flags" / "experiments.yaml").write_text(
         """\
 experiments:
@@ -122,12 +107,12 @@ experiments:
     environments: [staging]
 """
     )
-    _apply_and_converge(example)
-    (experiment,) = api.get("/api/projects/1/experiments/").json()["results"]
+    converges(example)
+    (experiment,) = posthog_api.get("/api/projects/1/experiments/").json()["results"]
     path = f"/api/projects/1/experiments/{experiment['id']}/"
-    archived = api.patch(path, json={"archived": True})
+    archived = posthog_api.patch(path, json={"archived": True})
     assert archived.status_code == 200, archived.text
-    assert api.get("/api/projects/1/experiments/").json()["results"] == []
+    assert posthog_api.get("/api/projects/1/experiments/").json()["results"] == []
     plan = example("plan")
     assert plan.returncode == 1, plan.stdout + plan.stderr
     assert "(create)" not in plan.stdout
@@ -138,7 +123,9 @@ experiments:
 
 
 @pytest.mark.slow
-def test_a_manifest_retires_an_experiment_by_archiving_it(example: Cli, api: httpx.Client) -> None:
+def test_a_manifest_retires_an_experiment_by_archiving_it(
+    example: Cli, posthog_api: httpx.Client
+) -> None:
     manifest = example.cwd / "flags" / "experiments.yaml"
     manifest.write_text(
         """\
@@ -152,16 +139,16 @@ experiments:
     environments: [staging]
 """
     )
-    _apply_and_converge(example)
+    converges(example)
     manifest.write_text(manifest.read_text().replace("status: running", "status: archived"))
     plan = example("plan")
     assert plan.returncode == 2, plan.stdout + plan.stderr
     assert "status: running -> archived" in plan.stdout
-    _apply_and_converge(example)
-    assert api.get("/api/projects/1/experiments/").json()["results"] == []
-    (archived,) = api.get("/api/projects/1/experiments/", params={"archived": "true"}).json()[
-        "results"
-    ]
+    converges(example)
+    assert posthog_api.get("/api/projects/1/experiments/").json()["results"] == []
+    (archived,) = posthog_api.get(
+        "/api/projects/1/experiments/", params={"archived": "true"}
+    ).json()["results"]
     assert (archived["archived"], archived["status"]) == (True, "stopped")
     manifest.write_text(manifest.read_text().replace("status: archived", "status: stopped"))
     backwards = example("plan")

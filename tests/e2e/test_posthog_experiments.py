@@ -3,7 +3,6 @@ through its lifecycle declaratively, converges after each apply, and refuses a b
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -11,7 +10,7 @@ import pytest
 
 from reconciler.emulator import EmulatorServer
 from tests.e2e.conftest import Cli
-from tests.e2e.posthog_support import AUTH, live_flag, posthog_example
+from tests.e2e.posthog_support import converges, edit_manifest, live_flag, posthog_workspace
 
 MANIFEST = """\
 experiments:
@@ -29,17 +28,7 @@ experiments:
 
 @pytest.fixture
 def example(tmp_path: Path, emulator: EmulatorServer) -> Cli:
-    cli = posthog_example(tmp_path, emulator)
-    for extra in ("beta.yaml", "checkout.yaml", "onboarding.yaml"):
-        (cli.cwd / "flags" / extra).unlink()
-    (cli.cwd / "flags" / "experiments.yaml").write_text(MANIFEST)
-    return cli
-
-
-@pytest.fixture
-def api(emulator: EmulatorServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=emulator.url, headers=AUTH) as client:
-        yield client
+    return posthog_workspace(tmp_path, emulator, {"experiments.yaml": MANIFEST})
 
 
 def _experiment(api: httpx.Client) -> dict[str, object]:
@@ -48,58 +37,45 @@ def _experiment(api: httpx.Client) -> dict[str, object]:
     return dict(rows[0])
 
 
-def _set(cli: Cli, old: str, new: str) -> None:
-    manifest = cli.cwd / "flags" / "experiments.yaml"
-    manifest.write_text(manifest.read_text().replace(old, new))
-
-
-def _converges(cli: Cli) -> None:
-    applied = cli("apply", "--yes")
-    assert applied.returncode == 0, applied.stdout + applied.stderr
-    again = cli("plan")
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert "No changes." in again.stdout
-
-
 @pytest.mark.slow
-def test_an_experiment_moves_forward_and_converges(example: Cli, api: httpx.Client) -> None:
+def test_an_experiment_moves_forward_and_converges(example: Cli, posthog_api: httpx.Client) -> None:
     plan = example("plan")
     assert plan.returncode == 2, plan.stderr
     assert "+ experiment pricing-page-test  (create)" in plan.stdout
     assert 'variants: control 50% / compact 50% payload={"columns": 2}' in plan.stdout
-    _converges(example)
-    draft = _experiment(api)
+    converges(example)
+    draft = _experiment(posthog_api)
     assert draft["status"] == "draft"
-    flag = live_flag(api, 1, "pricing-page-test")
+    flag = live_flag(posthog_api, 1, "pricing-page-test")
     assert flag["active"] is False
     assert "managed-by-flagsync" in flag["tags"]
     # the experiment's flag is the experiment's: not unmanaged, not an orphan
     assert "pricing-page-test" not in example("plan").stdout
 
-    _set(example, "status: draft", "status: running")
+    edit_manifest(example, "experiments.yaml", "status: draft", "status: running")
     plan = example("plan")
     assert plan.returncode == 2
     assert "status: draft -> running" in plan.stdout
-    _converges(example)
-    assert _experiment(api)["status"] == "running"
-    assert live_flag(api, 1, "pricing-page-test")["active"] is True
+    converges(example)
+    assert _experiment(posthog_api)["status"] == "running"
+    assert live_flag(posthog_api, 1, "pricing-page-test")["active"] is True
 
-    _set(example, "split: 50}", "split: 40}")
-    _set(example, "split: 50, payload", "split: 60, payload")
-    _converges(example)
-    variants = live_flag(api, 1, "pricing-page-test")["filters"]["multivariate"]["variants"]
+    edit_manifest(example, "experiments.yaml", "split: 50}", "split: 40}")
+    edit_manifest(example, "experiments.yaml", "split: 50, payload", "split: 60, payload")
+    converges(example)
+    variants = live_flag(posthog_api, 1, "pricing-page-test")["filters"]["multivariate"]["variants"]
     assert {v["key"]: v["rollout_percentage"] for v in variants} == {"control": 40, "compact": 60}
 
-    _set(example, "status: running", "status: stopped")
-    _converges(example)
-    assert _experiment(api)["status"] == "stopped"
+    edit_manifest(example, "experiments.yaml", "status: running", "status: stopped")
+    converges(example)
+    assert _experiment(posthog_api)["status"] == "stopped"
 
 
 @pytest.mark.slow
 def test_a_backward_move_is_an_error(example: Cli) -> None:
-    _set(example, "status: draft", "status: running")
-    _converges(example)
-    _set(example, "status: running", "status: draft")
+    edit_manifest(example, "experiments.yaml", "status: draft", "status: running")
+    converges(example)
+    edit_manifest(example, "experiments.yaml", "status: running", "status: draft")
     plan = example("plan")
     assert plan.returncode == 1
     assert "Traceback" not in plan.stderr
@@ -111,9 +87,9 @@ def test_a_backward_move_is_an_error(example: Cli) -> None:
 
 @pytest.mark.slow
 def test_new_variant_keys_after_launch_are_an_error(example: Cli) -> None:
-    _set(example, "status: draft", "status: running")
-    _converges(example)
-    _set(example, "key: compact", "key: wide")
+    edit_manifest(example, "experiments.yaml", "status: draft", "status: running")
+    converges(example)
+    edit_manifest(example, "experiments.yaml", "key: compact", "key: wide")
     plan = example("plan")
     assert plan.returncode == 1
     assert "PostHog freezes an experiment's variant keys once it is launched" in plan.stderr
@@ -121,9 +97,9 @@ def test_new_variant_keys_after_launch_are_an_error(example: Cli) -> None:
 
 @pytest.mark.slow
 def test_an_experiment_made_in_posthog_is_adopted_only_when_asked(
-    example: Cli, api: httpx.Client
+    example: Cli, posthog_api: httpx.Client
 ) -> None:
-    created = api.post(
+    created = posthog_api.post(
         "/api/projects/1/experiments/",
         json={
             "name": "Made in the UI",
@@ -144,5 +120,5 @@ def test_an_experiment_made_in_posthog_is_adopted_only_when_asked(
     assert adopt.returncode == 2, adopt.stdout + adopt.stderr
     assert "managed: no -> yes (adopted by flagsync)" in adopt.stdout
     assert example("apply", "--yes", "--adopt").returncode == 0
-    assert "managed-by-flagsync" in live_flag(api, 1, "pricing-page-test")["tags"]
-    _converges(example)
+    assert "managed-by-flagsync" in live_flag(posthog_api, 1, "pricing-page-test")["tags"]
+    converges(example)

@@ -8,7 +8,6 @@ order of work: the plan names the unseen events and the apply still succeeds.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -16,7 +15,7 @@ import pytest
 
 from reconciler.emulator import EmulatorServer
 from tests.e2e.conftest import Cli
-from tests.e2e.posthog_support import AUTH, posthog_example
+from tests.e2e.posthog_support import posthog_workspace
 
 MANIFEST = """\
 experiments:
@@ -38,22 +37,12 @@ experiments:
 
 @pytest.fixture
 def example(tmp_path: Path, emulator: EmulatorServer) -> Cli:
-    cli = posthog_example(tmp_path, emulator)
-    for extra in ("beta.yaml", "checkout.yaml", "onboarding.yaml"):
-        (cli.cwd / "flags" / extra).unlink()
-    (cli.cwd / "flags" / "experiments.yaml").write_text(MANIFEST)
-    return cli
-
-
-@pytest.fixture
-def api(emulator: EmulatorServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=emulator.url, headers=AUTH) as client:
-        yield client
+    return posthog_workspace(tmp_path, emulator, {"experiments.yaml": MANIFEST})
 
 
 @pytest.mark.slow
 def test_unseen_metric_events_are_named_in_the_plan_and_the_apply_succeeds(
-    example: Cli, api: httpx.Client
+    example: Cli, posthog_api: httpx.Client
 ) -> None:
     plan = example("plan")
     assert plan.returncode == 2, plan.stdout + plan.stderr
@@ -64,7 +53,7 @@ def test_unseen_metric_events_are_named_in_the_plan_and_the_apply_succeeds(
     assert "$pageview" not in plan.stdout.split("has not seen")[1].split("\n")[0]
     applied = example("apply", "--yes")
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    rows = api.get("/api/projects/1/experiments/").json()["results"]
+    rows = posthog_api.get("/api/projects/1/experiments/").json()["results"]
     assert [row["feature_flag_key"] for row in rows] == ["pricing-page-test"]
     again = example("plan")
     assert again.returncode == 0, again.stdout + again.stderr
@@ -73,10 +62,10 @@ def test_unseen_metric_events_are_named_in_the_plan_and_the_apply_succeeds(
 
 @pytest.mark.slow
 def test_once_the_events_are_seen_the_plan_says_nothing_about_them(
-    example: Cli, api: httpx.Client
+    example: Cli, posthog_api: httpx.Client
 ) -> None:
     for name in ("bought", "paid"):
-        created = api.post("/api/projects/1/event_definitions/", json={"name": name})
+        created = posthog_api.post("/api/projects/1/event_definitions/", json={"name": name})
         assert created.status_code == 201, created.text
     plan = example("plan")
     assert plan.returncode == 2, plan.stdout + plan.stderr
@@ -87,7 +76,7 @@ def test_once_the_events_are_seen_the_plan_says_nothing_about_them(
 
 @pytest.mark.slow
 def test_a_metric_naming_a_missing_action_is_an_error_before_any_write(
-    example: Cli, api: httpx.Client
+    example: Cli, posthog_api: httpx.Client
 ) -> None:
     manifest = example.cwd / "flags" / "experiments.yaml"
     manifest.write_text(
@@ -104,8 +93,8 @@ def test_a_metric_naming_a_missing_action_is_an_error_before_any_write(
     ) in plan.stderr
     applied = example("apply", "--yes")
     assert applied.returncode == 1
-    assert api.get("/api/projects/1/experiments/").json()["results"] == []
-    action = api.post("/api/projects/1/actions/", json={"name": "Bought"}).json()
+    assert posthog_api.get("/api/projects/1/experiments/").json()["results"] == []
+    action = posthog_api.post("/api/projects/1/actions/", json={"name": "Bought"}).json()
     manifest.write_text(manifest.read_text().replace("id: 4242", f"id: {action['id']}"))
     applied = example("apply", "--yes")
     assert applied.returncode == 0, applied.stdout + applied.stderr

@@ -9,6 +9,8 @@ import shutil
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,16 +36,25 @@ def first_steps(vendor: str) -> list[str]:
     return [line for line in block.group(1).splitlines() if line.strip()]
 
 
-def _free_port() -> int:
+@contextmanager
+def _reserved_port() -> Iterator[int]:
+    """A free port kept bound (not listening) with SO_REUSEADDR while the test runs: the
+    emulator, which binds with SO_REUSEADDR too, may listen on it, and no other process's
+    bind to port 0 is given it meanwhile (tests running in parallel under pytest-xdist)."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+        yield int(probe.getsockname()[1])
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("vendor", ["DevCycle", "PostHog"])
 def test_first_steps_work_as_written(tmp_path: Path, vendor: str) -> None:
-    port = _free_port()
+    with _reserved_port() as port:
+        _first_steps_work_as_written(tmp_path, vendor, port)
+
+
+def _first_steps_work_as_written(tmp_path: Path, vendor: str, port: int) -> None:
     shutil.copytree(REPO / "examples", tmp_path / "examples")
     for workspace in (tmp_path / "examples").glob("*/flagsync.yaml"):
         workspace.write_text(workspace.read_text().replace("8765", str(port)))

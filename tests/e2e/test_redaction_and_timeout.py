@@ -141,17 +141,17 @@ def test_a_token_echoed_by_the_api_is_redacted(tmp_path: Path, echo_server: str)
 
 @pytest.mark.slow
 def test_url_userinfo_is_redacted_in_retries_and_errors(tmp_path: Path) -> None:
-    with socket.socket() as probe:  # a port nobody listens on
+    with socket.socket() as probe:  # bound, not listening: refused, and no one else's
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    result = _run(
-        tmp_path,
-        {
-            "DEVCYCLE_API_TOKEN": "token-value",
-            "DEVCYCLE_API_URL": f"http://alice:pa55word@127.0.0.1:{port}",
-        },
-        "plan",
-    )
+        result = _run(
+            tmp_path,
+            {
+                "DEVCYCLE_API_TOKEN": "token-value",
+                "DEVCYCLE_API_URL": f"http://alice:pa55word@127.0.0.1:{port}",
+            },
+            "plan",
+        )
     assert result.returncode == 1
     assert "retried" in result.stderr
     assert "pa55word" not in result.stdout + result.stderr

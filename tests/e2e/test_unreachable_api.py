@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,10 +26,13 @@ flags:
 """
 
 
-def _closed_port() -> int:
+@contextmanager
+def _closed_port() -> Iterator[int]:
+    """A port that refuses connections: bound (so no other process can listen on it while the
+    test runs, also under pytest-xdist) but not listening."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+        yield int(probe.getsockname()[1])
 
 
 def _cli(tmp_path: Path, api_url: str, manifest: str = MANIFEST) -> Cli:
@@ -49,10 +54,11 @@ def _cli(tmp_path: Path, api_url: str, manifest: str = MANIFEST) -> Cli:
 
 @pytest.mark.slow
 def test_an_unreachable_api_is_retried_once_and_reported_last(tmp_path: Path) -> None:
-    cli = _cli(tmp_path, f"http://127.0.0.1:{_closed_port()}")
-    started = time.monotonic()
-    result = cli("plan")
-    took = time.monotonic() - started
+    with _closed_port() as port:
+        cli = _cli(tmp_path, f"http://127.0.0.1:{port}")
+        started = time.monotonic()
+        result = cli("plan")
+        took = time.monotonic() - started
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert "connection refused" in lines[-1] and lines[-1].startswith("Error:")
@@ -84,8 +90,9 @@ def test_a_malformed_workspace_url_names_the_workspace_field(tmp_path: Path) -> 
 def test_invalid_manifests_with_an_unreachable_api_end_with_the_manifest_problems(
     tmp_path: Path,
 ) -> None:
-    cli = _cli(tmp_path, f"http://127.0.0.1:{_closed_port()}", MANIFEST + "    nme: typo\n")
-    result = cli("plan")
+    with _closed_port() as port:
+        cli = _cli(tmp_path, f"http://127.0.0.1:{port}", MANIFEST + "    nme: typo\n")
+        result = cli("plan")
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert "problem" in lines[-1], result.stderr

@@ -4,12 +4,14 @@ lenient accepts them as an unconfigured deployment does."""
 
 from __future__ import annotations
 
-import socket
+import re
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import IO
 
 import httpx
 import pytest
@@ -30,32 +32,31 @@ OVER_100 = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def _emulator(*options: str) -> Iterator[str]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "emulator", "--port", str(port), *options],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                httpx.get(f"{url}/api/projects/", timeout=1)
-                break
-            except httpx.TransportError:
+    """`flagsync emulator` on a port the system picks (`--port 0`): the URL is the one its
+    banner announces once it serves, so no other process can have taken the port meanwhile."""
+    with tempfile.TemporaryFile("w+") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reconciler", "emulator", "--port", "0", *options],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while (found := re.search(r"Emulators on (http://\S+)", _read(log))) is None:
+                assert process.poll() is None, _read(log)
+                assert time.monotonic() < deadline, "the emulator did not start"
                 time.sleep(0.05)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+            yield found.group(1)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def _read(log: IO[str]) -> str:
+    log.seek(0)
+    return log.read()
 
 
 @pytest.mark.slow
