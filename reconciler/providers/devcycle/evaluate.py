@@ -104,7 +104,10 @@ class _Rules:
 
 
 class DevCycleEvaluator:
-    """DevCycle's evaluation rules applied to one set of flags (see the module)."""
+    """DevCycle's evaluation rules applied to one set of flags (see the module).
+
+    A user context is read once while it is the one passed in turn (every flag for one user,
+    as `eval` asks): pass a new mapping for another user rather than changing one in place."""
 
     def __init__(
         self, desired: FlagSet, live: LiveView, now: datetime, passthrough_rollouts: bool
