@@ -29,7 +29,8 @@ from reconciler.plan import Plan
 from reconciler.policy import evaluate as evaluate_policy
 from reconciler.policy import policy_problems
 from reconciler.policy.evaluate import enforce as enforce_policy
-from reconciler.policy.evaluate import with_policy
+from reconciler.policy.evaluate import policy_warnings, with_policy
+from reconciler.promote_command import promote_command
 from reconciler.providers.base import Provider
 from reconciler.reconcile import (
     PlanOptions,
@@ -40,11 +41,14 @@ from reconciler.reconcile import (
     open_provider,
     saved_options,
 )
+from reconciler.refs_command import refs_command
 from reconciler.render import RENDERERS, render_json, render_text
 from reconciler.render.problems import PROBLEM_RENDERERS
+from reconciler.render.warnings import warnings_text, with_warnings
 from reconciler.render.words import counted
 from reconciler.safety import check_safety
-from reconciler.workspace import Workspace, load_workspace
+from reconciler.workspace import Workspace, display_name, load_workspace
+from reconciler.workspace_write import write_section
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 F = TypeVar("F", bound=Callable[..., Any])
@@ -200,8 +204,11 @@ def validate(workspace_path: Path | None, output: str = "text") -> None:
         click.echo(PROBLEM_RENDERERS[output](failed.problems), nl=False)
         click.echo(f"{len(failed.problems)} problem(s) found", err=True)
         sys.exit(EXIT_ERROR)
+    warnings = policy_warnings(workspace)
     if output != "text":
-        click.echo(PROBLEM_RENDERERS[output]([]), nl=False)
+        click.echo(with_warnings(PROBLEM_RENDERERS[output]([]), output, warnings), nl=False)
+    else:
+        click.echo(warnings_text(warnings), nl=False, err=True)
     count = len(flags.flags)
     what = f"{count} flag{'s' if count != 1 else ''}"
     if flags.experiments:
@@ -389,6 +396,7 @@ def import_(
         keys = {k for k in [*everything.owned, *everything.others] if options.selects(k)}
         live = provider.read(keys)
         imported = live.flags
+        policy_entries = _approval_policy_entries(provider, flag_patterns)
         if provider.SUPPORTS_AUDIENCES and not flag_patterns:
             objects = provider.read_project_objects()
             imported = imported.model_copy(
@@ -414,8 +422,23 @@ def import_(
     )
     for note in notes:
         click.echo(f"Note: {note}")
+    if policy_entries is not None:
+        write_section(workspace.file, "approval_policies", policy_entries)
+        click.echo(
+            f"Wrote {counted(len(policy_entries), 'approval policy')} to "
+            f"{display_name(workspace.file)} (approval_policies)."
+        )
     if found.flags and not set(found.flags) <= live.owned:
         click.echo("Flags flagsync did not create are taken over with `flagsync apply --adopt`.")
+
+
+def _approval_policy_entries(
+    provider: Provider[Any], flag_patterns: tuple[str, ...]
+) -> list[dict[str, Any]] | None:
+    """The live approval policies to write into the workspace file (a whole import only)."""
+    if flag_patterns or not provider.SUPPORTS_APPROVAL_POLICIES:
+        return None
+    return provider.approval_policy_entries()
 
 
 def _read_only_plan(workspace: Workspace, options: PlanOptions, quiet: bool) -> Plan:
@@ -597,7 +620,7 @@ def apply(
     counts = result.counts()
     done = ", ".join(f"{counts[a]} {PAST_TENSE[a]}" for a in ("create", "update", "delete"))
     if counts["change_request"]:
-        done += f", {counted(counts['change_request'], 'change request')} opened for review"
+        done += f", {counted(counts['change_request'], 'change request')} awaiting review"
     if not result.ok:
         failed = result.failed.key if result.failed else "?"
         raise FlagsyncError(
@@ -701,3 +724,5 @@ def emulator(
 
 
 main.add_command(fmt_command)
+main.add_command(promote_command)
+main.add_command(refs_command)

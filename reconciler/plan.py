@@ -22,7 +22,14 @@ from reconciler.model import EnvironmentConfig, Flag, FlagSet
 Action = Literal["create", "update", "delete"]
 Via = Literal["direct", "change-request"]
 Resource = Literal[
-    "flag", "experiment", "holdout", "audience", "custom_property", "metric", "variable"
+    "flag",
+    "experiment",
+    "holdout",
+    "audience",
+    "custom_property",
+    "metric",
+    "variable",
+    "approval_policy",
 ]
 PREVIOUS_ID = "{previous._id}"
 
@@ -128,11 +135,12 @@ class PendingRequest(BaseModel):
     key: str
     id: str
     status: str
-    state: Literal["matches", "stale", "foreign"]
+    state: Literal["matches", "stale", "foreign", "rejected", "expired", "failed"]
     """matches: it carries exactly this plan's change; stale: flagsync opened it for a change the
     manifests no longer want; foreign: someone else opened it (the flag is locked until it is
-    resolved)."""
+    resolved); rejected, expired, failed: closed recently without being applied (`reason`)."""
     cancelled: bool = False
+    reason: str | None = None
 
 
 class Plan(BaseModel):

@@ -83,6 +83,8 @@ class Workspace(BaseModel):
     safety: Safety = Safety()
     rate_limit: RateLimit = RateLimit()
     concurrency: int = 8
+    approval_policies: tuple[dict[str, Any], ...] = ()
+    """The approval policies flagsync manages (a vendor declaring `SUPPORTS_APPROVAL_POLICIES`)."""
 
     @property
     def ownership(self) -> Ownership:
@@ -156,6 +158,7 @@ def load_workspace(path: Path | None) -> Workspace:
         safety=Safety(**data.get("safety", {})),
         rate_limit=RateLimit(**data.get("rate_limit", {})),
         concurrency=data.get("concurrency", 8),
+        approval_policies=tuple(data.get("approval_policies") or ()),
     )
 
 
@@ -191,6 +194,7 @@ def provider_problems(document: Document) -> list[Problem]:
         if vendor.ENVIRONMENTS_ARE_PROJECTS
         else _one_project(document, vendor.LABEL)
     )
+    problems += _review_settings(document, vendor)
     if not vendor.SUPPORTS_CHANGE_REQUESTS:
         for env, settings in data["environments"].items():
             if (settings or {}).get("changes") == "change-request":
@@ -202,6 +206,36 @@ def provider_problems(document: Document) -> list[Problem]:
                         "request",
                     )
                 )
+    return problems
+
+
+def _review_settings(document: Document, vendor: Any) -> list[Problem]:
+    """`approval_policies` only for a vendor that has them; `reviewers` and `description` only
+    for one whose change requests name them (elsewhere the vendor's policies do)."""
+    data: dict[str, Any] = document.data
+    problems: list[Problem] = []
+    if "approval_policies" in data and not vendor.SUPPORTS_APPROVAL_POLICIES:
+        problems.append(
+            document.problem(
+                ["approval_policies"],
+                f"approval_policies are not supported for {vendor.LABEL}: its reviews are set "
+                "per environment (`changes: change-request`, `reviewers`)",
+                at_key=True,
+            )
+        )
+    if vendor.SUPPORTS_CHANGE_REQUESTS and not vendor.CHANGE_REQUEST_REVIEWERS:
+        for env, settings in data["environments"].items():
+            for name in ("reviewers", "description"):
+                if name in (settings or {}):
+                    problems.append(
+                        document.problem(
+                            ["environments", env, name],
+                            f"`{name}` does not apply to {vendor.LABEL}: a change request's "
+                            "approvers come from the project's approval policies (see "
+                            "`approval_policies`)",
+                            at_key=True,
+                        )
+                    )
     return problems
 
 
