@@ -252,6 +252,25 @@ class PendingRequest(BaseModel):
     reason: str | None = None
 
 
+class Impact(BaseModel):
+    """Who a targeting change moves, in one environment: the share of users whose served
+    variation changes, and from what to what.
+
+    `method` says how it was found: `arithmetic` (exact, from the vendor's bucketing: a split
+    or rollout change), `sample` (the workspace's sample users evaluated before and after), or
+    `unknown` (`changed` is then None and `note` says why)."""
+
+    flag: str
+    environment: str
+    method: Literal["arithmetic", "sample", "unknown"]
+    changed: float | None = None
+    """Percent of `population` whose variation changes."""
+    population: str = ""
+    moves: dict[str, float] = Field(default_factory=dict)
+    """"from -> to" -> percent of `population`."""
+    note: str = ""
+
+
 class Plan(BaseModel):
     """Everything `apply` needs and a reviewer wants to see."""
 
@@ -286,6 +305,8 @@ class Plan(BaseModel):
     against a fresh plan asked the same."""
     notices: list[str] = Field(default_factory=list)
     """What a reviewer should know that is not a change (a provider's own remarks)."""
+    impact: list[Impact] = Field(default_factory=list)
+    """Per changed flag and environment: the users whose served variation changes."""
 
     @property
     def has_changes(self) -> bool:

@@ -24,6 +24,7 @@ __all__ = ["Workspace", "display_name", "load_workspace"]
 DEFAULT_FILE = "flagsync.yaml"
 DEFAULT_REQUEST_DESCRIPTION = "flagsync: {summary}"
 DEFAULT_MANIFESTS = "flags/"
+DEFAULT_TESTS = "flag-tests/"
 DEVCYCLE_API_URL = "https://api.devcycle.com"
 DEVCYCLE_AUTH_URL = "https://auth.devcycle.com/oauth/token"
 POSTHOG_API_URL = "https://us.posthog.com"
@@ -81,6 +82,12 @@ class Workspace(BaseModel):
     auth_url: str = DEVCYCLE_AUTH_URL
     environments: dict[str, EnvironmentSettings]
     manifests: tuple[Path, ...]
+    tests: tuple[Path, ...] = ()
+    """Flag test files, folders or globs (`flagsync test`); the default folder flag-tests/
+    only when it exists."""
+    tests_declared: bool = False
+    impact_sample: Path | None = None
+    """Users (JSON Lines) a plan evaluates before and after a rule change, for its impact."""
     prune: bool = False
     safety: Safety = Safety()
     rate_limit: RateLimit = RateLimit()
@@ -148,12 +155,19 @@ def load_workspace(path: Path | None) -> Workspace:
             name: EnvironmentSettings(**(v or {})) for name, v in data["environments"].items()
         },
         manifests=tuple(base / entry for entry in manifests),
+        tests=tuple(base / entry for entry in _entries(data.get("tests", DEFAULT_TESTS))),
+        tests_declared="tests" in data,
+        impact_sample=base / data["impact_sample"] if "impact_sample" in data else None,
         prune=data.get("prune", False),
         safety=Safety(**data.get("safety", {})),
         rate_limit=RateLimit(**data.get("rate_limit", {})),
         concurrency=data.get("concurrency", 8),
         approval_policies=tuple(data.get("approval_policies") or ()),
     )
+
+
+def _entries(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
 
 
 def _api_url(data: dict[str, Any], file: Path) -> str:
