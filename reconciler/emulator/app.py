@@ -19,6 +19,7 @@ from starlette.routing import Mount
 from .config import EmulatorConfig
 from .control import control_mount
 from .devcycle import DevCycleEmulator
+from .devcycle.staleness import seed_routes
 from .fault_injection import FaultInjector, FaultMiddleware
 from .persistence import StateFile
 from .posthog import PostHogState, posthog_routes
@@ -83,7 +84,7 @@ def create_app(config: EmulatorConfig) -> Starlette:
     faults = FaultInjector(config.faults)
     app = Starlette(
         routes=[
-            control_mount(faults),
+            control_mount(faults, seed_routes(devcycle.store)),
             *posthog_routes(posthog, on_change=on_posthog_change),
             Mount("", app=devcycle.app),
         ],

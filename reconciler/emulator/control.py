@@ -15,10 +15,11 @@ belong to no vendor and are never faulted.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from .fault_injection import FaultInjector
 from .faults import FaultConfig
@@ -26,8 +27,8 @@ from .faults import FaultConfig
 CONTROL_MOUNT = "/_emulator"
 
 
-def control_mount(injector: FaultInjector) -> Mount:
-    """The `/_emulator` routes acting on `injector`."""
+def control_mount(injector: FaultInjector, extra: Sequence[BaseRoute] = ()) -> Mount:
+    """The `/_emulator` routes acting on `injector`, and `extra` ones (a vendor's seeds)."""
 
     async def get_faults(request: Request) -> Response:
         return JSONResponse(injector.config.to_json())
@@ -57,6 +58,7 @@ def control_mount(injector: FaultInjector) -> Mount:
             Route("/faults", put_faults, methods=["PUT"]),
             Route("/stats", get_stats, methods=["GET"]),
             Route("/stats/reset", reset_stats, methods=["POST"]),
+            *extra,
         ],
     )
 

@@ -25,6 +25,7 @@ from . import (
     features,
     metrics,
     projects,
+    staleness,
     variables,
     variations,
 )
@@ -44,6 +45,7 @@ TABLE: list[tuple[str, str, Handler]] = [
     ("PATCH", "/v1/projects/{key}", projects.update_project),
     ("DELETE", "/v1/projects/{key}", projects.delete_project),
     ("PATCH", "/v1/projects/{key}/settings/protected", projects.update_protected_settings),
+    ("GET", "/v1/projects/{key}/staleness", staleness.list_staleness),
     ("GET", f"{P}/environments", environments.list_environments),
     ("POST", f"{P}/environments", environments.create_environment),
     ("GET", f"{P}/environments/{{key}}", environments.get_environment),

@@ -47,6 +47,8 @@ class DevCycleStore:
         self.lock = threading.RLock()
         self.collections: dict[str, dict[str, Doc]] = {name: {} for name in COLLECTIONS}
         self.on_change = on_change
+        self.staleness: dict[str, list[Doc]] = {}
+        """Stale features a test seeded, by project `_id` (the vendor's rules are not public)."""
         self._tag = secrets.token_hex(5)
         self._counter = 0
         self._last_ms = 0

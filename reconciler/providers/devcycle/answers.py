@@ -156,6 +156,15 @@ class ChangeRequest(_Answer):
     status: Text = None
 
 
+class Staleness(_Answer):
+    """A FeatureStalenessEntity (`GET /v1/projects/{key}/staleness`): what a notice names."""
+
+    key: str
+    stale: bool
+    reason: Text = None
+    updatedAt: Text = None  # noqa: N815
+
+
 class FeatureHead(_Answer):
     """What every feature of a list must have, checked for all (cheap); a feature's other
     fields are checked when reading it fails (`Feature`)."""
@@ -167,6 +176,7 @@ class FeatureHead(_Answer):
 
 
 FEATURE = TypeAdapter(Feature)
+STALENESS = TypeAdapter(list[Staleness])
 FEATURE_HEADS = TypeAdapter(list[FeatureHead])
 FEATURES = TypeAdapter(list[Feature])
 ENVIRONMENTS = TypeAdapter(list[Environment])

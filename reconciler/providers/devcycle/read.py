@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,7 @@ from pydantic import TypeAdapter
 
 from reconciler.errors import ApiError, FlagsyncError, WorkspaceError
 from reconciler.model import Flag, FlagSet, Metric
+from reconciler.plan import Plan
 from reconciler.providers.base import Provider
 from reconciler.providers.devcycle import (
     answers,
@@ -29,6 +30,7 @@ from reconciler.providers.devcycle import (
     variables,
 )
 from reconciler.providers.devcycle.client import DevCycleClient, Download, PageStream
+from reconciler.providers.devcycle.staleness import StaleList
 from reconciler.providers.shape import check
 from reconciler.workspace import Workspace
 
@@ -66,6 +68,8 @@ class LiveState:
     """Open change requests (summaries) by feature key and `_id`."""
     orphaned_variables: list[str] = field(default_factory=list)
     """Variables flagsync tagged that no feature holds (a delete an apply left undone)."""
+    stale_notes: list[str] = field(default_factory=list)
+    """The managed features DevCycle marks stale, one line each (`staleness.py`)."""
 
 
 @dataclass
@@ -79,6 +83,7 @@ class _Downloads:
     associations: Download
     variable_count: variables.VariableCount
     project: Download
+    staleness: StaleList
 
     def close(self) -> None:
         for stream in (self.environments, self.audiences, self.features, self.metrics):
@@ -86,6 +91,7 @@ class _Downloads:
         self.associations.close()
         self.variable_count.close()
         self.project.close()
+        self.staleness.close()
 
 
 class Reading(Provider[LiveState]):
@@ -101,6 +107,17 @@ class Reading(Provider[LiveState]):
     _last_audience_keys: dict[str, str]
     _prefetched: _Downloads | None
     _created_audience_ids: dict[str, str]
+    _stale_notes: list[str] = []
+
+    def finish_plan(self, plan: Plan) -> None:
+        """Add the notices of the last read: the managed features DevCycle marks stale."""
+        plan.notices.extend(self._stale_notes)
+
+    def for_import(
+        self, live: LiveState, flags: FlagSet, selects: Callable[[str], bool]
+    ) -> tuple[FlagSet, list[str]]:
+        """`flags` as read, with DevCycle's staleness of the features imported as notes."""
+        return flags, live.stale_notes
 
     @property
     def _marker(self) -> str:
@@ -121,6 +138,7 @@ class Reading(Provider[LiveState]):
             associations=Download(self.client, f"{self._v1}/metric-associations"),
             variable_count=variables.VariableCount(self.client, f"{self._v1}/variables"),
             project=Download(self.client, self._v1),
+            staleness=StaleList(self.client, self._v1),
         )
 
     def read(self, keys: set[str], desired: Mapping[str, Flag] | None = None) -> LiveState:
@@ -203,7 +221,9 @@ class Reading(Provider[LiveState]):
             orphaned = variables.orphans(
                 self.client.list_all(f"{self._v1}/variables"), marker=self._marker
             )
+        self._stale_notes = downloads.staleness.notes(owned | unchanged | set(flags))
         return LiveState(
+            stale_notes=self._stale_notes,
             flags=FlagSet(flags=flags, metrics=live_metrics),
             fingerprints=LazyFingerprints(raw),
             unchanged=unchanged,

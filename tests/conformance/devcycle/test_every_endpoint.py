@@ -14,6 +14,7 @@ from .spec import assert_declared
 # (method, path as the document writes it, a body that passes validation)
 CALLED = [
     ("GET", "/v1/projects/{key}", None),
+    ("GET", "/v1/projects/{key}/staleness", None),
     ("GET", "/v1/projects/{project}/environments", None),
     ("GET", "/v1/projects/{project}/audiences", None),
     ("GET", "/v1/projects/{project}/audiences/{key}", None),
