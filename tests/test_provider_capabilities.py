@@ -30,7 +30,7 @@ HOOKS = {
     "SUPPORTS_PREFETCH": ("prefetch",),
     "SUPPORTS_AUDIENCES": ("plan_project_objects", "read_project_objects"),
     "SUPPORTS_METRICS": ("plan_metrics",),
-    "SUPPORTS_EXPERIMENTS": ("plan_experiments", "for_import"),
+    "SUPPORTS_EXPERIMENTS": ("plan_experiments",),  # for_import also carries notes (staleness)
     "SUPPORTS_HOLDOUTS": ("plan_holdouts",),
     "SUPPORTS_APPROVAL_POLICIES": ("plan_approval_policies", "approval_policy_entries"),
 }
