@@ -61,3 +61,32 @@ def test_a_devcycle_split_change_shows_the_share_of_users_it_moves(example: Cli)
     moved = sum(1 for a, b in zip(was, now, strict=True) if (a, b) == ("classic", "redesign"))
     assert sum(1 for a, b in zip(was, now, strict=True) if a != b) == moved
     assert abs(100 * moved / len(users) - 30) < 4
+
+
+@pytest.mark.slow
+def test_a_devcycle_rollout_change_shows_the_share_of_users_it_moves(example: Cli) -> None:
+    mobile = example.cwd / "flags" / "mobile.yaml"
+    # dark-mode [production]: its only target's rollout, at 30 % since 2020, goes to 10 %
+    gradual = (
+        "start: 2026-12-01T09:00:00Z\n              start_percentage: 10\n              stages:\n"
+        "                - {percentage: 100, at: 2026-12-15T09:00:00Z}"
+    )
+    text = mobile.read_text()
+    assert gradual in text
+    held = (
+        "start: 2020-01-01T00:00:00Z\n              start_percentage: 0\n              stages:\n"
+        "                - {{percentage: {}, at: 2020-01-02T00:00:00Z}}"
+    )
+    mobile.write_text(text.replace(gradual, held.format(30)))
+    applied = example("apply", "--yes")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    mobile.write_text(text.replace(gradual, held.format(10)))
+    planned = example("plan", "-o", "json")
+    assert planned.returncode == 2, planned.stdout + planned.stderr
+    plan = json.loads(planned.stdout)
+    jsonschema.validate(plan, SCHEMA)
+    (rollout,) = [i for i in plan["impact"] if i["flag"] == "dark-mode"]
+    assert rollout["method"] == "arithmetic" and rollout["environment"] == "production"
+    assert set(rollout["moves"]) == {"on -> (none)"}
+    assert (rollout["changed"], rollout["moves"]) == (20.0, {"on -> (none)": 20.0})
+    assert "users whose audience target 1 holds" in rollout["population"]

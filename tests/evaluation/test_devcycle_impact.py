@@ -7,11 +7,13 @@ new ranges moves; an unnamed one gets a new `_id`, so every user is bucketed afr
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from reconciler.model import EnvironmentConfig, Flag, FlagSet, Target, Variation
+from reconciler.model import EnvironmentConfig, Flag, FlagSet, Rollout, Target, Variation
 from reconciler.providers.devcycle.evaluate import arithmetic_impact, evaluator
 
 USERS = [{"user_id": f"user-{n}"} for n in range(4000)]
@@ -97,3 +99,28 @@ def test_an_audience_change_is_not_arithmetic() -> None:
         update={"environments": {"prod": config.model_copy(update={"targets": (target,)})}}
     )
     assert arithmetic_impact(before, after, "prod") is None
+
+
+def _rolled(percentage: float | None, split: dict[str, float]) -> Flag:
+    flag = _flag(split)
+    target = flag.environments["prod"].targets[0]
+    rollout = None
+    if percentage is not None:
+        rollout = Rollout(
+            type="gradual", start=datetime(2020, 1, 1, tzinfo=UTC), start_percentage=percentage
+        )
+    config = EnvironmentConfig(
+        enabled=True, targets=(target.model_copy(update={"rollout": rollout}),)
+    )
+    return flag.model_copy(update={"environments": {"prod": config}})
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.integers(0, 100), st.integers(0, 100), two_way)
+def test_the_last_targets_rollout_change_moves_the_difference(p: int, q: int, split: dict) -> None:
+    assume(p != q)
+    before, after = _rolled(float(p), split), _rolled(float(q), split)
+    impact = arithmetic_impact(before, after, "prod")
+    assert impact is not None and impact.changed == pytest.approx(abs(q - p), abs=0.01)
+    seen = _moves(before, after)
+    _agrees({move.replace("None", "(none)"): share for move, share in seen.items()}, impact.moves)

@@ -13,15 +13,28 @@ two variations), else the change is left to the sample. An unnamed target is sen
 `_id` and DevCycle gives it a new one, so every user is bucketed afresh: from `a` to `b` moves
 old share of `a` times new share of `b`. Anything else (an audience, a rollout, an order,
 several targets) is left to the sample or stated unknown.
+
+A rollout change of the last target, named, is exact too: its hash (`<user id>_rollout`,
+seeded by the same `_id`) is uniform and independent of the split's, so going from p to q %
+at the plan's time moves |q - p| % of the users it could serve between nothing (no target
+serves them: the code's default) and the split's variations, in the split's shares.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from itertools import permutations
 
-from reconciler.model import Flag, Target
+from reconciler.model import Flag, Rollout, Target, canonical_time
 from reconciler.plan import Impact
+from reconciler.providers.devcycle import bucketing
+from reconciler.providers.devcycle.translate import FRACTION_DIGITS
 
+NONE = "(none)"
+"""What a user no target serves gets (the code's default value), as the generic impact says."""
+ROLLOUT_POPULATION = (
+    "the users whose audience target {index} holds (no earlier target holding them), at {now}"
+)
 POPULATION = "the users target {index} serves (its audience, no earlier target holding them)"
 ORDERINGS_CHECKED = 6
 """Distributions of up to this many variations are checked in every walk order (6! orders)."""
@@ -75,7 +88,8 @@ def _hashed(target: Target) -> bool:
 
 
 def arithmetic_impact(before: Flag, after: Flag, environment: str) -> Impact | None:
-    """The exact impact, or None when the change is not one target's split alone."""
+    """The exact impact, or None when the change is not one target's split alone or the
+    last target's rollout alone."""
     old, new = before.environments.get(environment), after.environments.get(environment)
     if old is None or new is None or not (old.enabled and new.enabled):
         return None
@@ -90,12 +104,14 @@ def arithmetic_impact(before: Flag, after: Flag, environment: str) -> Impact | N
         return None
     index = changed[0]
     was, now = old.targets[index], new.targets[index]
-    if was.model_copy(update={"serve": now.serve}) != now or was.serve == now.serve:
-        return None
     # Unnamed targets get new `_id`s with every write: another target's split or rollout
     # would then move users too.
     others = [t for i, t in enumerate(new.targets) if i != index]
     if any(_hashed(t) and not t.name for t in others):
+        return None
+    if was.serve == now.serve:
+        return _rollout_impact(after, environment, index, was, now, len(new.targets))
+    if was.model_copy(update={"serve": now.serve}) != now:
         return None
     if now.name:
         moves = _overlap_moves(was.serve, now.serve)
@@ -111,5 +127,65 @@ def arithmetic_impact(before: Flag, after: Flag, environment: str) -> Impact | N
         method="arithmetic",
         changed=round(sum(moves.values()), 4),
         population=POPULATION.format(index=index + 1),
+        moves=dict(sorted(moves.items())),
+    )
+
+
+def _share(rollout: Rollout | None, now: datetime) -> float:
+    """The share (0..1) of its audience a rollout includes at `now` (the SDK's arithmetic)."""
+    if rollout is None:
+        return 1.0
+
+    def ms(moment: datetime) -> int:
+        return (canonical_time(moment) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(
+            milliseconds=1
+        )
+
+    start = rollout.start_percentage
+    stages = [
+        bucketing.Stage(
+            round(stage.percentage / 100, FRACTION_DIGITS),
+            ms(stage.at),
+            stage.transition == "discrete",
+        )
+        for stage in rollout.stages
+    ]
+    return bucketing.rollout_percentage(
+        rollout.type,
+        ms(rollout.start),
+        1.0 if start is None else round(start / 100, FRACTION_DIGITS),
+        stages,
+        ms(now),
+    )
+
+
+def _rollout_impact(
+    after: Flag,
+    environment: str,
+    index: int,
+    was: Target,
+    now: Target,
+    count: int,
+    *,
+    moment: datetime | None = None,
+) -> Impact | None:
+    """Only the last target's rollout changed (its audience and split did not)."""
+    if index != count - 1 or not now.name or was.model_copy(update={"rollout": now.rollout}) != now:
+        return None
+    moment = moment or datetime.now(UTC)
+    p, q = _share(was.rollout, moment), _share(now.rollout, moment)
+    moves: dict[str, float] = {}
+    for variation, share in now.serve.items():
+        amount = round(abs(q - p) * share, 4)
+        if amount:
+            moves[f"{NONE} -> {variation}" if q > p else f"{variation} -> {NONE}"] = amount
+    return Impact(
+        flag=after.key,
+        environment=environment,
+        method="arithmetic",
+        changed=round(abs(q - p) * 100, 4),
+        population=ROLLOUT_POPULATION.format(
+            index=index + 1, now=moment.strftime("%Y-%m-%d %H:%M UTC")
+        ),
         moves=dict(sorted(moves.items())),
     )
