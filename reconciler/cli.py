@@ -29,7 +29,8 @@ from reconciler.plan import Plan
 from reconciler.policy import evaluate as evaluate_policy
 from reconciler.policy import policy_problems
 from reconciler.policy.evaluate import enforce as enforce_policy
-from reconciler.policy.evaluate import with_policy
+from reconciler.policy.evaluate import policy_warnings, with_policy
+from reconciler.promote_command import promote_command
 from reconciler.providers.base import Provider
 from reconciler.reconcile import (
     PlanOptions,
@@ -40,8 +41,10 @@ from reconciler.reconcile import (
     open_provider,
     saved_options,
 )
+from reconciler.refs_command import refs_command
 from reconciler.render import RENDERERS, render_json, render_text
 from reconciler.render.problems import PROBLEM_RENDERERS
+from reconciler.render.warnings import warnings_text, with_warnings
 from reconciler.render.words import counted
 from reconciler.safety import check_safety
 from reconciler.workspace import Workspace, load_workspace
@@ -200,8 +203,11 @@ def validate(workspace_path: Path | None, output: str = "text") -> None:
         click.echo(PROBLEM_RENDERERS[output](failed.problems), nl=False)
         click.echo(f"{len(failed.problems)} problem(s) found", err=True)
         sys.exit(EXIT_ERROR)
+    warnings = policy_warnings(workspace)
     if output != "text":
-        click.echo(PROBLEM_RENDERERS[output]([]), nl=False)
+        click.echo(with_warnings(PROBLEM_RENDERERS[output]([]), output, warnings), nl=False)
+    else:
+        click.echo(warnings_text(warnings), nl=False, err=True)
     count = len(flags.flags)
     what = f"{count} flag{'s' if count != 1 else ''}"
     if flags.experiments:
@@ -701,3 +707,5 @@ def emulator(
 
 
 main.add_command(fmt_command)
+main.add_command(promote_command)
+main.add_command(refs_command)

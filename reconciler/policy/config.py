@@ -14,6 +14,8 @@ from reconciler.errors import ValidationFailed
 from reconciler.manifest.source import Document, read_yaml
 from reconciler.workspace import Workspace, display_name
 
+DEFAULT_EXPIRY_NOTICE_DAYS = 14
+
 
 @dataclass(frozen=True)
 class CustomRule:
@@ -34,6 +36,10 @@ class Policy:
     forbid: dict[str, tuple[str, ...]] = field(default_factory=dict)
     rules: tuple[CustomRule, ...] = ()
     document: Document | None = None
+    require_on_all_flags: tuple[str, ...] = ()
+    """Checked by `validate` on every flag (not a plan rule: it does not depend on a plan)."""
+    expiry_notice_days: int = DEFAULT_EXPIRY_NOTICE_DAYS
+    """The plan (and so the pull request comment) lists flags expiring within this many days."""
 
     @property
     def empty(self) -> bool:
@@ -67,4 +73,6 @@ def load_policy(workspace: Workspace) -> Policy:
             for index, rule in enumerate(data.get("rules") or [])
         ),
         document=document,
+        require_on_all_flags=tuple(data.get("require_on_all_flags") or ()),
+        expiry_notice_days=int(data.get("expiry_notice_days", DEFAULT_EXPIRY_NOTICE_DAYS)),
     )

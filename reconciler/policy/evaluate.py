@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.errors import FlagsyncError, Problem, ValidationFailed
+from reconciler.lifecycle import today
+from reconciler.manifest.lifecycle_checks import lifecycle_findings
 from reconciler.manifest.metadata import flag_metadata
 from reconciler.plan import Plan
 from reconciler.policy.builtin import BUILTIN_RULES
 from reconciler.policy.config import Policy, load_policy
+from reconciler.policy.expiry import ExpiryNotice, expiry_notice
 from reconciler.policy.expressions import compile_problems, custom_violations
 from reconciler.policy.violation import Violation
 from reconciler.render.json_output import render_json
@@ -27,6 +30,8 @@ class PolicyReport:
     checked: int
     """How many rules were evaluated (0: the workspace declares no policy)."""
     violations: list[Violation] = field(default_factory=list)
+    expiry: ExpiryNotice = field(default_factory=ExpiryNotice)
+    """Flags past or near their `expires` date, shown with the plan (not a rule: never fails)."""
 
     @property
     def passed(self) -> bool:
@@ -37,9 +42,16 @@ class PolicyReport:
             "checked": self.checked,
             "passed": self.passed,
             "violations": [v.to_json() for v in self.violations],
+            **self.expiry.to_json(),
         }
 
     def text(self) -> str:
+        return self._rules_text() + self.expiry.text()
+
+    def markdown(self) -> str:
+        return self._rules_markdown() + self.expiry.markdown()
+
+    def _rules_text(self) -> str:
         if not self.checked:
             return ""
         if self.passed:
@@ -48,7 +60,7 @@ class PolicyReport:
         lines += [f"  ✗ {v.rule}: {v.message}" for v in self.violations]
         return "\n".join(lines) + "\n"
 
-    def markdown(self) -> str:
+    def _rules_markdown(self) -> str:
         if not self.checked:
             return ""
         if self.passed:
@@ -80,15 +92,25 @@ def _count(policy: Policy) -> int:
 
 
 def policy_problems(workspace: Workspace) -> list[Problem]:
-    """What `validate` reports about the policy itself: expressions that are not CEL."""
-    return compile_problems(load_policy(workspace))
+    """What `validate` reports about the policy itself (expressions that are not CEL), and
+    flags missing a field `require_on_all_flags` asks for."""
+    policy = load_policy(workspace)
+    problems, _ = lifecycle_findings(workspace, policy.require_on_all_flags, today())
+    return compile_problems(policy) + problems
+
+
+def policy_warnings(workspace: Workspace) -> list[Problem]:
+    """What `validate` warns about without failing: flags past their `expires` date."""
+    _, warnings = lifecycle_findings(workspace, (), today())
+    return warnings
 
 
 def evaluate(workspace: Workspace, plan: Plan) -> PolicyReport:
     """Every rule of the workspace's policy, on this plan."""
     policy = load_policy(workspace)
+    notice = expiry_notice(workspace, policy.expiry_notice_days, today())
     if policy.empty:
-        return PolicyReport(checked=0)
+        return PolicyReport(checked=0, expiry=notice)
     problems = compile_problems(policy)
     if problems:
         raise ValidationFailed(problems)
@@ -96,7 +118,7 @@ def evaluate(workspace: Workspace, plan: Plan) -> PolicyReport:
     flags = flag_metadata(workspace)
     violations = [v for rule in BUILTIN_RULES for v in rule(policy, data, flags)]
     violations += custom_violations(policy, data, flags)
-    return PolicyReport(checked=_count(policy), violations=violations)
+    return PolicyReport(checked=_count(policy), violations=violations, expiry=notice)
 
 
 def enforce(report: PolicyReport, override_reason: str | None) -> str | None:
@@ -115,7 +137,7 @@ def enforce(report: PolicyReport, override_reason: str | None) -> str | None:
 def with_policy(rendered: str, output: str, report: PolicyReport) -> str:
     """The rendered plan with the policy's outcome: after the text or Markdown, or as the
     JSON's `policy` property."""
-    if not report.checked:
+    if not report.checked and report.expiry.empty:
         return rendered
     if output == "json":
         data = json.loads(rendered)

@@ -63,7 +63,7 @@ def broken(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def valid(tmp_path: Path) -> Path:
-    shutil.copytree(REPO / "examples/devcycle", tmp_path / "ws")
+    shutil.copytree(REPO / "tests" / "fixtures" / "examples" / "devcycle", tmp_path / "ws")
     return tmp_path / "ws"
 
 

@@ -38,7 +38,9 @@ def test_validation_problems_become_annotations_on_their_lines(
 def test_a_failing_policy_is_in_the_pull_request_comment(
     action: Action, github: FakeGitHub, tmp_path: Path
 ) -> None:
-    shutil.copytree(REPO / "examples/devcycle", tmp_path, dirs_exist_ok=True)
+    shutil.copytree(
+        REPO / "tests" / "fixtures" / "examples" / "devcycle", tmp_path, dirs_exist_ok=True
+    )
     workspace = tmp_path / "flagsync.yaml"
     workspace.write_text(
         workspace.read_text() + "policy:\n  require_on_new_flags: [owner]\n"

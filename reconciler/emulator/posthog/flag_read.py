@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.datastructures import QueryParams
 
+from .flag_status import flag_status, matches_stale_filter
 from .state import PostHogState, Record
-
-STALE_AFTER = timedelta(days=30)
 
 
 def user_basic(state: PostHogState, user_id: int | None) -> dict[str, Any] | None:
@@ -49,30 +47,6 @@ def is_simple_flag(flag: Record) -> bool:
         and all(not group.get("properties") for group in groups)
         and flag["filters"].get("aggregation_group_type_index") is None
     )
-
-
-def flag_status(flag: Record) -> str:
-    """`FeatureFlagStatusChecker` status name."""
-    if flag["deleted"]:
-        return "DELETED"
-    if flag.get("archived"):
-        return "ARCHIVED"
-    # Vendor behaviour unknown: PostHog's staleness also looks at evaluation traffic
-    # (`last_called_at`); with no traffic, a 100%-rolled-out flag older than 30 days is stale.
-    created = datetime.fromisoformat(flag["created_at"].replace("Z", "+00:00"))
-    groups = flag["filters"].get("groups") or []
-    fully_rolled_out = any(
-        not group.get("properties") and group.get("rollout_percentage") in (None, 100)
-        for group in groups
-    )
-    if (
-        flag["active"]
-        and flag.get("last_called_at") is None
-        and fully_rolled_out
-        and datetime.now(UTC) - created > STALE_AFTER
-    ):
-        return "STALE"
-    return "ACTIVE"
 
 
 def _with_cohort_names(state: PostHogState, flag: Record, include_deleted: bool) -> dict[str, Any]:
@@ -172,7 +146,7 @@ def _matches(state: PostHogState, flag: Record, name: str, value: str) -> bool:
     """One list filter of `FeatureFlagViewSet._apply_filters`."""
     if name == "active":
         if value == "STALE":
-            return flag_status(flag) == "STALE"
+            return matches_stale_filter(flag)
         return flag["active"] == (value == "true")
     if name == "archived":
         return bool(flag.get("archived")) == (value.lower() == "true")

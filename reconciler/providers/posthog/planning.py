@@ -19,6 +19,7 @@ from reconciler.providers.posthog.experiment_steps import plan_experiment
 from reconciler.providers.posthog.holdouts import LiveHoldout, plan_holdouts
 from reconciler.providers.posthog.holdouts import placeholder as holdout_placeholder
 from reconciler.providers.posthog.read import LiveState, Reading
+from reconciler.providers.posthog.staleness import stale_notes
 
 _EXPERIMENT_WRITE = re.compile(r"^/api/projects/(\d+)/experiments/(?:\d+/)?$")
 
@@ -263,6 +264,8 @@ class Planning(Reading):
         rest = [s for s in plan.steps if s.resource != "holdout"]
         plan.steps = first + dependencies.order_steps(rest) + last
         plan.notices.extend(self._unmanaged_filter_notices())
+        if self._last is not None:
+            plan.notices.extend(stale_notes(self._last.raw))
 
     def _unmanaged_filter_notices(self) -> list[str]:
         """Flag filter keys flagsync leaves as they are (an early access feature's

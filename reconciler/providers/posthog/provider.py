@@ -19,6 +19,7 @@ from reconciler.providers.posthog import dependencies, metric_events
 from reconciler.providers.posthog.client import PostHogClient, default_limiter, personal_api_key
 from reconciler.providers.posthog.execute import Executing
 from reconciler.providers.posthog.planning import FlagWork, Planning
+from reconciler.providers.posthog.promotion import Promoting
 from reconciler.providers.posthog.read import (
     READ_WORKERS,
     LiveState,
@@ -44,7 +45,7 @@ __all__ = [
 ]
 
 
-class PostHogProvider(Planning, Executing):
+class PostHogProvider(Planning, Executing, Promoting):
     """Plan and apply against the PostHog projects of a workspace's environments."""
 
     name = "posthog"

@@ -27,6 +27,7 @@ from reconciler.providers.posthog.experiment_steps import LiveExperiment
 from reconciler.providers.posthog.holdouts import LiveHoldout
 from reconciler.providers.posthog.importing import imported
 from reconciler.providers.posthog.merge import merge_projects
+from reconciler.providers.posthog.staleness import stale_notes
 from reconciler.providers.shape import check
 from reconciler.workspace import Workspace
 
@@ -233,7 +234,7 @@ class Reading(Provider[LiveState]):
     ) -> tuple[FlagSet, list[str]]:
         """`flags` with the live experiments and holdouts `flagsync import` writes."""
         found = imported(live.experiments, live.holdouts, self.workspace.environment_names, selects)
-        return found.into(flags), found.notes
+        return found.into(flags), found.notes + stale_notes(live.raw)
 
 
 def _plain(key: str, copies: dict[str, dict[str, Any]], live: LiveState) -> bool:
