@@ -27,7 +27,7 @@ from reconciler.providers.posthog.experiment_steps import LiveExperiment
 from reconciler.providers.posthog.holdouts import LiveHoldout
 from reconciler.providers.posthog.importing import imported
 from reconciler.providers.posthog.merge import merge_projects
-from reconciler.providers.posthog.staleness import stale_notes
+from reconciler.providers.posthog.staleness import STALE, stale_notes
 from reconciler.providers.shape import check
 from reconciler.workspace import Workspace
 
@@ -141,10 +141,19 @@ class Reading(Provider[LiveState]):
                 live.others.append(key)
                 continue
             if key in keys:
+                desired_flag = wanted.get(key)
+                if (
+                    owned
+                    and desired_flag is not None
+                    and _as_sent(desired_flag, per_env, contexts, ownership.marker)
+                    and _plain(key, per_env, live)
+                ):
+                    live.unchanged.add(key)
+                    continue
                 model = merge_projects(
                     {env: _translated(raw, contexts[env]) for env, raw in per_env.items()}
                 )
-                if owned and wanted.get(key) == model and _plain(key, per_env, live):
+                if owned and desired_flag == model and _plain(key, per_env, live):
                     live.unchanged.add(key)
                     continue
                 models[key] = model
@@ -237,13 +246,55 @@ class Reading(Provider[LiveState]):
         return found.into(flags), found.notes + stale_notes(live.raw)
 
 
+def _as_sent(
+    desired: Flag,
+    copies: dict[str, dict[str, Any]],
+    contexts: Mapping[str, ProjectContext],
+    marker: str,
+) -> bool:
+    """Whether every copy holds exactly what flagsync would send for `desired` in its project,
+    field by field: then it reads back as `desired` (apply-then-plan-empty is the law that
+    makes a sent body read back as its flag), and the copy needs no model. The quick test for
+    unchanged flags; False (a copy edited elsewhere, or stored in another form) only means the
+    copies are translated and compared as models."""
+    if copies.keys() != desired.environments.keys() or not _readable(desired):
+        return False
+    archived = desired.status == "archived"
+    try:
+        for env, raw in copies.items():
+            if bool(raw.get("archived")) != archived:
+                return False
+            body = translate.flag_body(desired, env, contexts[env], marker=marker)
+            if any(raw.get(name) != value for name, value in body.items()):
+                return False
+    except (FlagsyncError, KeyError, ValueError, TypeError):
+        return False
+    return True
+
+
+def _readable(flag: Flag) -> bool:
+    """Whether a flag has only what a PostHog flag reads back as (its name is its key; no
+    DevCycle lifecycle, control variation or metric associations): the law behind `_as_sent`
+    holds for manifests that pass validation, and this keeps the quick test to those."""
+    return (
+        flag.name == flag.key
+        and flag.status in ("active", "archived")
+        and flag.control is None
+        and not flag.metrics
+        and flag.static_variation is None
+    )
+
+
 def _plain(key: str, copies: dict[str, dict[str, Any]], live: LiveState) -> bool:
     """Whether an unchanged flag can be let go: no experiment or holdout shares its key (their
-    fingerprints are combined) and no copy has filter keys flagsync leaves alone (the plan
-    names those)."""
+    fingerprints are combined) and no copy has filter keys flagsync leaves alone or is marked
+    stale by PostHog (the plan names those)."""
     if key in live.experiments or key in live.holdouts:
         return False
-    return not any(translate.unmanaged_filter_keys(raw) for raw in copies.values())
+    return not any(
+        translate.unmanaged_filter_keys(raw) or raw.get("status") == STALE
+        for raw in copies.values()
+    )
 
 
 class LazyFingerprints(Mapping[str, str]):
