@@ -69,15 +69,18 @@ def _done(step: Step, call: ApiCall, answer: Any, first: bool = True) -> str:
     create's POST); later ones (a status change, an experiment launch, an association) read
     as what they are: an update, or a removal."""
     request = answer.get("_id", "") if isinstance(answer, dict) else ""
-    if call.path.endswith("/cancel"):
+    if call.path.rstrip("/").endswith("/cancel"):
         return "cancelled a stale change request for"
+    if isinstance(answer, dict) and answer.get("flagsync_change_request"):
+        request = answer["flagsync_change_request"]
+        opened = "already had" if answer.get("flagsync_already_open") else "opened"
+        where = f" ({answer['flagsync_link']})" if answer.get("flagsync_link") else ""
+        return f"awaiting review: {opened} change request {request}{where} for"
     if call.path.endswith("/submit"):
         reviewers = ", ".join(step.reviewers) or "the project's reviewers"
         return f"submitted change request {request} to {reviewers} for"
-    if step.via == "change-request":
+    if step.via == "change-request" and request:
         return f"opened change request {request} for"
-    if isinstance(answer, dict) and answer.get("flagsync_change_request"):
-        return f"approval required: change request {answer['flagsync_change_request']} pending for"
     if not first:
         if call.path.rstrip("/").endswith("/launch"):
             return "launched the experiment of"
@@ -95,6 +98,9 @@ _FLAG_WAVE = 2
 
 
 def _wave(step: Step) -> int:
+    if step.resource == "approval_policy":
+        # Last: the flag writes of the same plan meet the policies the plan read.
+        return 2 * _FLAG_WAVE + 1
     position = _WAVES.get(step.resource)
     if position is None:
         return _FLAG_WAVE
@@ -126,6 +132,9 @@ def apply_plan(
                 for index, call in enumerate(step.calls):
                     call = call.resolved(answer)
                     answer = executor.execute(call)
+                    if isinstance(answer, dict) and answer.get("flagsync_change_request"):
+                        # The vendor sent the write to reviewers (an approval policy).
+                        step = step.model_copy(update={"via": "change-request"})
                     done = _done(step, call, answer, first=index == 0)
                     report(f"  {done} {step.key}  ({_shown(executor, call)})")
             except FlagsyncError as error:

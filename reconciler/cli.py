@@ -47,7 +47,8 @@ from reconciler.render.problems import PROBLEM_RENDERERS
 from reconciler.render.warnings import warnings_text, with_warnings
 from reconciler.render.words import counted
 from reconciler.safety import check_safety
-from reconciler.workspace import Workspace, load_workspace
+from reconciler.workspace import Workspace, display_name, load_workspace
+from reconciler.workspace_write import write_section
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 F = TypeVar("F", bound=Callable[..., Any])
@@ -197,6 +198,7 @@ def validate(workspace_path: Path | None, output: str = "text") -> None:
         policy_failures = policy_problems(workspace)
         if policy_failures:
             raise ValidationFailed(policy_failures)
+        tested = _flag_tests(workspace, flags)
     except ValidationFailed as failed:
         if output == "text":
             raise
@@ -214,7 +216,17 @@ def validate(workspace_path: Path | None, output: str = "text") -> None:
         what += (
             f" and {len(flags.experiments)} experiment{'s' if len(flags.experiments) != 1 else ''}"
         )
-    click.echo(f"OK: {what} valid ({workspace.file}).", err=output != "text")
+    click.echo(f"OK: {what} valid ({workspace.file}).{tested}", err=output != "text")
+
+
+def _flag_tests(workspace: Workspace, flags: Any) -> str:
+    """validate runs the flag tests too: failures are problems at their expectation."""
+    from reconciler import flag_tests
+
+    report = flag_tests.run_tests(workspace, flags)
+    if report.failed:
+        raise ValidationFailed(flag_tests.as_problems(report))
+    return f" {report.summary()}" if report.outcomes else ""
 
 
 def _completion_workspace(ctx: click.Context) -> Workspace | None:
@@ -395,6 +407,7 @@ def import_(
         keys = {k for k in [*everything.owned, *everything.others] if options.selects(k)}
         live = provider.read(keys)
         imported = live.flags
+        policy_entries = _approval_policy_entries(provider, flag_patterns)
         if provider.SUPPORTS_AUDIENCES and not flag_patterns:
             objects = provider.read_project_objects()
             imported = imported.model_copy(
@@ -420,8 +433,23 @@ def import_(
     )
     for note in notes:
         click.echo(f"Note: {note}")
+    if policy_entries is not None:
+        write_section(workspace.file, "approval_policies", policy_entries)
+        click.echo(
+            f"Wrote {counted(len(policy_entries), 'approval policy')} to "
+            f"{display_name(workspace.file)} (approval_policies)."
+        )
     if found.flags and not set(found.flags) <= live.owned:
         click.echo("Flags flagsync did not create are taken over with `flagsync apply --adopt`.")
+
+
+def _approval_policy_entries(
+    provider: Provider[Any], flag_patterns: tuple[str, ...]
+) -> list[dict[str, Any]] | None:
+    """The live approval policies to write into the workspace file (a whole import only)."""
+    if flag_patterns or not provider.SUPPORTS_APPROVAL_POLICIES:
+        return None
+    return provider.approval_policy_entries()
 
 
 def _read_only_plan(workspace: Workspace, options: PlanOptions, quiet: bool) -> Plan:
@@ -603,7 +631,7 @@ def apply(
     counts = result.counts()
     done = ", ".join(f"{counts[a]} {PAST_TENSE[a]}" for a in ("create", "update", "delete"))
     if counts["change_request"]:
-        done += f", {counted(counts['change_request'], 'change request')} opened for review"
+        done += f", {counted(counts['change_request'], 'change request')} awaiting review"
     if not result.ok:
         failed = result.failed.key if result.failed else "?"
         raise FlagsyncError(
@@ -709,3 +737,73 @@ def emulator(
 main.add_command(fmt_command)
 main.add_command(promote_command)
 main.add_command(refs_command)
+
+
+@main.command(name="eval")
+@workspace_option
+@click.option("--env", "environment", required=True, help="The environment to evaluate in.")
+@click.option("--user", "user_json", metavar="JSON", help="One user context, a JSON object.")
+@click.option(
+    "--users",
+    "users_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="User contexts, one JSON object per line.",
+)
+@click.option("--flag", "flag_patterns", multiple=True, metavar="PATTERN", help="Only these.")
+@click.option("--live", is_flag=True, help="Evaluate the live state instead of the manifests.")
+@click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text")
+@reports_errors
+def eval_(
+    workspace_path: Path | None,
+    environment: str,
+    user_json: str | None,
+    users_file: Path | None,
+    flag_patterns: tuple[str, ...],
+    live: bool,
+    output: str,
+) -> None:
+    """Which variation each user gets from each flag, and why (offline, from the manifests)."""
+    from reconciler import eval_commands
+    from reconciler.evaluation.users import parse_user, read_users
+
+    if (user_json is None) == (users_file is None):
+        raise FlagsyncError("give one of --user JSON or --users FILE.jsonl")
+    users = [parse_user(user_json)] if user_json is not None else read_users(Path(str(users_file)))
+    workspace = load_workspace(workspace_path)
+    with gc_paused():
+        desired = load_flags(workspace)
+    evaluator, flags = eval_commands.build_evaluator(workspace, desired, environment, live)
+    keys = eval_commands.flag_keys(flags, environment, flag_patterns)
+    if flag_patterns and not keys:
+        raise FlagsyncError(f"--flag {' '.join(flag_patterns)}: no flag in {environment} matches")
+    results = ((u, eval_commands.evaluate_many(evaluator, keys, environment, u)) for u in users)
+    # each user's answers are freed by reference counting once printed: no cycles to collect
+    with gc_paused():
+        if output == "json":
+            for user, answers in results:
+                rows = (json.dumps(eval_commands.row(user, a), ensure_ascii=False) for a in answers)
+                sys.stdout.write("".join(f"{row}\n" for row in rows))
+            return
+        for line in eval_commands.render_text(results):
+            sys.stdout.write(f"{line}\n")
+
+
+@main.command(name="test")
+@workspace_option
+@click.option("--output", "-o", type=click.Choice(["text", "json", "markdown"]), default="text")
+@reports_errors
+def test_(workspace_path: Path | None, output: str) -> None:
+    """Run the workspace's flag tests offline. Exit 1 when one fails."""
+    from reconciler import flag_tests
+
+    workspace = load_workspace(workspace_path)
+    with gc_paused():
+        flags = load_flags(workspace)
+        report = flag_tests.run_tests(workspace, flags)
+    if output == "json":
+        click.echo(json.dumps(flag_tests.report_json(report), indent=2))
+    elif output == "markdown":
+        click.echo(flag_tests.render_markdown(report), nl=False)
+    else:
+        click.echo(flag_tests.render_text(report), nl=False)
+    sys.exit(EXIT_ERROR if report.failed else EXIT_OK)

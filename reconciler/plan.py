@@ -22,7 +22,14 @@ from reconciler.model import EnvironmentConfig, Flag, FlagSet
 Action = Literal["create", "update", "delete"]
 Via = Literal["direct", "change-request"]
 Resource = Literal[
-    "flag", "experiment", "holdout", "audience", "custom_property", "metric", "variable"
+    "flag",
+    "experiment",
+    "holdout",
+    "audience",
+    "custom_property",
+    "metric",
+    "variable",
+    "approval_policy",
 ]
 PREVIOUS_ID = "{previous._id}"
 
@@ -128,11 +135,31 @@ class PendingRequest(BaseModel):
     key: str
     id: str
     status: str
-    state: Literal["matches", "stale", "foreign"]
+    state: Literal["matches", "stale", "foreign", "rejected", "expired", "failed"]
     """matches: it carries exactly this plan's change; stale: flagsync opened it for a change the
     manifests no longer want; foreign: someone else opened it (the flag is locked until it is
-    resolved)."""
+    resolved); rejected, expired, failed: closed recently without being applied (`reason`)."""
     cancelled: bool = False
+    reason: str | None = None
+
+
+class Impact(BaseModel):
+    """Who a targeting change moves, in one environment: the share of users whose served
+    variation changes, and from what to what.
+
+    `method` says how it was found: `arithmetic` (exact, from the vendor's bucketing: a split
+    or rollout change), `sample` (the workspace's sample users evaluated before and after), or
+    `unknown` (`changed` is then None and `note` says why)."""
+
+    flag: str
+    environment: str
+    method: Literal["arithmetic", "sample", "unknown"]
+    changed: float | None = None
+    """Percent of `population` whose variation changes."""
+    population: str = ""
+    moves: dict[str, float] = Field(default_factory=dict)
+    """"from -> to" -> percent of `population`."""
+    note: str = ""
 
 
 class Plan(BaseModel):
@@ -169,6 +196,8 @@ class Plan(BaseModel):
     against a fresh plan asked the same."""
     notices: list[str] = Field(default_factory=list)
     """What a reviewer should know that is not a change (a provider's own remarks)."""
+    impact: list[Impact] = Field(default_factory=list)
+    """Per changed flag and environment: the users whose served variation changes."""
 
     @property
     def has_changes(self) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from reconciler.errors import FlagsyncError
+from reconciler.impact import attach_impact
 from reconciler.model import Flag, FlagSet
 from reconciler.ownership import LEGACY_MARKER
 from reconciler.plan import Change, FieldChange, Plan, diff_flag
@@ -101,8 +102,10 @@ def make_plan(
         raise FlagsyncError(
             f"audiences and custom properties are not supported for {provider.name} workspaces"
         )
+    before: dict[str, Flag | None] = {}
     for key, flag in selected.items():
         current = flag if key in live.unchanged else live.flags.flags.get(key)
+        before[key] = current
         if current is not None and key in elsewhere:
             plan.owned_elsewhere[key] = elsewhere[key]
             if diff_flag(flag, current):
@@ -153,9 +156,11 @@ def make_plan(
         if options.prune and not options.environments:
             plan.changes.append(Change(action="delete", key=key))
             plan.steps.append(provider.delete_step(key))
+            before[key] = live.flags.flags.get(key)
         else:
             plan.orphans.append(key)
     provider.finish_plan(plan)
+    attach_impact(plan, workspace, desired, before)
     # Fingerprints of what the plan touches: a saved plan is checked against them, and the
     # GitHub Action's reviewed-plan hash covers them (computing all of them costs seconds).
     touched = {step.key for step in plan.steps}

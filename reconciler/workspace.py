@@ -22,6 +22,7 @@ from reconciler.providers.registry import VENDORS, provider_class
 DEFAULT_FILE = "flagsync.yaml"
 DEFAULT_REQUEST_DESCRIPTION = "flagsync: {summary}"
 DEFAULT_MANIFESTS = "flags/"
+DEFAULT_TESTS = "flag-tests/"
 DEVCYCLE_API_URL = "https://api.devcycle.com"
 DEVCYCLE_AUTH_URL = "https://auth.devcycle.com/oauth/token"
 POSTHOG_API_URL = "https://us.posthog.com"
@@ -79,10 +80,18 @@ class Workspace(BaseModel):
     auth_url: str = DEVCYCLE_AUTH_URL
     environments: dict[str, EnvironmentSettings]
     manifests: tuple[Path, ...]
+    tests: tuple[Path, ...] = ()
+    """Flag test files, folders or globs (`flagsync test`); the default folder flag-tests/
+    only when it exists."""
+    tests_declared: bool = False
+    impact_sample: Path | None = None
+    """Users (JSON Lines) a plan evaluates before and after a rule change, for its impact."""
     prune: bool = False
     safety: Safety = Safety()
     rate_limit: RateLimit = RateLimit()
     concurrency: int = 8
+    approval_policies: tuple[dict[str, Any], ...] = ()
+    """The approval policies flagsync manages (a vendor declaring `SUPPORTS_APPROVAL_POLICIES`)."""
 
     @property
     def ownership(self) -> Ownership:
@@ -152,11 +161,19 @@ def load_workspace(path: Path | None) -> Workspace:
             name: EnvironmentSettings(**(v or {})) for name, v in data["environments"].items()
         },
         manifests=tuple(base / entry for entry in manifests),
+        tests=tuple(base / entry for entry in _entries(data.get("tests", DEFAULT_TESTS))),
+        tests_declared="tests" in data,
+        impact_sample=base / data["impact_sample"] if "impact_sample" in data else None,
         prune=data.get("prune", False),
         safety=Safety(**data.get("safety", {})),
         rate_limit=RateLimit(**data.get("rate_limit", {})),
         concurrency=data.get("concurrency", 8),
+        approval_policies=tuple(data.get("approval_policies") or ()),
     )
+
+
+def _entries(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
 
 
 def _api_url(data: dict[str, Any], file: Path) -> str:
@@ -191,6 +208,7 @@ def provider_problems(document: Document) -> list[Problem]:
         if vendor.ENVIRONMENTS_ARE_PROJECTS
         else _one_project(document, vendor.LABEL)
     )
+    problems += _review_settings(document, vendor)
     if not vendor.SUPPORTS_CHANGE_REQUESTS:
         for env, settings in data["environments"].items():
             if (settings or {}).get("changes") == "change-request":
@@ -202,6 +220,36 @@ def provider_problems(document: Document) -> list[Problem]:
                         "request",
                     )
                 )
+    return problems
+
+
+def _review_settings(document: Document, vendor: Any) -> list[Problem]:
+    """`approval_policies` only for a vendor that has them; `reviewers` and `description` only
+    for one whose change requests name them (elsewhere the vendor's policies do)."""
+    data: dict[str, Any] = document.data
+    problems: list[Problem] = []
+    if "approval_policies" in data and not vendor.SUPPORTS_APPROVAL_POLICIES:
+        problems.append(
+            document.problem(
+                ["approval_policies"],
+                f"approval_policies are not supported for {vendor.LABEL}: its reviews are set "
+                "per environment (`changes: change-request`, `reviewers`)",
+                at_key=True,
+            )
+        )
+    if vendor.SUPPORTS_CHANGE_REQUESTS and not vendor.CHANGE_REQUEST_REVIEWERS:
+        for env, settings in data["environments"].items():
+            for name in ("reviewers", "description"):
+                if name in (settings or {}):
+                    problems.append(
+                        document.problem(
+                            ["environments", env, name],
+                            f"`{name}` does not apply to {vendor.LABEL}: a change request's "
+                            "approvers come from the project's approval policies (see "
+                            "`approval_policies`)",
+                            at_key=True,
+                        )
+                    )
     return problems
 
 

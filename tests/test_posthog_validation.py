@@ -166,13 +166,14 @@ def test_posthog_workspace_needs_a_project_per_environment(
         provider: posthog
         environments:
           staging: {}
-          production: {project_id: 2, changes: change-request}
+          production: {project_id: 2, changes: change-request, reviewers: [alice]}
           preview: {project_id: 2}
         """
     code, output = validate(make_workspace({}, workspace=workspace))
     assert code == 1
     assert "flagsync.yaml:3:3: environment 'staging' needs `project_id: <id>`" in output
-    assert "flagsync.yaml:4:40: change requests are not supported for PostHog yet" in output
+    assert "change requests are not supported" not in output
+    assert "`reviewers` does not apply to PostHog" in output, output
     assert "flagsync.yaml:5:25: project 2 is already environment 'production'" in output
 
 

@@ -32,6 +32,7 @@ HOOKS = {
     "SUPPORTS_METRICS": ("plan_metrics",),
     "SUPPORTS_EXPERIMENTS": ("plan_experiments", "for_import"),
     "SUPPORTS_HOLDOUTS": ("plan_holdouts",),
+    "SUPPORTS_APPROVAL_POLICIES": ("plan_approval_policies", "approval_policy_entries"),
 }
 
 
@@ -118,12 +119,12 @@ def test_the_workspace_refuses_change_requests_as_the_vendor_declares(
               production: {project_id: 2, changes: change-request}
             """,
     )
+    accepted = CliRunner().invoke(main, ["validate", "--workspace", str(workspace)])
+    assert "change requests" not in accepted.output, accepted.output
+    monkeypatch.setattr(registry.provider_class("posthog"), "SUPPORTS_CHANGE_REQUESTS", False)
     refused = CliRunner().invoke(main, ["validate", "--workspace", str(workspace)])
     assert refused.exit_code == 1
     assert "change requests are not supported for PostHog yet" in refused.output
-    monkeypatch.setattr(registry.provider_class("posthog"), "SUPPORTS_CHANGE_REQUESTS", True)
-    accepted = CliRunner().invoke(main, ["validate", "--workspace", str(workspace)])
-    assert "change requests" not in accepted.output, accepted.output
 
 
 def test_a_registered_vendor_refuses_the_manifest_sections_it_does_not_have(

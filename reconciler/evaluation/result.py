@@ -22,9 +22,12 @@ class Evaluation:
 
     `variation` is the key of the variation served (PostHog: the variant, or "true"/"false" for a
     boolean flag), None when the flag serves nothing (off, or no target matched: the SDK's
-    default). `values` are the values the user reads: DevCycle's variable values, PostHog's
-    payload under the key "payload". `reason` says why in a sentence; `rule` names what matched
-    (a target's name or its position, "override", "rollout"), None when nothing did.
+    default). PostHog's SDK answers `false` for an inactive flag or when no condition matches,
+    so there it is "false"; None there means no such flag, or an inexact answer. `values` are
+    the values the user reads: DevCycle's variable values, PostHog's payload under the key
+    "payload" (and the SDK's own answer under "value"). `reason` says why in a sentence;
+    `rule` names what matched (a target's name or its position, "override", "rollout"), None
+    when nothing did.
     """
 
     flag: str

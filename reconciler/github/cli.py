@@ -26,6 +26,7 @@ from reconciler.github.api import GitHubApi
 from reconciler.github.comment import MODES, decide, find_sticky, upsert, whoami
 from reconciler.github.context import ActionsContext
 from reconciler.github.errors import ActionError
+from reconciler.github.flag_tests import tests_failed, tests_section
 from reconciler.github.markers import sticky_marker, workspace_id
 from reconciler.github.outputs import append_summary, set_outputs
 from reconciler.github.planfile import PlanReport
@@ -69,7 +70,7 @@ def cmd_summary(args: argparse.Namespace, ctx: ActionsContext) -> int:
         text = summary.failure_summary(kind, workspace, args.exit_code, _read(args.log))
     else:
         report = _plan(args.plan_json)
-        markdown = _read(args.plan_markdown)
+        markdown = tests_section(args.plan_markdown) + _read(args.plan_markdown)
         text = summary.plan_summary(report, markdown, kind, workspace, ctx.run_url)
     if ctx.step_summary is None:
         print(text, end="")
@@ -98,9 +99,10 @@ def cmd_comment(args: argparse.Namespace, ctx: ActionsContext) -> int:
         worth_posting = True
     else:
         report = _plan(args.plan_json)
-        markdown = _read(args.plan_markdown)
+        tests = tests_section(args.plan_markdown)
+        markdown = tests + _read(args.plan_markdown)
         body = summary.plan_comment(report, markdown, workspace, ctx.head_sha, ctx.run_url)
-        worth_posting = report.changes_pending
+        worth_posting = report.changes_pending or tests_failed(tests)
     with GitHubApi(ctx.api_url, ctx.require_token()) as api:
         identity = whoami(api)
         existing = find_sticky(api, repository, number, sticky_marker(workspace), identity)

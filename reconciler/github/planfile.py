@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.github.errors import ActionError
+from reconciler.github.reviews import reviewed_changes
 
 SUPPORTED_FORMAT = 1
 COUNT_KEYS = ("create", "update", "delete", "change_request")
@@ -27,6 +28,8 @@ class PlanReport:
     fingerprint: str
     drift: bool | None = None
     """Set in a `flagsync drift` report: changes, or flags nobody declared."""
+    reviewed: tuple[str, ...] = ()
+    """`key [environment]` of the changes that go to reviewers as change requests."""
 
     @classmethod
     def from_json(cls, data: Any, source: str = "the plan") -> PlanReport:
@@ -49,6 +52,7 @@ class PlanReport:
             counts=counts,
             fingerprint=fingerprint,
             drift=drift if isinstance(drift, bool) else None,
+            reviewed=tuple(reviewed_changes(data)),
         )
 
     @classmethod

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from reconciler.github.errors import ActionError
+from reconciler.github.flag_tests import tests_file
 
 COMMANDS = ("plan", "apply", "drift")
 _OWN_ROOT = Path(__file__).resolve().parents[2]
@@ -77,6 +78,8 @@ def run_plan(command: str, workspace: str, environments: list[str], out_dir: Pat
             _run([*report, "-o", "markdown"], plan_markdown, log)
     else:
         annotate_problems(flagsync, workspace, out_dir / "problems.txt", log)
+        # who gets what: the flag tests' result, for the comment (exit 1 = a test failed)
+        _run([flagsync, "test", "-w", workspace, "-o", "markdown"], tests_file(plan_markdown), log)
         selection = [arg for env in environments for arg in ("--env", env)]
         args = [flagsync, "plan", "-w", workspace, *selection]
         args += ["-o", "markdown", "--out", str(plan_json)]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from reconciler.github.markers import fingerprint_marker, sticky_marker
 from reconciler.github.planfile import PlanReport, counts_line
+from reconciler.github.reviews import opened_requests, review_lines
 
 COMMENT_LIMIT = 65_536
 """GitHub's limit on an issue comment's body, in characters."""
@@ -116,7 +117,12 @@ def plan_comment(
     """The sticky comment: marker, one-line summary, the plan, and the fingerprint it records."""
     fingerprint = report.fingerprint if report.changes_pending else None
     document = Document(
-        head=[sticky_marker(workspace), headline(report, "plan", workspace), ""],
+        head=[
+            sticky_marker(workspace),
+            headline(report, "plan", workspace),
+            "",
+            *review_lines(list(report.reviewed)),
+        ],
         plan=markdown,
         tail=_tail(footer(commit, run_url, fingerprint, reviewed=True), report.fingerprint),
         cut_note="The plan is cut here: {count} more lines do not fit in a comment. "
@@ -176,8 +182,10 @@ def failure_summary(kind: str, workspace: str, exit_code: int, log: str) -> str:
 def apply_summary(workspace: str, exit_code: int, log: str) -> str:
     outcome = "applied" if exit_code == 0 else f"failed (exit {exit_code})"
     text = clean_log(log, APPLY_LOG_LINES) or "(flagsync printed nothing)"
+    requests = opened_requests(_ANSI.sub("", log))
+    waiting = ["**Awaiting review**", "", *requests, ""] if requests else []
     return Document(
-        head=[f"**flagsync apply** `{workspace}`: {outcome}", "", "```text", text, "```"]
+        head=[f"**flagsync apply** `{workspace}`: {outcome}", "", *waiting, "```text", text, "```"]
     ).render(SUMMARY_LIMIT, utf8_size)
 
 

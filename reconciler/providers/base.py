@@ -74,6 +74,13 @@ class Provider(ABC, Generic[Live]):
     """`prefetch` starts downloading the live state while the manifests load."""
     SUPPORTS_CHANGE_REQUESTS: ClassVar[bool] = False
     """An environment may take `changes: change-request` (reviewers approve the writes)."""
+    CHANGE_REQUEST_REVIEWERS: ClassVar[bool] = False
+    """A change-request environment names its `reviewers` and `description`; otherwise the
+    vendor's own policies say who reviews."""
+    SUPPORTS_APPROVAL_POLICIES: ClassVar[bool] = False
+    """The workspace's `approval_policies` (which writes need review, by whom) are planned like
+    flags (`plan_approval_policies`); `approval_policy_entries` gives the live ones to
+    `flagsync import`."""
     SUPPORTS_AUDIENCES: ClassVar[bool] = False
     """Reusable audiences and the custom properties they filter on are project-level objects
     the manifests declare: `plan_project_objects` plans them, `read_project_objects` imports
@@ -179,6 +186,15 @@ class Provider(ABC, Generic[Live]):
     def finish_plan(self, plan: Plan) -> None:
         """Order and check the complete plan, for a vendor whose steps depend on each other
         across flags (a flag created before the flags that depend on it)."""
+
+    def plan_approval_policies(self, plan: Plan) -> None:
+        """Add the changes of the workspace's approval policies to `plan`
+        (`SUPPORTS_APPROVAL_POLICIES`)."""
+
+    def approval_policy_entries(self) -> list[dict[str, Any]] | None:
+        """The live approval policies as the workspace declares them, for `flagsync import`
+        (`SUPPORTS_APPROVAL_POLICIES`); None: none to write."""
+        return None
 
     def for_import(
         self, live: Live, flags: FlagSet, selects: Callable[[str], bool]

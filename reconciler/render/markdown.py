@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reconciler.plan import Change, Plan
+from reconciler.render.impact import impact_markdown
 from reconciler.render.values import (
     change_suffix,
     group_action,
@@ -33,6 +34,7 @@ def render_markdown(plan: Plan) -> str:
         for change in changes:
             lines.extend(_rows(change, change_suffix(change, plan)))
         lines.append("")
+    lines.extend(impact_markdown(plan))
     requests = pending_lines(plan)
     if requests:
         lines.extend(["**Open change requests**", ""])

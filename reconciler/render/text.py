@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from reconciler.plan import Change, Plan
+from reconciler.render.impact import impact_text
 from reconciler.render.values import (
     change_suffix,
     group_action,
@@ -36,6 +37,7 @@ def render_text(plan: Plan) -> str:
         lines.append("Open change requests:")
         lines.extend(f"  {line}" for line in requests)
         lines.append("")
+    lines.extend(impact_text(plan))
     lines.append(click.style(summary(plan), bold=True))
     lines.extend(notes(plan))
     return "\n".join(lines) + "\n"

@@ -183,6 +183,7 @@ _KINDS = {
     "custom_property": "custom property",
     "metric": "metric",
     "variable": "variable",
+    "approval_policy": "approval policy",
 }
 
 
@@ -256,7 +257,7 @@ def pending_lines(plan: Plan) -> list[str]:
     }
     lines = []
     for request in plan.pending_requests:
-        text = meaning[request.state]
+        text = meaning.get(request.state) or f"closed without being applied: {request.reason}"
         if request.cancelled:
             text = "stale; will be cancelled"
         lines.append(f"{request.key}: change request {request.id} ({request.status}) {text}")
@@ -324,7 +325,14 @@ def _kind(entry: str) -> str:
     return "flag"
 
 
-_LISTED_KINDS = ("audience", "custom property", "metric", "experiment", "holdout")
+_LISTED_KINDS = (
+    "audience",
+    "custom property",
+    "metric",
+    "experiment",
+    "holdout",
+    "approval policy",
+)
 
 
 def _listing(keys: list[str], limit: int = 10) -> str:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-_IRREGULAR = {"custom property": "custom properties", "change request": "change requests"}
+_IRREGULAR = {
+    "custom property": "custom properties",
+    "change request": "change requests",
+    "approval policy": "approval policies",
+}
 
 
 def plural(noun: str) -> str:

@@ -89,3 +89,33 @@ def _first_steps_work_as_written(tmp_path: Path, vendor: str, port: int) -> None
     for index, (command, code) in enumerate(expected):
         assert codes[index] == code, f"{command}\n{result.stdout}\n{result.stderr}"
     assert "No changes. The live state matches the manifests." in result.stdout
+
+
+def test_the_who_gets_what_example_prints_what_the_readme_shows(tmp_path: Path) -> None:
+    """The README's `flagsync eval` example, run on examples/posthog, prints the lines shown,
+    and the example's flag tests pass."""
+    section = README.split("## Who gets what", 1)[1].split("\n## ", 1)[0]
+    command = re.search(r"```sh\n(.*?)```", section, re.S)
+    shown = re.search(r"```text\n(.*?)```", section, re.S)
+    assert command is not None and shown is not None
+    lines = command.group(1).strip().splitlines()
+    assert lines[0] == "cd examples/posthog"
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "NO_COLOR": "1"}
+    result = subprocess.run(
+        ["bash", "-c", lines[1]],
+        cwd=REPO / "examples" / "posthog",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    for line in shown.group(1).splitlines():
+        if line.strip() != "...":
+            assert line in result.stdout.splitlines(), f"{line}\n---\n{result.stdout}"
+    tested = subprocess.run(
+        ["flagsync", "test"], cwd=REPO / "examples" / "posthog", env=env, capture_output=True,
+        text=True, timeout=60,
+    )  # fmt: skip
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert "checks passed" in tested.stdout

@@ -8,12 +8,18 @@ conflicts, server-side normalisation of `filters`. It imports nothing from the r
 """
 
 from .routes import posthog_routes
-from .seed import PERSONAL_API_KEY, PRODUCTION_PROJECT_API_KEY, STAGING_PROJECT_API_KEY
+from .seed import (
+    PERSONAL_API_KEY,
+    PRODUCTION_PROJECT_API_KEY,
+    REVIEWER_API_KEY,
+    STAGING_PROJECT_API_KEY,
+)
 from .state import PostHogState
 
 __all__ = [
     "PERSONAL_API_KEY",
     "PRODUCTION_PROJECT_API_KEY",
+    "REVIEWER_API_KEY",
     "STAGING_PROJECT_API_KEY",
     "PostHogState",
     "posthog_routes",

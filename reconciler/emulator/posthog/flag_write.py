@@ -201,10 +201,18 @@ def update_flag(
     data: dict[str, Any],
     *,
     method: str,
+    gated: bool = True,
 ) -> Record:
-    """PATCH/PUT /feature_flags/{id}/: applies the change to the stored record."""
+    """PATCH/PUT /feature_flags/{id}/: applies the change to the stored record.
+
+    `gated`: the approval gate on `FeatureFlagSerializer.update` runs after validation (a
+    change request applying its approved change is not gated again)."""
     fields = validate_fields(state, flag["team_id"], data, method=method, instance=flag)
     check_archived_is_disabled(fields, flag)
+    if gated:
+        from .approval_gate import gate
+
+        gate(state, flag, user, data, method)
     fields.pop("creation_context", None)
     fields.pop("_should_create_usage_dashboard", None)
     _check_delete(state, flag, fields)

@@ -167,7 +167,9 @@ def resource(
                 if method in WRITE_METHODS and 200 <= reply.status < 300:
                     on_change()
             except ApiError as error:
-                if snapshot is not None:
+                if getattr(error, "keeps_state", False):
+                    on_change()  # a gated write: its change request is committed
+                elif snapshot is not None:
                     state.restore(snapshot)
                 return render_error(error)
             except Exception:

@@ -12,7 +12,17 @@ from collections.abc import Callable, Mapping
 
 from starlette.routing import BaseRoute, Route
 
-from . import cohorts, experiment_routes, flag_routes, holdouts, local_eval, projects, taxonomy
+from . import (
+    approval_policies,
+    change_requests,
+    cohorts,
+    experiment_routes,
+    flag_routes,
+    holdouts,
+    local_eval,
+    projects,
+    taxonomy,
+)
 from .http import Handler, resource
 from .state import PostHogState
 
@@ -47,6 +57,14 @@ def posthog_routes(
         (f"{PROJECT}/experiment_holdouts/{{holdout_id}}", holdouts.DETAIL, True),
         (f"{PROJECT}/cohorts", cohorts.COLLECTION, True),
         (f"{PROJECT}/cohorts/{{cohort_id}}", cohorts.DETAIL, True),
+        (f"{PROJECT}/approval_policies", approval_policies.COLLECTION, True),
+        (f"{PROJECT}/approval_policies/{{policy_id}}", approval_policies.DETAIL, True),
+        (f"{PROJECT}/change_requests", change_requests.COLLECTION, True),
+        *(
+            (f"{PROJECT}/change_requests/{{request_id}}/{name}", handlers, True)
+            for name, handlers in change_requests.ACTIONS.items()
+        ),
+        (f"{PROJECT}/change_requests/{{request_id}}", change_requests.DETAIL, True),
         (f"{PROJECT}/groups_types", projects.GROUP_TYPES, True),
         (f"{PROJECT}/event_definitions", taxonomy.DEFINITIONS, True),
         (f"{PROJECT}/actions", taxonomy.ACTIONS, True),

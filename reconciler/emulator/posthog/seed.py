@@ -13,6 +13,9 @@ from typing import Any
 from .state import SNAPSHOT_FORMAT
 
 PERSONAL_API_KEY = "phx_emulator_personal_key"
+REVIEWER_API_KEY = "phx_emulator_reviewer_key"
+"""The personal API key of user 2, a member who reviews change requests (a change request's
+author may not approve it)."""
 STAGING_PROJECT_API_KEY = "phc_emulator_staging_project_key"
 PRODUCTION_PROJECT_API_KEY = "phc_emulator_production_project_key"
 ORGANIZATION_ID = "0190f3a0-5a1e-7000-8000-00000000f1a6"
@@ -128,9 +131,24 @@ def seed_snapshot() -> dict[str, Any]:
                 "email": "emulator@flagsync.invalid",
                 "is_email_verified": True,
                 "current_project_id": 1,
-            }
+                "membership_level": 15,
+            },
+            {
+                "id": 2,
+                "uuid": "0190f3a0-5a1e-7000-8000-0000000000a2",
+                "distinct_id": "emulator-reviewer",
+                "first_name": "Emulator",
+                "last_name": "Reviewer",
+                "email": "reviewer@flagsync.invalid",
+                "is_email_verified": True,
+                "current_project_id": 1,
+                "membership_level": 1,
+            },
         ],
-        "personal_api_keys": [{"value": PERSONAL_API_KEY, "user_id": 1}],
+        "personal_api_keys": [
+            {"value": PERSONAL_API_KEY, "user_id": 1},
+            {"value": REVIEWER_API_KEY, "user_id": 2},
+        ],
         "projects": projects,
         "cohorts": _cohorts_for(1, 11) + _cohorts_for(2, 21),
         "feature_flags": [],

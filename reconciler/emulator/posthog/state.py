@@ -98,6 +98,8 @@ class _Snapshot(BaseModel):
     # Added later: snapshots written before them load with none.
     event_definitions: list[_EventDefinitionRow] = []
     actions: list[_TeamRow] = []
+    approval_policies: list[dict[str, Any]] = []
+    change_requests: list[dict[str, Any]] = []
 
 
 _STORED = (
@@ -133,6 +135,10 @@ class PostHogState:
     event_definitions: list[Record] = field(default_factory=list)
     """The event names a project has seen (`EventDefinition`): experiment metrics check them."""
     actions: list[Record] = field(default_factory=list)
+    approval_policies: list[Record] = field(default_factory=list)
+    """`ApprovalPolicy` rows (UUID ids), each belonging to a project (`team_id`)."""
+    change_requests: list[Record] = field(default_factory=list)
+    """`ChangeRequest` rows (UUID ids) with their votes (`approvals`) inline."""
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
     validation: str = field(default="strict", compare=False)
     """`strict`: the filter rules PostHog enforces only where its deployment setting lists them
@@ -184,6 +190,8 @@ class PostHogState:
             next_ids=raw["next_ids"],
             event_definitions=raw.get("event_definitions", []),
             actions=raw.get("actions", []),
+            approval_policies=raw.get("approval_policies", []),
+            change_requests=raw.get("change_requests", []),
         )
         state._check_references()
         return state
@@ -206,6 +214,8 @@ class PostHogState:
                     "next_ids": self.next_ids,
                     "event_definitions": self.event_definitions,
                     "actions": self.actions,
+                    "approval_policies": self.approval_policies,
+                    "change_requests": self.change_requests,
                 }
             )
 
@@ -256,7 +266,7 @@ class PostHogState:
                 "next_ids",
             ):
                 setattr(self, name, copy.deepcopy(snapshot[name]))
-            for name in ("event_definitions", "actions"):
+            for name in ("event_definitions", "actions", "approval_policies", "change_requests"):
                 setattr(self, name, copy.deepcopy(snapshot.get(name, [])))
 
     def _check_references(self) -> None:

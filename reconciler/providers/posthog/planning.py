@@ -18,7 +18,8 @@ from reconciler.providers.posthog.context import ProjectContext
 from reconciler.providers.posthog.experiment_steps import plan_experiment
 from reconciler.providers.posthog.holdouts import LiveHoldout, plan_holdouts
 from reconciler.providers.posthog.holdouts import placeholder as holdout_placeholder
-from reconciler.providers.posthog.read import LiveState, Reading
+from reconciler.providers.posthog.read import LiveState
+from reconciler.providers.posthog.reviewing import Reviewing
 from reconciler.providers.posthog.staleness import stale_notes
 
 _EXPERIMENT_WRITE = re.compile(r"^/api/projects/(\d+)/experiments/(?:\d+/)?$")
@@ -35,7 +36,7 @@ class FlagWork:
     pending: list[PendingRequest] = field(default_factory=list)
 
 
-class Planning(Reading):
+class Planning(Reviewing):
     """The planning part of the PostHog provider."""
 
     def steps_for(
@@ -74,7 +75,7 @@ class Planning(Reading):
         for change in changes:
             if change.action == "delete" and change.environment in copies:
                 work.steps.append(self._retire_step(desired.key, change.environment, live))
-        return work
+        return self._reviewed(desired.key, work, live, cancel_stale)
 
     def _as_creation(self, change: Change, desired: Flag, copies: dict[str, Any]) -> Change:
         """An environment change for a project the flag is missing from reads as a creation."""
@@ -121,8 +122,8 @@ class Planning(Reading):
         )
 
     def open_requests_only(self, key: str, live: LiveState, cancel_stale: bool) -> FlagWork:
-        """PostHog change requests are not supported yet: there is never one to report."""
-        return FlagWork()
+        """The change requests open on a flag the manifests want nothing changed on."""
+        return self._reviewed(key, FlagWork(), live, cancel_stale)
 
     def delete_step(self, key: str) -> Step:
         """Soft delete (PostHog answers DELETE with 405): `PATCH {"deleted": true}` in every
@@ -266,6 +267,7 @@ class Planning(Reading):
         plan.notices.extend(self._unmanaged_filter_notices())
         if self._last is not None:
             plan.notices.extend(stale_notes(self._last.raw))
+        self._finish_reviews(plan)
 
     def _unmanaged_filter_notices(self) -> list[str]:
         """Flag filter keys flagsync leaves as they are (an early access feature's

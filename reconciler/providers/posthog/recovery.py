@@ -9,7 +9,7 @@ from typing import Any
 
 from reconciler.errors import ApiError
 from reconciler.plan import ApiCall
-from reconciler.providers.posthog import dependencies, translate
+from reconciler.providers.posthog import change_requests, dependencies, translate
 from reconciler.providers.posthog.read import Reading
 
 
@@ -24,9 +24,9 @@ class Recovering(Reading):
         - A create whose first answer was lost and that was committed: the flag found under the
           key is flagsync's (tagged), so the create happened.
         """
-        request_id = error.body.get("change_request_id") if isinstance(error.body, dict) else None
-        if error.status == 409 and request_id is not None:
-            return {"flagsync_change_request": str(request_id)}
+        gated = change_requests.recovered(error, self.workspace.api_url, call.path.split("/")[3])
+        if gated is not None:
+            return gated
         created = dependencies.creates(call)
         if created is None or not error.after_lost_attempt or error.status != 400:
             return None

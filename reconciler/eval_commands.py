@@ -1,0 +1,108 @@
+"""`flagsync eval`: which variation each user gets from each flag, and why.
+
+Vendor-neutral: the workspace's vendor supplies the evaluator (`providers.evaluators`); the
+manifests (or, with `live`, the live state read through the provider and translated to the
+model) supply the flags.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from reconciler.errors import FlagsyncError
+from reconciler.evaluation import Evaluation, Evaluator, UserContext
+from reconciler.model import FlagSet
+from reconciler.providers.evaluators import evaluator_for
+from reconciler.workspace import Workspace
+
+
+def flag_keys(flags: FlagSet, environment: str, patterns: tuple[str, ...] = ()) -> list[str]:
+    """The flags (and experiments) that exist in `environment`, matching any pattern."""
+    keys = [k for k, f in flags.flags.items() if environment in f.environments]
+    keys += [k for k, e in flags.experiments.items() if environment in e.environments]
+    if patterns:
+        keys = [k for k in keys if any(fnmatch.fnmatchcase(k, p) for p in patterns)]
+    return keys
+
+
+def evaluate_many(
+    evaluator: Evaluator, keys: list[str], environment: str, user: UserContext
+) -> list[Evaluation]:
+    """All `keys` for one user; through the evaluator's batch method when it has one (it reads
+    the user context once)."""
+    many = getattr(evaluator, "evaluate_many", None)
+    if many is not None:
+        return list(many(keys, environment, user))
+    return [evaluator.evaluate(key, environment, user) for key in keys]
+
+
+def live_flags(workspace: Workspace, desired: FlagSet, environment: str) -> tuple[FlagSet, Any]:
+    """The live state of the workspace's flags as the model (and the provider's read, for what
+    only the vendor knows, e.g. ids it assigned)."""
+    from reconciler.reconcile import open_provider
+
+    provider = open_provider(workspace)
+    try:
+        live = provider.read(set(desired.flags), desired.flags)
+        flags = {
+            key: desired.flags[key] if key in live.unchanged else live.flags.flags[key]
+            for key in desired.flags
+            if key in live.unchanged or key in live.flags.flags
+        }
+        # experiments are listed; a vendor's evaluator reads their live state from `live`
+        return FlagSet(flags=flags, experiments=desired.experiments), live
+    finally:
+        provider.close()
+
+
+def build_evaluator(
+    workspace: Workspace, desired: FlagSet, environment: str, live: bool
+) -> tuple[Evaluator, FlagSet]:
+    if environment not in workspace.environments:
+        raise FlagsyncError(
+            f"--env {environment}: not an environment of the workspace "
+            f"({', '.join(workspace.environment_names)})"
+        )
+    if not live:
+        return evaluator_for(workspace.provider, desired), desired
+    flags, state = live_flags(workspace, desired, environment)
+    return evaluator_for(workspace.provider, flags, state), flags
+
+
+def row(user: UserContext, answer: Evaluation) -> dict[str, Any]:
+    return {
+        "user": dict(user),
+        "environment": answer.environment,
+        "flag": answer.flag,
+        "variation": answer.variation,
+        "values": dict(answer.values),
+        "rule": answer.rule,
+        "reason": answer.reason,
+        "exact": answer.exact,
+    }
+
+
+def _user_label(user: UserContext) -> str:
+    for key in ("distinct_id", "user_id", "id"):
+        if user.get(key) not in (None, ""):
+            return str(user[key])
+    return json.dumps(dict(user), sort_keys=True)[:60]
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def render_text(results: Iterable[tuple[UserContext, list[Evaluation]]]) -> Iterator[str]:
+    for user, answers in results:
+        env = answers[0].environment if answers else ""
+        yield f"user {_user_label(user)} [{env}]"
+        width = max((len(a.flag) for a in answers), default=0)
+        for answer in answers:
+            served = answer.variation if answer.exact else "undecided"
+            extra = f"  {_show(dict(answer.values))}" if answer.values else ""
+            yield f"  {answer.flag:<{width}}  {served}{extra}"
+            yield f"  {'':<{width}}    why: {answer.reason}"
