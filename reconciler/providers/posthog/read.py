@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from reconciler.errors import ApiError, FlagsyncError
+from reconciler.errors import ApiError, FlagsyncError, WorkspaceError
 from reconciler.model import Flag, FlagSet
 from reconciler.providers.base import Provider
 from reconciler.providers.posthog import answers, dependencies, metric_events, translate
@@ -181,7 +181,7 @@ class Reading(Provider[LiveState]):
             flags = self._with_archived(f"{base}/feature_flags/", answers.FLAG_HEADS, "flags")
         except ApiError as error:
             if error.status in (403, 404):
-                raise FlagsyncError(
+                raise WorkspaceError(
                     f"{self.workspace.file}: environment '{env}': PostHog project {project_id} "
                     f"not found, or the personal API key cannot see it ({error})"
                 ) from None
