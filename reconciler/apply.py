@@ -1,12 +1,14 @@
 """Executes a plan's steps and reports each call's outcome.
 
-Project metrics go first (and their deletions last), each phase finishing before the next.
-Steps for different flags are independent and run concurrently (the client's rate limiter keeps
-the pace within the vendor's limit), after the custom properties and audiences they may use are
-written and before those the manifests dropped are deleted; the steps of one flag run in plan
-order (a feature is created before the change request for its reviewed environments), and
-within a step the calls run in order. The first failure stops the run: nothing new starts,
-what was applied stays applied and is reported, and a new plan shows exactly what is left.
+The order is `reconciler.ordering`'s one rule: waves (what others refer to is written first and
+deleted last), each finishing before the next; within a wave, different objects run
+concurrently (the client's rate limiter keeps the pace within the vendor's limit), started so
+that an object starts after those its calls refer to; one object's steps run in order, and
+within a step the calls run in order, each call's references to the previous call's answer
+filled in before it is sent. The first failure stops the run: nothing new starts, what was
+applied stays applied and is reported, and a new plan shows exactly what is left.
+
+What the log says of a call comes from the step's kind and the call's role, never its URL.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from reconciler.errors import FlagsyncError
+from reconciler.ordering import schedule
 from reconciler.plan import ApiCall, Plan, Step, step_counts
 
 PAST_TENSE = {
@@ -64,47 +67,36 @@ class ApplyResult:
         return step_counts(self.done)
 
 
+APPROVAL_PENDING = "flagsync_change_request"
+"""An executor's answer for a write the vendor held for approval (the id of the change request
+it opened): the object is unchanged, a request is pending."""
+
+_LATER = {"launch": "launched the experiment of", "status": "set the status of"}
+
+
 def _done(step: Step, call: ApiCall, answer: Any, first: bool = True) -> str:
     """How a finished call reads in the apply log. Only a step's first call is its action (a
     create's POST); later ones (a status change, an experiment launch, an association) read
     as what they are: an update, or a removal."""
     request = answer.get("_id", "") if isinstance(answer, dict) else ""
-    if call.path.rstrip("/").endswith("/cancel"):
+    role = call.role
+    if role == "cancel-request":
         return "cancelled a stale change request for"
-    if isinstance(answer, dict) and answer.get("flagsync_change_request"):
-        request = answer["flagsync_change_request"]
+    if isinstance(answer, dict) and answer.get(APPROVAL_PENDING):
+        request = answer[APPROVAL_PENDING]
         opened = "already had" if answer.get("flagsync_already_open") else "opened"
         where = f" ({answer['flagsync_link']})" if answer.get("flagsync_link") else ""
         return f"awaiting review: {opened} change request {request}{where} for"
-    if call.path.endswith("/submit"):
+    if role == "submit-request":
         reviewers = ", ".join(step.reviewers) or "the project's reviewers"
         return f"submitted change request {request} to {reviewers} for"
-    if step.via == "change-request" and request:
+    if role == "open-request" and request:
         return f"opened change request {request} for"
     if not first:
-        if call.path.rstrip("/").endswith("/launch"):
-            return "launched the experiment of"
-        if call.path.rstrip("/").endswith("/status"):
-            return "set the status of"
+        if role in _LATER:
+            return _LATER[role]
         return "removed from" if call.method == "DELETE" else "updated"
     return PAST_TENSE[step.action]
-
-
-# Project-level objects flags depend on are written in waves: custom properties, then audiences
-# (which filter on them) and metrics, then flags (whose targets use audiences, and which metrics
-# are associated with); deletions the other way. Each wave finishes before the next starts.
-_WAVES = {"custom_property": 0, "audience": 1, "metric": 1}
-_FLAG_WAVE = 2
-
-
-def _wave(step: Step) -> int:
-    if step.resource == "approval_policy":
-        # Last: the flag writes of the same plan meet the policies the plan read.
-        return 2 * _FLAG_WAVE + 1
-    position = _WAVES.get(step.resource)
-    if position is None:
-        return _FLAG_WAVE
-    return 2 * _FLAG_WAVE - position if step.action == "delete" else position
 
 
 def apply_plan(
@@ -116,10 +108,7 @@ def apply_plan(
 ) -> ApplyResult:
     """Run every step of `plan`; `report` receives one line per call as it completes, and
     `progress` (steps done, steps in all) after every step."""
-    waves: dict[int, dict[tuple[str, str], list[Step]]] = {}
-    for step in plan.steps:
-        wave = waves.setdefault(_wave(step), {})
-        wave.setdefault((step.resource, step.key), []).append(step)
+    waves = schedule(plan.steps)
     result = ApplyResult()
     stop = threading.Event()
 
@@ -151,7 +140,7 @@ def apply_plan(
                 progress(finished, len(plan.steps))
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for number in sorted(waves):
-            list(pool.map(run, waves[number].values()))
+        for groups in waves:
+            list(pool.map(run, groups))
     result.remaining = len(plan.steps) - len(result.done) - (0 if result.ok else 1)
     return result

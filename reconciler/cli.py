@@ -6,21 +6,27 @@ changes. Every expected failure is a `FlagsyncError`, printed as one clear messa
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from reconciler import __version__, redact
 from reconciler.apply import PAST_TENSE, apply_plan
 from reconciler.deadline import DEFAULT_TIMEOUT, deadline
-from reconciler.errors import FlagsyncError, ValidationFailed
+from reconciler.errors import (
+    ApplyError,
+    FlagsyncError,
+    SavedPlanError,
+    UsageError,
+    ValidationFailed,
+)
+from reconciler.exits import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, F, reports_errors
+from reconciler.exits import notes as _notes
 from reconciler.fmt_command import fmt as fmt_command
 from reconciler.gc_pause import gc_paused
 from reconciler.manifest.importing import write_imported
@@ -50,9 +56,6 @@ from reconciler.safety import check_safety
 from reconciler.workspace import Workspace, display_name, load_workspace
 from reconciler.workspace_write import write_section
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
-F = TypeVar("F", bound=Callable[..., Any])
-
 quiet_option = click.option(
     "--quiet", "-q", is_flag=True, help="Print only the plan and the outcome, not every request."
 )
@@ -71,27 +74,6 @@ class Progress:
             click.echo("", err=True)
 
 
-class _Notes:
-    """Lines other threads print while the command runs (retries). Once the command's outcome
-    is printed, they are dropped: the `Error:` line stays the last thing a user reads."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.closed = False
-
-    def note(self, text: str) -> None:
-        with self._lock:
-            if not self.closed:
-                click.echo(f"  {text}", err=True)
-
-    def close(self) -> None:
-        with self._lock:
-            self.closed = True
-
-
-_notes = _Notes()
-
-
 def _retry_note(quiet: bool) -> Callable[[str], None] | None:
     """Retries are reported on stderr as they happen (unless --quiet)."""
     if quiet:
@@ -108,27 +90,6 @@ workspace_option = click.option(
     envvar="FLAGSYNC_WORKSPACE",
     help="The workspace file or its folder (default: ./flagsync.yaml).",
 )
-
-
-def reports_errors(command: F) -> F:
-    """Print a `FlagsyncError` as its message and exit 1, never as a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except ValidationFailed as error:
-            click.echo(str(error), err=True)
-            sys.exit(EXIT_ERROR)
-        except FlagsyncError as error:
-            _notes.close()
-            click.echo(click.style("Error: ", fg="red", bold=True) + str(error), err=True)
-            sys.exit(EXIT_ERROR)
-        except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
-            sys.exit(130)
-
-    return wrapper  # type: ignore[return-value]
 
 
 class Commands(click.Group):
@@ -565,14 +526,14 @@ def apply(
     """Plan (or load PLAN_FILE from `plan --out`), confirm, and make the live state match."""
     workspace = load_workspace(workspace_path)
     if plan_file is not None and (flag_patterns or environments or prune or adopt or cancel_stale):
-        raise FlagsyncError("a saved plan is applied as it is: drop --flag/--env/--prune/--adopt")
+        raise UsageError("a saved plan is applied as it is: drop --flag/--env/--prune/--adopt")
     provider = open_provider(workspace, _retry_note(quiet))
     try:
         if plan_file is not None:
             the_plan = load_saved_plan(plan_file, workspace)
             moved = moved_since(the_plan, provider)
             if moved:
-                raise FlagsyncError(
+                raise SavedPlanError(
                     f"{plan_file} is stale: {', '.join(moved)} changed since it was planned. "
                     "Nothing was applied; run `flagsync plan` again."
                 )
@@ -580,7 +541,7 @@ def apply(
             fresh = _plan_manifests(workspace, provider, saved_options(the_plan, default))
             extra = beyond_fresh(the_plan, fresh)
             if extra:
-                raise FlagsyncError(
+                raise SavedPlanError(
                     f"{plan_file} does what a fresh plan of the manifests would not: "
                     f"{'; '.join(extra[:10])}{' ...' if len(extra) > 10 else ''}. Nothing was "
                     "applied; run `flagsync plan --out` again (a plan file is never edited)."
@@ -594,7 +555,7 @@ def apply(
         if not force:
             check_safety(the_plan, workspace.safety)
         if override_policy is not None and not override_policy.strip():
-            raise FlagsyncError(
+            raise UsageError(
                 "--override-policy needs a reason, e.g. --override-policy 'incident 42'"
             )
         policy_report = evaluate_policy(workspace, the_plan)
@@ -604,13 +565,13 @@ def apply(
             click.echo(click.style(overridden, fg="yellow", bold=True))
         if not yes:
             if not sys.stdin.isatty():
-                raise FlagsyncError(
+                raise UsageError(
                     "refusing to apply without --yes: there is no terminal to confirm on"
                 )
             click.confirm("Apply these changes?", abort=True)
             moved = moved_since(the_plan, provider)  # time passed at the prompt
             if moved:
-                raise FlagsyncError(
+                raise SavedPlanError(
                     f"{', '.join(moved)} changed while waiting for confirmation. Nothing was "
                     "applied; run `flagsync plan` again."
                 )
@@ -634,10 +595,11 @@ def apply(
         done += f", {counted(counts['change_request'], 'change request')} awaiting review"
     if not result.ok:
         failed = result.failed.key if result.failed else "?"
-        raise FlagsyncError(
+        raise ApplyError(
             f"apply stopped at {failed}: {result.error}\n"
             f"{done} before the failure; {result.remaining} not attempted. "
-            "Run `flagsync plan` to see what is left."
+            "Run `flagsync plan` to see what is left.",
+            cause=result.error,
         )
     if retries:
         done += f" ({retries} request{'s' if retries != 1 else ''} retried)"
@@ -731,7 +693,7 @@ def emulator(
     try:
         serve_forever(config, host=host, port=port, on_ready=ready)
     except (ValueError, OSError) as error:
-        raise FlagsyncError(f"the emulator did not start: {error}") from None
+        raise UsageError(f"the emulator did not start: {error}") from None
 
 
 main.add_command(fmt_command)
@@ -767,7 +729,7 @@ def eval_(
     from reconciler.evaluation.users import parse_user, read_users
 
     if (user_json is None) == (users_file is None):
-        raise FlagsyncError("give one of --user JSON or --users FILE.jsonl")
+        raise UsageError("give one of --user JSON or --users FILE.jsonl")
     users = [parse_user(user_json)] if user_json is not None else read_users(Path(str(users_file)))
     workspace = load_workspace(workspace_path)
     with gc_paused():
@@ -775,7 +737,7 @@ def eval_(
     evaluator, flags = eval_commands.build_evaluator(workspace, desired, environment, live)
     keys = eval_commands.flag_keys(flags, environment, flag_patterns)
     if flag_patterns and not keys:
-        raise FlagsyncError(f"--flag {' '.join(flag_patterns)}: no flag in {environment} matches")
+        raise UsageError(f"--flag {' '.join(flag_patterns)}: no flag in {environment} matches")
     results = ((u, eval_commands.evaluate_many(evaluator, keys, environment, u)) for u in users)
     # each user's answers are freed by reference counting once printed: no cycles to collect
     with gc_paused():

@@ -2,7 +2,7 @@
 
 Each request is already bounded (timeouts, retries within a time budget), but a command makes
 thousands of them, and a server can answer slowly forever. `deadline` arms a timer for the
-whole command; when it fires, the main thread gets `CommandTimeout` (a `FlagsyncError`, so
+whole command; when it fires, the main thread gets `DeadlineError` (a `FlagsyncError`, so
 the user sees one clear `Error:` line and exit 1). Worker threads cannot be interrupted in
 Python: if the process has not ended `GRACE` seconds after the error, it ends itself.
 """
@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from types import FrameType
 
-from reconciler.errors import FlagsyncError
+from reconciler.errors import DeadlineError
 
 DEFAULT_TIMEOUT = 3600.0
 """One hour: a plan of 10,000 flags takes seconds, but an apply of 10,000 writes within
@@ -27,16 +27,12 @@ GRACE = 10.0
 """Seconds the process has to finish after the timeout's error before it is ended."""
 
 
-class CommandTimeout(FlagsyncError):
-    """The command ran longer than its timeout and was stopped."""
-
-
 def _stop(seconds: float) -> None:
     def handler(signum: int, frame: FrameType | None) -> None:
         watchdog = threading.Timer(GRACE, _end_now)
         watchdog.daemon = True
         watchdog.start()
-        raise CommandTimeout(
+        raise DeadlineError(
             f"the command ran longer than its timeout ({seconds:g} s) and was stopped. "
             "Changes made before it may be in place: run `flagsync plan` to see what is left. "
             "Set a longer one with --timeout or FLAGSYNC_TIMEOUT (0: none)."

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from reconciler.errors import FlagsyncError
+from reconciler.errors import UsageError
 from reconciler.evaluation import Evaluation, Evaluator, UserContext
 from reconciler.model import FlagSet
 from reconciler.providers.evaluators import evaluator_for
@@ -62,7 +62,7 @@ def build_evaluator(
     workspace: Workspace, desired: FlagSet, environment: str, live: bool
 ) -> tuple[Evaluator, FlagSet]:
     if environment not in workspace.environments:
-        raise FlagsyncError(
+        raise UsageError(
             f"--env {environment}: not an environment of the workspace "
             f"({', '.join(workspace.environment_names)})"
         )

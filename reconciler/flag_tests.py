@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.errors import FlagsyncError, Problem, ValidationFailed
+from reconciler.errors import Problem, ValidationFailed, WorkspaceError
 from reconciler.evaluation import Evaluation, Evaluator
 from reconciler.manifest import schema_check
 from reconciler.manifest.source import Document, read_yaml
@@ -106,7 +106,7 @@ def test_files(workspace: Workspace) -> list[Path]:
         else:
             matches = []
         if not matches and workspace.tests_declared:
-            raise FlagsyncError(
+            raise WorkspaceError(
                 f"{display_name(workspace.file)}: tests: {display_name(entry)} finds no file"
             )
         found.update(matches)

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from reconciler.errors import Problem, ValidationFailed
+from reconciler.exits import reports_errors
 from reconciler.manifest.format import FormatError, format_text
 from reconciler.manifest.loader import MANIFEST_SUFFIXES, manifest_files
 from reconciler.workspace import display_name, load_workspace
@@ -94,6 +95,4 @@ def run_fmt(paths: tuple[Path, ...], check: bool, workspace_path: Path | None) -
 def fmt(workspace_path: Path | None, check: bool, paths: tuple[Path, ...]) -> None:
     """Rewrite manifests in one canonical layout (key order, indentation, quoting), keeping
     comments. --check: exit 1 with a diff when a file is not formatted."""
-    from reconciler.cli import reports_errors
-
     sys.exit(reports_errors(run_fmt)(paths, check, workspace_path))

@@ -14,9 +14,9 @@ import json
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from reconciler.errors import ApiError
+from reconciler.errors import AnswerShapeError
 from reconciler.model import EnvironmentConfig, Flag, FlagSet
 
 Action = Literal["create", "update", "delete"]
@@ -31,7 +31,33 @@ Resource = Literal[
     "variable",
     "approval_policy",
 ]
-PREVIOUS_ID = "{previous._id}"
+StepKind = Literal["write", "change-request", "cancel-requests"]
+"""What a step does: `write` changes its object directly (its `action` says how);
+`change-request` opens a change request carrying the change for reviewers (cancelling stale ones
+first); `cancel-requests` only cancels change requests the manifests no longer want."""
+CallRole = Literal[
+    "write",
+    "tag",
+    "status",
+    "launch",
+    "end",
+    "archive",
+    "associate",
+    "dissociate",
+    "cleanup",
+    "open-request",
+    "submit-request",
+    "cancel-request",
+]
+"""What one call of a step is, so that apply, its log and executors never read it from the URL:
+`write` the step's own create, update or delete (or a further write to the same object); `tag`
+the ownership marker; `status` a lifecycle status; `launch`/`end`/`archive` an experiment's
+lifecycle; `associate`/`dissociate` a link between objects (a metric and a feature); `cleanup`
+the delete of what a write left behind (a variable its feature no longer uses);
+`open-request`/`submit-request`/`cancel-request` a change request's."""
+FORMAT_VERSION = 1
+"""The format of a plan saved as JSON (`schemas/plan-v1.schema.json`): what `plan --out` writes
+and `apply PLANFILE` reads."""
 
 FLAG_FIELDS = (
     "name",
@@ -85,11 +111,48 @@ class Change(BaseModel):
     """The id of a pending change request that already carries this change (nothing to do)."""
 
 
+class Ref(BaseModel):
+    """A value a call needs that does not exist when the plan is made, filled in when the call
+    is sent: the id of an object the same apply creates (`to="object"`: which `resource`, its
+    `key`, in which `scope` when ids differ per project), or a field of the answer of the
+    step's previous call (`to="previous"`: a change request is submitted under the id its
+    creation returned).
+
+    The call carries `token` where the value goes (in its path, or as a whole value in its
+    body); the executor replaces it. A dependency is data: apply orders steps by these refs,
+    and nobody parses URLs to find them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    to: Literal["object", "previous"] = "object"
+    resource: Resource | None = None
+    key: str = ""
+    scope: str | None = None
+    """Where the object's id is valid (a PostHog project id); None: the whole plan."""
+    field: str = "id"
+    """The answer's field that holds the value (`_id` for DevCycle, `id` for PostHog)."""
+    number: bool = False
+    """In the body, the value is sent as a JSON number (otherwise as text)."""
+
+    @property
+    def token(self) -> str:
+        """What stands for the value in the planned call: `{flag-id:<key>}`, `{previous._id}`."""
+        if self.to == "previous":
+            return f"{{previous.{self.field}}}"
+        return f"{{{(self.resource or '').replace('_', '-')}-id:{self.key}}}"
+
+
 class ApiCall(BaseModel):
     """One request a step sends; `path` is relative to the API's base URL."""
 
     method: str
     path: str
+    role: CallRole = "write"
+    refs: list[Ref] = Field(default_factory=list)
+    """The values this call needs from objects the same apply creates (see `Ref`)."""
+    makes: Ref | None = None
+    """The object this call creates, as the calls that need its id refer to it: the executor
+    notes the id from the answer under it."""
     params: dict[str, str] = Field(default_factory=dict)
     body: Any = None
     expect: str | None = None
@@ -107,18 +170,55 @@ class ApiCall(BaseModel):
         return f"{self.method} {self.path}" + (f"?{query}" if query else "")
 
     def resolved(self, previous: Any) -> ApiCall:
-        """This call with `{previous._id}` in its path replaced by the previous call's answer
+        """This call with its `to="previous"` refs replaced by the previous call's answer
         (a change request is submitted under the id its creation returned)."""
-        if PREVIOUS_ID not in self.path:
+        wanted = [ref for ref in self.refs if ref.to == "previous"]
+        if not wanted:
             return self
-        if not isinstance(previous, dict) or "_id" not in previous:
-            raise ApiError(self.describe(), "the previous call's answer carries no _id to use")
-        return self.model_copy(update={"path": self.path.replace(PREVIOUS_ID, previous["_id"])})
+        values = {}
+        for ref in wanted:
+            if not isinstance(previous, dict) or ref.field not in previous:
+                raise AnswerShapeError(
+                    self.describe(), f"the previous call's answer carries no {ref.field} to use"
+                )
+            values[ref] = previous[ref.field]
+        return self.filled(values)
+
+    def needing(self, candidates: Iterable[Ref]) -> ApiCall:
+        """This call with those `candidates` whose token it carries (in its path, or as a whole
+        value in its body) added to its refs: how a planner records what a body it built
+        refers to."""
+        carried = _strings(self.body)
+        found = [
+            ref
+            for ref in candidates
+            if ref not in self.refs and (ref.token in carried or ref.token in self.path)
+        ]
+        return self.model_copy(update={"refs": [*self.refs, *found]}) if found else self
+
+    def filled(self, values: dict[Ref, Any]) -> ApiCall:
+        """This call with each ref's token replaced by its value: in the path as text, in the
+        body where a whole value is the token (as a number for `Ref.number`, else as text).
+        The refs filled are dropped from `refs`."""
+        if not values:
+            return self
+        path = self.path
+        for ref, value in values.items():
+            path = path.replace(ref.token, str(value))
+        by_token = {ref.token: (int(v) if ref.number else str(v)) for ref, v in values.items()}
+        return self.model_copy(
+            update={
+                "path": path,
+                "body": _replace_tokens(self.body, by_token),
+                "refs": [ref for ref in self.refs if ref not in values],
+            }
+        )
 
 
 class Step(BaseModel):
     """A unit of apply work: the calls for one resource, sent in order."""
 
+    kind: StepKind = "write"
     action: Action
     resource: Resource = "flag"
     key: str
@@ -127,6 +227,15 @@ class Step(BaseModel):
     environments: list[str] = Field(default_factory=list)
     """For a change request: the environments whose changes it carries."""
     reviewers: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kind_from_via(cls, data: Any) -> Any:
+        """A step built without a kind: a change request's if it goes to reviewers."""
+        if isinstance(data, dict) and "kind" not in data:
+            via = data.get("via", "direct")
+            return {**data, "kind": "change-request" if via == "change-request" else "write"}
+        return data
 
 
 class PendingRequest(BaseModel):
@@ -235,6 +344,29 @@ class Plan(BaseModel):
             default=str,
         )
         return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _strings(body: Any) -> set[str]:
+    """Every string value in `body`, at any depth."""
+    if isinstance(body, str):
+        return {body}
+    if isinstance(body, dict):
+        return set().union(*(_strings(value) for value in body.values()))
+    if isinstance(body, list):
+        return set().union(*(_strings(value) for value in body))
+    return set()
+
+
+def _replace_tokens(body: Any, by_token: dict[str, Any]) -> Any:
+    """`body` with every string equal to a token replaced by its value (a copy; unchanged
+    parts are shared)."""
+    if isinstance(body, str):
+        return by_token.get(body, body)
+    if isinstance(body, dict):
+        return {key: _replace_tokens(value, by_token) for key, value in body.items()}
+    if isinstance(body, list):
+        return [_replace_tokens(value, by_token) for value in body]
+    return body
 
 
 def step_counts(steps: Iterable[Step]) -> dict[str, int]:

@@ -30,7 +30,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from reconciler.errors import FlagsyncError
+from reconciler.errors import PlanError, UsageError
 from reconciler.manifest import fast_yaml
 from reconciler.manifest.build import build_flag
 from reconciler.manifest.loader import load_flags, manifest_files
@@ -176,7 +176,7 @@ def _block(lines: list[str], start: int, column: int) -> tuple[int, int]:
 def _renamed(line: str, column: int, name: str) -> str:
     match = _KEY.match(line, column)
     if match is None:
-        raise FlagsyncError(f"cannot read the key of: {line.strip()}")
+        raise PlanError(f"cannot read the key of: {line.strip()}")
     return line[:column] + _key_text(name) + line[match.end(1) :]
 
 
@@ -199,7 +199,7 @@ def _sites(text: str, name: str) -> Iterator[_Site]:
     try:
         document = YAML(typ="rt").load(text)
     except YAMLError as error:
-        raise FlagsyncError(f"{name}: not YAML: {error}") from None
+        raise PlanError(f"{name}: not YAML: {error}") from None
     if not isinstance(document, CommentedMap) or not isinstance(
         document.get("flags"), CommentedSeq
     ):
@@ -270,12 +270,12 @@ def promote(
     """Plan the edit of every manifest (nothing is written: see `Promotion.write`)."""
     for env in (source, target):
         if env not in workspace.environments:
-            raise FlagsyncError(
+            raise UsageError(
                 f"'{env}' is not an environment of the workspace "
                 f"({', '.join(workspace.environment_names)})"
             )
     if source == target:
-        raise FlagsyncError("--from and --to name the same environment")
+        raise UsageError("--from and --to name the same environment")
     desired = load_flags(workspace)
     files, _ = manifest_files(workspace)
     result = Promotion(source, target, patterns=patterns)
@@ -329,7 +329,7 @@ def promote(
         after = "".join(lines)
         for key in keys:
             if not _target_equals_source(after, key, source, target, workspace):
-                raise FlagsyncError(
+                raise PlanError(
                     f"{name}: {key}: the edit would not make {target} equal {source}; "
                     "nothing was written (edit this flag by hand)"
                 )

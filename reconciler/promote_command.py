@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from reconciler.errors import FlagsyncError, ValidationFailed
+from reconciler.errors import FlagsyncError, ValidationFailed, WorkspaceError
 from reconciler.gc_pause import gc_paused
 from reconciler.manifest.loader import load_flags
 from reconciler.promote import ChecksPromotion, Promotion, as_json, promote, summary
@@ -53,7 +53,7 @@ def run_promote(
     try:
         provider = None if offline else open_provider(workspace)
     except FlagsyncError as error:
-        raise FlagsyncError(f"{error} (`--offline` promotes without asking the vendor)") from None
+        raise WorkspaceError(f"{error} (`--offline` promotes without asking the vendor)") from None
     try:
         checker = provider if isinstance(provider, ChecksPromotion) else None
         promotion = promote(workspace, source, target, patterns, checker, allow_change_requests)

@@ -17,14 +17,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reconciler.errors import FlagsyncError
+from reconciler.errors import SavedPlanError, UnsupportedError, UsageError
 from reconciler.impact import attach_impact
 from reconciler.model import Flag, FlagSet
+from reconciler.ordering import order
 from reconciler.ownership import LEGACY_MARKER
-from reconciler.plan import Change, FieldChange, Plan, diff_flag
+from reconciler.plan import FORMAT_VERSION, Change, FieldChange, Plan, diff_flag
 from reconciler.providers.base import Provider
 from reconciler.providers.registry import provider_class
-from reconciler.render.json_output import FORMAT_VERSION
 from reconciler.workspace import Workspace
 
 
@@ -62,7 +62,7 @@ def make_plan(
     options = options or PlanOptions()
     unknown = [env for env in options.environments if env not in workspace.environments]
     if unknown:
-        raise FlagsyncError(
+        raise UsageError(
             f"--env {', '.join(unknown)}: not an environment of the workspace "
             f"({', '.join(workspace.environment_names)})"
         )
@@ -99,7 +99,7 @@ def make_plan(
             desired, live, plan, options.prune and not narrowed, options.adopt, narrowed
         )
     elif desired.audiences or desired.custom_properties:
-        raise FlagsyncError(
+        raise UnsupportedError(
             f"audiences and custom properties are not supported for {provider.name} workspaces"
         )
     before: dict[str, Flag | None] = {}
@@ -142,12 +142,12 @@ def make_plan(
         prune = options.prune and not options.environments
         provider.plan_holdouts(desired, live, plan, options.adopt, prune, options.selects)
     elif desired.holdouts:
-        raise FlagsyncError(f"holdouts are not supported for {provider.name} workspaces")
+        raise UnsupportedError(f"holdouts are not supported for {provider.name} workspaces")
     if provider.SUPPORTS_EXPERIMENTS:
         experiments = {k: e for k, e in desired.experiments.items() if options.selects(k)}
         provider.plan_experiments(experiments, live, plan, options.adopt, plan.environments)
     elif desired.experiments:
-        raise FlagsyncError(f"experiments are not supported for {provider.name} workspaces yet")
+        raise UnsupportedError(f"experiments are not supported for {provider.name} workspaces yet")
     if provider.SUPPORTS_METRICS:
         provider.plan_metrics(desired.metrics, live, plan, options.prune and not narrowed)
     for key in sorted(live.owned - set(desired.flags)):
@@ -160,6 +160,7 @@ def make_plan(
         else:
             plan.orphans.append(key)
     provider.finish_plan(plan)
+    plan.steps = order(plan.steps)  # listed in the order apply runs them
     attach_impact(plan, workspace, desired, before)
     # Fingerprints of what the plan touches: a saved plan is checked against them, and the
     # GitHub Action's reviewed-plan hash covers them (computing all of them costs seconds).
@@ -201,19 +202,32 @@ def load_saved_plan(path: Path, workspace: Workspace) -> Plan:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise FlagsyncError(f"{path}: cannot read the plan file: {error.strerror}") from None
+        raise SavedPlanError(f"{path}: cannot read the plan file: {error.strerror}") from None
     except json.JSONDecodeError as error:
-        raise FlagsyncError(
+        raise SavedPlanError(
             f"{path}:{error.lineno}:{error.colno}: not a plan file (invalid JSON)"
         ) from None
     if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
-        raise FlagsyncError(f"{path}: not a flagsync plan file of format {FORMAT_VERSION}")
+        raise SavedPlanError(f"{path}: not a flagsync plan file of format {FORMAT_VERSION}")
+    steps = data.get("steps")
+    # Every step of a plan this version writes has a kind; a file where none has one was written
+    # before steps were typed (one where only some lack it was edited: compared below as such).
+    if (
+        isinstance(steps, list)
+        and steps
+        and all(isinstance(s, dict) and "kind" not in s for s in steps)
+    ):
+        raise SavedPlanError(
+            f"{path} was written by an earlier version of flagsync (its steps carry no kind, "
+            "and their dependencies are not typed): nothing was applied; run `flagsync plan "
+            "--out` again with this version"
+        )
     try:
         plan = Plan.model_validate(data)
     except ValidationError as error:
-        raise FlagsyncError(f"{path}: not a valid plan file: {error.errors()[0]['msg']}") from None
+        raise SavedPlanError(f"{path}: not a valid plan file: {error.errors()[0]['msg']}") from None
     if (plan.provider, plan.project) != (workspace.provider, workspace.project_label):
-        raise FlagsyncError(
+        raise SavedPlanError(
             f"{path} was planned for {plan.provider} project '{plan.project}', but the "
             f"workspace targets {workspace.provider} project '{workspace.project_label}'"
         )
@@ -234,7 +248,7 @@ def saved_options(plan: Plan, default: PlanOptions) -> PlanOptions:
             environments=tuple(str(e) for e in given.get("environments") or ()),
         )
     except TypeError:
-        raise FlagsyncError("the plan file's options are not a flagsync plan's") from None
+        raise SavedPlanError("the plan file's options are not a flagsync plan's") from None
 
 
 def beyond_fresh(saved: Plan, fresh: Plan) -> list[str]:

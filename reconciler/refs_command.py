@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from reconciler.code_patterns import Pattern
-from reconciler.errors import FlagsyncError, ValidationFailed
+from reconciler.errors import FlagsyncError, UsageError, ValidationFailed
 from reconciler.gc_pause import gc_paused
 from reconciler.lifecycle import today
 from reconciler.manifest.loader import load_flags
@@ -57,7 +57,7 @@ def run_refs(workspace: Workspace, paths: tuple[Path, ...]) -> RefsReport:
     started = time.perf_counter()
     for path in paths:
         if not path.exists():
-            raise FlagsyncError(f"{path}: no such file or folder")
+            raise UsageError(f"{path}: no such file or folder")
     root, files = source_files(
         workspace.file.resolve().parent, paths or config.paths, config.exclude
     )

@@ -8,17 +8,13 @@ experiments and the like are not flags, so they count in neither number."""
 
 from __future__ import annotations
 
-from reconciler.errors import FlagsyncError
+from reconciler.errors import SafetyError
 from reconciler.plan import Plan
 from reconciler.workspace import Safety
 
 
-class UnsafePlan(FlagsyncError):
-    """The plan changes more than the workspace's thresholds allow."""
-
-
 def check_safety(plan: Plan, safety: Safety) -> None:
-    """Raise `UnsafePlan` when updates or deletes exceed their share of the managed flags."""
+    """Raise `SafetyError` when updates or deletes exceed their share of the managed flags."""
     existing = plan.managed_count
     if existing < safety.min_existing:
         return
@@ -26,7 +22,7 @@ def check_safety(plan: Plan, safety: Safety) -> None:
     for action, limit in (("update", safety.max_updates), ("delete", safety.max_deletes)):
         share = 100.0 * counts[action] / existing
         if share > limit:
-            raise UnsafePlan(
+            raise SafetyError(
                 f"too many {action}s: {counts[action]} of {existing} managed flags "
                 f"({share:.0f} %) exceeds the {limit:g} % safety threshold. Review the plan; "
                 "if it is right, run again with --force (thresholds: `safety` in the workspace)"

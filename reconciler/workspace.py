@@ -13,11 +13,13 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
-from reconciler.errors import FlagsyncError, Problem, ValidationFailed
+from reconciler.errors import Problem, ValidationFailed, WorkspaceError
 from reconciler.manifest import schema_check
-from reconciler.manifest.source import Document, read_yaml
+from reconciler.manifest.source import Document, display_name, read_yaml
 from reconciler.ownership import Ownership
 from reconciler.providers.registry import VENDORS, provider_class
+
+__all__ = ["Workspace", "display_name", "load_workspace"]
 
 DEFAULT_FILE = "flagsync.yaml"
 DEFAULT_REQUEST_DESCRIPTION = "flagsync: {summary}"
@@ -120,21 +122,13 @@ class Workspace(BaseModel):
         return {env: s.project_id for env, s in self.environments.items() if s.project_id}
 
 
-def display_name(path: Path) -> str:
-    """A path as the user would type it: relative to the working directory when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
 def load_workspace(path: Path | None) -> Workspace:
     """Read and validate the workspace file (default ./flagsync.yaml)."""
     file = path or Path(DEFAULT_FILE)
     if file.is_dir():
         file = file / DEFAULT_FILE
     if not file.exists():
-        raise FlagsyncError(
+        raise WorkspaceError(
             f"{display_name(file)}: no workspace file here. Create one (see README: "
             "'The workspace file') or pass --workspace PATH."
         )
@@ -192,7 +186,9 @@ def _url(variable: str, name: str, data: dict[str, Any], default: str, file: Pat
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         where = variable if from_environment else f"{display_name(file)}: {name}"
-        raise FlagsyncError(f"{where}: {url!r} is not a URL (expected https://host or http://host)")
+        raise WorkspaceError(
+            f"{where}: {url!r} is not a URL (expected https://host or http://host)"
+        )
     return url
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from reconciler.errors import FlagsyncError
+from reconciler.errors import WorkspaceError
 
 
 def write_section(workspace_file: Path, name: str, entries: list[dict[str, Any]]) -> None:
@@ -19,7 +19,7 @@ def write_section(workspace_file: Path, name: str, entries: list[dict[str, Any]]
     try:
         data = yaml.load(workspace_file.read_text(encoding="utf-8"))
     except (OSError, YAMLError) as error:
-        raise FlagsyncError(
+        raise WorkspaceError(
             f"{workspace_file}: cannot rewrite the workspace file: {error}"
         ) from None
     if entries:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from reconciler.errors import SafetyError
 from reconciler.plan import ApiCall, Plan, Step
-from reconciler.safety import UnsafePlan, check_safety
+from reconciler.safety import check_safety
 from reconciler.workspace import Safety
 
 
@@ -36,5 +37,5 @@ def test_metrics_and_audiences_are_not_managed_flags() -> None:
 
 def test_the_share_still_stops_a_mass_change_of_flags() -> None:
     steps = [_step("delete", f"flag-{i}") for i in range(6) for _project in range(3)]
-    with pytest.raises(UnsafePlan, match=r"too many deletes: 6 of 12 managed flags \(50 %\)"):
+    with pytest.raises(SafetyError, match=r"too many deletes: 6 of 12 managed flags \(50 %\)"):
         check_safety(_plan(steps, managed=12), Safety(max_deletes=30))

@@ -8,16 +8,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from reconciler.errors import FlagsyncError
+from reconciler.errors import UsageError
 
 
 def parse_user(text: str, where: str = "--user") -> dict[str, Any]:
     try:
         value = json.loads(text)
     except ValueError as error:
-        raise FlagsyncError(f"{where}: not JSON ({error})") from error
+        raise UsageError(f"{where}: not JSON ({error})") from error
     if not isinstance(value, dict):
-        raise FlagsyncError(f'{where}: a user is a JSON object, e.g. {{"distinct_id": "u1"}}')
+        raise UsageError(f'{where}: a user is a JSON object, e.g. {{"distinct_id": "u1"}}')
     return value
 
 
@@ -26,7 +26,7 @@ def read_users(path: Path) -> Iterator[dict[str, Any]]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as error:
-        raise FlagsyncError(f"{path}: cannot read ({error.strerror})") from error
+        raise UsageError(f"{path}: cannot read ({error.strerror})") from error
     for number, line in enumerate(lines, start=1):
         if line.strip():
             yield parse_user(line, f"{path}:{number}")

@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import redact
-from reconciler.errors import FlagsyncError
+from reconciler.errors import UsageError
+from reconciler.manifest.declared import DeclaredManifests
 from reconciler.manifest.emit import IDENTITY, render_sections, update_sections
 from reconciler.manifest.loader import manifest_files
-from reconciler.manifest.source import Document, read_yaml
+from reconciler.manifest.source import Document, display_name, read_yaml
 from reconciler.manifest.write import audience_data, custom_property_data, flag_data, metric_data
 from reconciler.manifest.write_experiments import experiment_data, holdout_data
 from reconciler.model import FlagSet
-from reconciler.workspace import Workspace, display_name
 
 SHARED_FILE = "audiences.yaml"
 """The new file imported custom properties and audiences go to."""
@@ -32,7 +32,7 @@ class ImportResult:
 
 
 def write_imported(
-    workspace: Workspace, flags: FlagSet, out_dir: Path | None, single_file: Path | None
+    workspace: DeclaredManifests, flags: FlagSet, out_dir: Path | None, single_file: Path | None
 ) -> ImportResult:
     """Write `flags` (with its experiments, holdouts, custom properties and audiences) as
     manifests: rewritten in place where a manifest declares them already, else into
@@ -73,7 +73,7 @@ def write_imported(
         target = declared.get((section, identity)) or single_file
         if target is None:
             if folder is None:
-                raise FlagsyncError("--out FOLDER is needed: the workspace names no folder")
+                raise UsageError("--out FOLDER is needed: the workspace names no folder")
             target = folder / file_name
         updates.setdefault(target, {}).setdefault(section, []).append(data)
     result = ImportResult()
@@ -89,7 +89,7 @@ def write_imported(
     return result
 
 
-def _declarations(workspace: Workspace) -> dict[tuple[str, str], Path]:
+def _declarations(workspace: DeclaredManifests) -> dict[tuple[str, str], Path]:
     """(section, key or name) -> the manifest file that declares it (files that do not parse
     are skipped)."""
     files, _ = manifest_files(workspace)

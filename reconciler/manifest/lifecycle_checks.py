@@ -15,9 +15,9 @@ from typing import Any
 
 from reconciler.errors import Problem
 from reconciler.lifecycle import expires_within, expiry, is_expired
+from reconciler.manifest.declared import DeclaredManifests
 from reconciler.manifest.loader import manifest_files
-from reconciler.manifest.source import Document, read_yaml
-from reconciler.workspace import Workspace, display_name
+from reconciler.manifest.source import Document, display_name, read_yaml
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class DatedFlag:
     line: int
 
 
-def _flags(workspace: Workspace) -> list[tuple[Document, int, dict[str, Any]]]:
+def _flags(workspace: DeclaredManifests) -> list[tuple[Document, int, dict[str, Any]]]:
     files, _ = manifest_files(workspace)
     found = []
     for path in files:
@@ -49,7 +49,7 @@ def _missing(field: str, flag: dict[str, Any]) -> bool:
 
 
 def lifecycle_findings(
-    workspace: Workspace, required: tuple[str, ...], on: date
+    workspace: DeclaredManifests, required: tuple[str, ...], on: date
 ) -> tuple[list[Problem], list[Problem]]:
     """(problems: required fields missing, warnings: flags past their date)."""
     problems: list[Problem] = []
@@ -78,7 +78,7 @@ def lifecycle_findings(
     return problems, warnings
 
 
-def dated_flags(workspace: Workspace) -> list[DatedFlag]:
+def dated_flags(workspace: DeclaredManifests) -> list[DatedFlag]:
     """Every flag with a valid `expires`, in manifest order."""
     dated = []
     for document, index, flag in _flags(workspace):
@@ -90,7 +90,9 @@ def dated_flags(workspace: Workspace) -> list[DatedFlag]:
     return dated
 
 
-def expiring(workspace: Workspace, days: int, on: date) -> tuple[list[DatedFlag], list[DatedFlag]]:
+def expiring(
+    workspace: DeclaredManifests, days: int, on: date
+) -> tuple[list[DatedFlag], list[DatedFlag]]:
     """(expired, expiring within `days` days), each sorted by date."""
     dated = sorted(dated_flags(workspace), key=lambda f: (f.expires, f.key))
     expired = [f for f in dated if is_expired({"expires": f.expires}, on)]

@@ -10,17 +10,17 @@ from typing import Any
 from reconciler.errors import Problem, ValidationFailed
 from reconciler.manifest import audiences, experiments, holdouts, metrics, schema_check
 from reconciler.manifest.build import build_flag
+from reconciler.manifest.declared import DeclaredManifests
 from reconciler.manifest.provider_rules import rules_for
 from reconciler.manifest.reading import PendingReads
 from reconciler.manifest.rules import check_all, flag_sites
-from reconciler.manifest.source import Document, read_yaml
+from reconciler.manifest.source import Document, display_name, read_yaml
 from reconciler.model import Flag, FlagSet
-from reconciler.workspace import Workspace, display_name
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 
 
-def manifest_files(workspace: Workspace) -> tuple[list[Path], list[Problem]]:
+def manifest_files(workspace: DeclaredManifests) -> tuple[list[Path], list[Problem]]:
     """The manifest files the workspace names, sorted, folders searched recursively."""
     files: list[Path] = []
     problems: list[Problem] = []
@@ -65,7 +65,7 @@ class PendingManifests:
     """A workspace's manifests, being read (in worker processes when large) while the caller
     does other work; `load_flags` takes it. Start it before starting threads: see `reading`."""
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: DeclaredManifests) -> None:
         files, self.problems = manifest_files(workspace)
         self.reads = PendingReads([(path, display_name(path)) for path in files])
 
@@ -75,7 +75,7 @@ class PendingManifests:
 
 
 def _build_early(
-    document: Document, workspace: Workspace
+    document: Document, workspace: DeclaredManifests
 ) -> Iterator[tuple[tuple[str, int], Flag]]:
     """The flags of a document that passed the schema, built while worker processes still
     read the other files: building is most of a large load's own work. The rules across
@@ -89,7 +89,7 @@ def _build_early(
         yield (document.name, index), flag
 
 
-def load_flags(workspace: Workspace, pending: PendingManifests | None = None) -> FlagSet:
+def load_flags(workspace: DeclaredManifests, pending: PendingManifests | None = None) -> FlagSet:
     """Parse, schema-check, rule-check and build every manifest; raise `ValidationFailed` with
     every problem found when anything is wrong, so the user fixes them in one pass.
 
@@ -181,7 +181,7 @@ def load_flags(workspace: Workspace, pending: PendingManifests | None = None) ->
 
 
 def locate_audience_reference(
-    workspace: Workspace, flag_key: str, environment: str, audience_key: str
+    workspace: DeclaredManifests, flag_key: str, environment: str, audience_key: str
 ) -> str | None:
     """`file:line:col` of the first reference to reusable audience `audience_key` in flag
     `flag_key`'s targets for `environment`: for an error found only at plan time, when the

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.manifest.declared import DeclaredManifests
 from reconciler.manifest.loader import manifest_files
-from reconciler.manifest.source import Document, read_yaml
-from reconciler.workspace import Workspace, display_name
+from reconciler.manifest.source import Document, display_name, read_yaml
 
 METADATA_FIELDS = ("owner", "expires", "permanent", "description", "name", "type", "tags")
 
 
-def flag_metadata(workspace: Workspace) -> dict[str, dict[str, Any]]:
+def flag_metadata(workspace: DeclaredManifests) -> dict[str, dict[str, Any]]:
     """Per flag key: the metadata fields its manifest declares (absent ones left out), and
     `file`, where it is declared. Reads the files again: only policies need this, and only
     once the manifests were found valid."""

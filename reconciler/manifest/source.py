@@ -190,6 +190,14 @@ def _ruamel(text: str) -> Any:
         return YAML(typ="rt").load(text)
 
 
+def display_name(path: Path) -> str:
+    """A path as the user would type it: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def read_yaml(path: Path, name: str) -> Document | Problem:
     """Parse one YAML file; a syntax error comes back as a located `Problem`, never raised.
     Bounds (`bounds`) hold before anything is built: size, nesting, alias expansion."""

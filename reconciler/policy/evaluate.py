@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.errors import FlagsyncError, Problem, ValidationFailed
+from reconciler.errors import PolicyError, Problem, ValidationFailed
 from reconciler.lifecycle import today
 from reconciler.manifest.lifecycle_checks import lifecycle_findings
 from reconciler.manifest.metadata import flag_metadata
@@ -127,7 +127,7 @@ def enforce(report: PolicyReport, override_reason: str | None) -> str | None:
     if report.passed:
         return None
     if override_reason is None:
-        raise FlagsyncError(
+        raise PolicyError(
             f"the workspace's policy failed ({len(report.violations)} rule(s), listed above). "
             "Nothing was applied. Fix the manifests, or pass --override-policy REASON."
         )

@@ -1,7 +1,7 @@
 """Bounds on what a vendor's answer may be before flagsync reads it: size, JSON depth, kind.
 
 A server (or a proxy in front of it) can answer with anything: a gigabyte, a gzip bomb, JSON
-nested ten thousand deep, a login page with status 200. Each is turned into one `ApiError`
+nested ten thousand deep, a login page with status 200. Each is turned into one `AnswerShapeError`
 naming the call, before a byte of it is used, so no answer can exhaust memory, overflow the
 stack of the readers that walk vendor objects, or pass for data.
 """
@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from reconciler.errors import ApiError
+from reconciler.errors import AnswerShapeError
 
 MAX_BODY_BYTES = 256 * 1024 * 1024
 """The largest answer read (after decompression): a page of 1,000 of the largest features is a
@@ -81,24 +81,24 @@ def too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
 
 
 def decode(call: str, response: httpx.Response) -> Any:
-    """The JSON of a successful answer, or an `ApiError` naming `call` that says what the
+    """The JSON of a successful answer, or an `AnswerShapeError` naming `call` that says what the
     answer was instead (an HTML page, not JSON, nested too deep). An empty body is None."""
     content = response.content
     if not content:
         return None
     kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind in ("text/html", "application/xhtml+xml") or content.lstrip()[:1] == b"<":
-        raise ApiError(
+        raise AnswerShapeError(
             call,
             f"the API answered with a web page (HTTP {response.status_code}), not JSON: is "
             "the API URL right, or is a proxy or login page in the way?",
         )
     if too_deep(content):
-        raise ApiError(call, f"the answer nests deeper than {MAX_JSON_DEPTH} levels")
+        raise AnswerShapeError(call, f"the answer nests deeper than {MAX_JSON_DEPTH} levels")
     try:
         return json.loads(content)
     except (ValueError, RecursionError):
-        raise ApiError(call, "the API answered with a body that is not JSON") from None
+        raise AnswerShapeError(call, "the API answered with a body that is not JSON") from None
 
 
 def decode_or_none(response: httpx.Response) -> Any:

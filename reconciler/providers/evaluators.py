@@ -12,7 +12,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from reconciler.errors import FlagsyncError
+from reconciler.errors import FlagsyncError, UnsupportedError, WorkspaceError
 from reconciler.evaluation import Evaluator
 from reconciler.model import Flag, FlagSet
 from reconciler.plan import Impact
@@ -23,13 +23,13 @@ EvaluatorFactory = Callable[..., Evaluator]
 
 def _module(provider: str) -> Any:
     if provider not in VENDORS:
-        raise FlagsyncError(f"provider '{provider}' is not one flagsync knows")
+        raise WorkspaceError(f"provider '{provider}' is not one flagsync knows")
     name = f"{VENDORS[provider]}.evaluate"
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as error:
         if error.name == name:
-            raise FlagsyncError(
+            raise UnsupportedError(
                 f"offline evaluation is not available for {provider} workspaces yet"
             ) from error
         raise

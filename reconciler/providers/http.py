@@ -24,7 +24,7 @@ import httpx
 import stamina
 
 from reconciler import __version__, redact
-from reconciler.errors import ApiError
+from reconciler.errors import AnswerShapeError, ApiStatusError, NetworkError
 from reconciler.providers.bounds import (
     MAX_BODY_BYTES,
     AnswerTooLarge,
@@ -286,7 +286,7 @@ class ApiClient:
         are added to this request only (a precondition such as `If-Match`)."""
         call = f"{method} {path}"
         if self._unreachable is not None:
-            raise ApiError(call, self._unreachable)
+            raise NetworkError(call, self._unreachable)
         try:
             response, lost_write = send_with_retries(
                 call,
@@ -297,14 +297,14 @@ class ApiClient:
                 retry_lost_writes=retry_lost_writes,
             )
         except AnswerTooLarge as error:
-            raise ApiError(call, f"the answer is too large to read ({error})") from None
+            raise AnswerShapeError(call, f"the answer is too large to read ({error})") from None
         except GaveUp as failure:
             if failure.response is not None:
                 raise self._error(call, failure.response, failure.lost_write) from None
             reason = self._redact(f"cannot reach {self._http.base_url}: {failure.reason}")
             if not failure.lost_write:
                 self._unreachable = reason
-            raise ApiError(call, reason, after_lost_attempt=failure.lost_write) from None
+            raise NetworkError(call, reason, after_lost_attempt=failure.lost_write) from None
         if response.status_code >= 400:
             raise self._error(call, response, lost_write)
         if response.status_code >= 300:
@@ -312,7 +312,7 @@ class ApiClient:
             # is not the API (a moved host, a login page), and following it could carry the
             # credentials elsewhere.
             target = self._redact(response.headers.get("location", "?"))
-            raise ApiError(
+            raise ApiStatusError(
                 call,
                 f"the API answered with a redirect (HTTP {response.status_code}) to {target}; "
                 "flagsync follows none: check the API URL",
@@ -330,7 +330,7 @@ class ApiClient:
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         if self.closed:
-            raise ApiError(f"{method} {path}", "stopped: the command is ending")
+            raise NetworkError(f"{method} {path}", "stopped: the command is ending")
         self.limiter.acquire()
         self.stats.count()
         request = self._http.build_request(method, path, params=params, json=body, headers=headers)
@@ -369,7 +369,7 @@ class ApiClient:
         """The vendor's own words in an error body (subclasses know the shape)."""
         return None
 
-    def _error(self, call: str, response: httpx.Response, lost_write: bool) -> ApiError:
+    def _error(self, call: str, response: httpx.Response, lost_write: bool) -> ApiStatusError:
         status = response.status_code
         body = json_or_none(response)
         vendor = self.vendor_message(body)
@@ -385,7 +385,7 @@ class ApiClient:
         }.get(status, f"HTTP {status}")
         if status >= 500:
             explanation = f"{self.vendor} server error (HTTP {status}), still after retries"
-        return ApiError(
+        return ApiStatusError(
             call,
             self._redact(explanation),
             status=status,

@@ -15,7 +15,7 @@ from importlib import import_module
 from types import ModuleType
 from typing import Any
 
-from reconciler.errors import FlagsyncError
+from reconciler.errors import WorkspaceError
 from reconciler.providers.base import Provider
 
 VENDORS: dict[str, str] = {
@@ -28,7 +28,7 @@ def _package(vendor: str) -> str:
     try:
         return VENDORS[vendor]
     except KeyError:
-        raise FlagsyncError(
+        raise WorkspaceError(
             f"provider '{vendor}' is not one flagsync knows ({', '.join(sorted(VENDORS))})"
         ) from None
 

@@ -3,7 +3,7 @@
 Each provider describes the objects it reads as pydantic models (its `answers` module); the
 readers then walk dictionaries already known to hold what they look up. An answer of another
 shape (a field missing or of another type, a list where an object belongs, an error body sent
-with status 200) is one `ApiError` naming the call and the first place that differs, never a
+with status 200) is one `AnswerShapeError` naming the call and the first place that differs, never a
 `TypeError` deep inside a translation.
 """
 
@@ -13,13 +13,13 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from reconciler.errors import ApiError
+from reconciler.errors import AnswerShapeError
 
 
 def check(
     call: str, adapter: TypeAdapter[Any], value: Any, what: str, name: str | None = None
 ) -> None:
-    """Raise an `ApiError` naming `call` when `value` is not `what` (a phrase: "a feature")
+    """Raise an `AnswerShapeError` naming `call` when `value` is not `what` (a phrase: "a feature")
     as `adapter` describes it. For a list, the item at fault is named by its key; `name`
     names a single object (one item of a list read earlier)."""
     try:
@@ -35,8 +35,8 @@ def check(
         if name is not None:
             where = f"'{name}'" + (f".{where}" if where else "")
         place = f" at {where}" if where else ""
-        raise ApiError(
+        raise AnswerShapeError(
             call, f"the answer is not {what} as flagsync reads it{place}: {first['msg']}"
         ) from None
     except RecursionError:
-        raise ApiError(call, f"the answer is not {what}: nested too deep") from None
+        raise AnswerShapeError(call, f"the answer is not {what}: nested too deep") from None

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from reconciler.plan import Plan
+from reconciler.plan import FORMAT_VERSION, Plan
 
-FORMAT_VERSION = 1
+__all__ = ["FORMAT_VERSION", "SCHEMA_ID", "render_json"]
 SCHEMA_ID = "https://flagsync.dev/schemas/plan-v1.schema.json"
 """The published JSON Schema of this format (schemas/plan-v1.schema.json)."""
 

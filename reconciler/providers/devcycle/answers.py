@@ -14,7 +14,7 @@ from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from reconciler.errors import ApiError
+from reconciler.errors import AnswerShapeError
 from reconciler.plan import ApiCall
 from reconciler.providers.shape import check
 
@@ -214,4 +214,6 @@ def check_written(call: ApiCall, answer: Any) -> None:
         wanted = unquote(parts[4])
     found = answer.get("key")
     if wanted is not None and found != wanted and answer.get("_id") != wanted:
-        raise ApiError(described, f"the answer is {what} '{found}', not the '{wanted}' written")
+        raise AnswerShapeError(
+            described, f"the answer is {what} '{found}', not the '{wanted}' written"
+        )

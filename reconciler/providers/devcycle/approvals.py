@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from reconciler.errors import FlagsyncError
+from reconciler.errors import WorkspaceError
 from reconciler.workspace import Workspace
 
 OPEN_STATUSES = ("draft", "pending")
@@ -36,7 +36,7 @@ def check_workspace(workspace: Workspace, enabled: bool) -> None:
     """A change-request environment needs the project's approval workflow: say what to enable."""
     asked = workspace.change_request_environments
     if asked and not enabled:
-        raise FlagsyncError(
+        raise WorkspaceError(
             f"{workspace.file}: environment(s) {', '.join(asked)} use `changes: change-request`, "
             f"but DevCycle project '{workspace.project}' has no feature approval workflow, and "
             "DevCycle takes change requests only where it is on. Enable it in the project's "

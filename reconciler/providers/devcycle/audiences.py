@@ -8,20 +8,20 @@ one another workspace owns, never; a marked audience gone from the manifests is 
 with `--prune`; unmarked, undeclared audiences are listed and left alone.
 
 A target may use an audience the same apply creates, before it has an `_id`: its filter carries
-the placeholder `{audience-id:<key>}`, which `resolved` replaces when the call is sent (apply
-creates audiences before it writes features, see `reconciler.apply`).
+the token of the audience's `Ref`, `{audience-id:<key>}`, and the call the ref, which `resolved`
+fills when the call is sent (audiences are written in a wave before features, see
+`reconciler.ordering`).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
 from reconciler.model import ReusableAudience
 from reconciler.ownership import LEGACY_MARKER, Ownership, without_markers
-from reconciler.plan import ApiCall, Plan, Resource, field_changes
+from reconciler.plan import ApiCall, Plan, Ref, Resource, Step, field_changes
 from reconciler.providers.devcycle.translate import (
     OWNERSHIP_TAG,
     audience_body,
@@ -30,11 +30,27 @@ from reconciler.providers.devcycle.translate import (
 )
 
 RESOURCE: Resource = "audience"
-_PLACEHOLDER = re.compile(r"^\{audience-id:(.+)\}$")
+
+
+def audience_ref(key: str) -> Ref:
+    """The `_id` of an audience this apply creates."""
+    return Ref(resource=RESOURCE, key=key, field="_id")
 
 
 def placeholder(key: str) -> str:
-    return f"{{audience-id:{key}}}"
+    return audience_ref(key).token
+
+
+def with_refs(steps: list[Step], audience_ids: dict[str, str]) -> None:
+    """Record on each call the audiences it uses that this apply creates (those `audience_ids`
+    maps to their placeholder)."""
+    planned = [
+        audience_ref(key) for key, found in audience_ids.items() if found == placeholder(key)
+    ]
+    if not planned:
+        return
+    for step in steps:
+        step.calls = [call.needing(planned) for call in step.calls]
 
 
 def to_model(raw: dict[str, Any]) -> ReusableAudience:
@@ -120,7 +136,9 @@ def plan_audiences(
         if raw is None:
             fields = field_changes({}, _fields(audience))
             body = create_body(audience, marker=marker)
-            call = ApiCall(method="POST", path=f"{base}/audiences", body=body)
+            call = ApiCall(
+                method="POST", path=f"{base}/audiences", body=body, makes=audience_ref(key)
+            )
             plan.add("create", RESOURCE, key, call, fields)
             continue
         if creates_only:
@@ -164,18 +182,5 @@ def plan_audiences(
 
 
 def resolved(call: ApiCall, audience_id: Callable[[str], str]) -> ApiCall:
-    """The call with every audience placeholder in its body replaced by the audience's id."""
-    if not isinstance(call.body, dict) or "audience-id:" not in str(call.body):
-        return call
-    return call.model_copy(update={"body": _replace(call.body, audience_id)})
-
-
-def _replace(value: Any, audience_id: Callable[[str], str]) -> Any:
-    if isinstance(value, dict):
-        return {name: _replace(item, audience_id) for name, item in value.items()}
-    if isinstance(value, list):
-        return [_replace(item, audience_id) for item in value]
-    if isinstance(value, str):
-        match = _PLACEHOLDER.match(value)
-        return audience_id(match.group(1)) if match else value
-    return value
+    """The call with each audience it refers to (`Ref`) filled with the audience's id."""
+    return call.filled({ref: audience_id(ref.key) for ref in call.refs if ref.resource == RESOURCE})

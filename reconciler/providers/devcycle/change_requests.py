@@ -15,8 +15,10 @@ import re
 from typing import Any, Literal
 from urllib.parse import quote
 
-from reconciler.plan import PREVIOUS_ID, ApiCall, PendingRequest, Step
+from reconciler.plan import ApiCall, PendingRequest, Ref, Step
 
+CREATED_REQUEST = Ref(to="previous", field="_id")
+"""The `_id` of the change request the step's previous call created: submitted under it."""
 MARKER = re.compile(r"\[flagsync:([0-9a-f]{16})\]")
 OPEN_STATUSES = ("draft", "pending")
 DESCRIPTION_LIMIT = 1000  # the vendor's limit
@@ -47,24 +49,26 @@ def request_step(
 
     `suffix` names the PATCH it carries: "" the feature's own, "/status" its status."""
     feature = f"{project_path}/features/{quote(key, safe='')}"
-    calls = [
-        ApiCall(method="PATCH", path=f"{feature}/change-requests/{rid}/cancel") for rid in cancel
-    ]
+    calls = _cancels(feature, cancel)
     calls.append(
         ApiCall(
             method="POST",
             path=f"{feature}/change-requests",
+            role="open-request",
             body={"path": f"{feature}{suffix}", "method": "PATCH", "body": body},
         )
     )
     calls.append(
         ApiCall(
             method="PATCH",
-            path=f"{feature}/change-requests/{PREVIOUS_ID}/submit",
+            path=f"{feature}/change-requests/{CREATED_REQUEST.token}/submit",
+            role="submit-request",
+            refs=[CREATED_REQUEST],
             body={"description": description, "reviewers": reviewers},
         )
     )
     return Step(
+        kind="change-request",
         action="update",
         key=key,
         calls=calls,
@@ -77,10 +81,17 @@ def request_step(
 def cancel_step(project_path: str, key: str, cancel: tuple[str, ...]) -> Step:
     """Only cancel stale requests (the manifests no longer want any change)."""
     feature = f"{project_path}/features/{quote(key, safe='')}"
-    calls = [
-        ApiCall(method="PATCH", path=f"{feature}/change-requests/{rid}/cancel") for rid in cancel
+    calls = _cancels(feature, cancel)
+    return Step(kind="cancel-requests", action="update", key=key, calls=calls, via="change-request")
+
+
+def _cancels(feature: str, cancel: tuple[str, ...]) -> list[ApiCall]:
+    return [
+        ApiCall(
+            method="PATCH", path=f"{feature}/change-requests/{rid}/cancel", role="cancel-request"
+        )
+        for rid in cancel
     ]
-    return Step(action="update", key=key, calls=calls, via="change-request")
 
 
 def classify(key: str, requests: list[dict[str, Any]], digest: str | None) -> list[PendingRequest]:

@@ -21,7 +21,13 @@ from typing import Any
 import httpx
 
 from reconciler import redact
-from reconciler.errors import ApiError, FlagsyncError
+from reconciler.errors import (
+    AnswerShapeError,
+    ApiError,
+    ApiStatusError,
+    CredentialsError,
+    NetworkError,
+)
 from reconciler.providers.bounds import decode
 from reconciler.providers.http import (
     ApiClient,
@@ -67,7 +73,7 @@ class Credentials:
             )
             if not value
         ]
-        raise FlagsyncError(
+        raise CredentialsError(
             "DevCycle credentials missing: set DEVCYCLE_CLIENT_ID and DEVCYCLE_CLIENT_SECRET "
             "(an API client from your DevCycle organization settings), or DEVCYCLE_API_TOKEN. "
             f"Not set: {', '.join(missing)}"
@@ -130,7 +136,7 @@ class TokenAuth(httpx.Auth):
 
     def _post(self, form: dict[str, str]) -> httpx.Response:
         if self._stopped():
-            raise ApiError(f"POST {self._auth_url}", "stopped: the command is ending")
+            raise NetworkError(f"POST {self._auth_url}", "stopped: the command is ending")
         return httpx.post(self._auth_url, data=form, timeout=self._timeout)
 
     def _fetch_token(self) -> tuple[str, float]:
@@ -151,10 +157,10 @@ class TokenAuth(httpx.Auth):
             )
         except GaveUp as failure:
             if failure.response is None:
-                raise ApiError(call, f"cannot get a DevCycle token: {failure.reason}") from None
+                raise NetworkError(call, f"cannot get a DevCycle token: {failure.reason}") from None
             response = failure.response
         if response.status_code >= 500 or response.status_code == 429:
-            raise ApiError(
+            raise ApiStatusError(
                 call,
                 f"the token endpoint failed (HTTP {response.status_code}), still after retries",
                 status=response.status_code,
@@ -164,7 +170,7 @@ class TokenAuth(httpx.Auth):
             reason = ""
             if isinstance(body, dict):
                 reason = str(body.get("error_description") or body.get("error") or "")
-            raise ApiError(
+            raise ApiStatusError(
                 call,
                 f"DevCycle refused the client credentials (HTTP {response.status_code}); check "
                 "DEVCYCLE_CLIENT_ID and DEVCYCLE_CLIENT_SECRET",
@@ -173,7 +179,7 @@ class TokenAuth(httpx.Auth):
             )
         body = json_or_none(response)
         if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
-            raise ApiError(call, "the token endpoint answered without an access_token")
+            raise AnswerShapeError(call, "the token endpoint answered without an access_token")
         redact.remember(body["access_token"])
         return body["access_token"], float(body.get("expires_in") or 3600)
 
@@ -293,7 +299,7 @@ class PageStream:
             )
 
     def _too_many(self, reason: str) -> ApiError:
-        return ApiError(
+        return AnswerShapeError(
             f"GET {self._path}",
             f"{reason}: more than the {MAX_PAGES * MAX_PAGE_SIZE:,} flagsync reads from one list",
         )
@@ -321,7 +327,7 @@ class PageStream:
                 page = _page_items(response, self._path)
                 if number < pages and len(page) < MAX_PAGE_SIZE:
                     # the count header promised more: a page before the last runs full
-                    raise ApiError(
+                    raise AnswerShapeError(
                         f"GET {self._path}",
                         f"page {number} of {pages} has {len(page)} objects, not "
                         f"{MAX_PAGE_SIZE}: the count header does not match the list",
@@ -352,7 +358,7 @@ class Download:
 def _page_items(response: httpx.Response, path: str) -> list[Any]:
     body = decode(f"GET {path}", response)
     if not isinstance(body, list):
-        raise ApiError(f"GET {path}", "expected a JSON array from a list endpoint")
+        raise AnswerShapeError(f"GET {path}", "expected a JSON array from a list endpoint")
     return body
 
 

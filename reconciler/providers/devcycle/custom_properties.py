@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from reconciler.model import CustomProperty
-from reconciler.plan import ApiCall, Plan, Resource, field_changes
+from reconciler.plan import ApiCall, Plan, Ref, Resource, field_changes
 
 RESOURCE: Resource = "custom_property"
 
@@ -56,7 +56,10 @@ def plan_custom_properties(
         raw = by_key.get(key)
         if raw is None:
             fields = field_changes({}, _fields(prop))
-            call = ApiCall(method="POST", path=f"{base}/customProperties", body=body(prop))
+            made = Ref(resource=RESOURCE, key=key, field="_id")
+            call = ApiCall(
+                method="POST", path=f"{base}/customProperties", body=body(prop), makes=made
+            )
             plan.add("create", RESOURCE, key, call, fields)
             continue
         if creates_only:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from reconciler.errors import ApiError, FlagsyncError
+from reconciler.errors import ApiError, ConflictError
 from reconciler.plan import ApiCall
 from reconciler.providers.devcycle import answers, audiences, translate, variables
 from reconciler.providers.devcycle.read import concurrency_fingerprint
@@ -54,7 +54,7 @@ class Executing(Recovering):
         against one state of a feature reads it again first and refuses when it moved: an edit
         made in the dashboard since the plan is not overwritten silently. (The read and the
         write are two requests; an edit landing between them is not caught.)"""
-        feature_path = call.path.removesuffix("/status")
+        feature_path = call.path.removesuffix("/status") if call.role == "status" else call.path
         feature = self.client.json("GET", feature_path)
         check(f"GET {feature_path}", answers.FEATURE, feature, "a feature")
         found = None
@@ -67,10 +67,10 @@ class Executing(Recovering):
             )
         if found is None or concurrency_fingerprint(found) != call.if_unchanged:
             key = feature_path.rsplit("/", 1)[-1]
-            raise FlagsyncError(
-                f"{call.describe()}: feature '{key}' changed in DevCycle since it was planned "
-                "(someone edited it meanwhile); it was not written, so the edit is kept. Run "
-                "`flagsync plan` again."
+            raise ConflictError(
+                call.describe(),
+                f"feature '{key}' changed in DevCycle since it was planned (someone edited it "
+                "meanwhile); it was not written, so the edit is kept. Run `flagsync plan` again.",
             )
 
     def _send(self, call: ApiCall) -> Any:

@@ -32,7 +32,7 @@ def status_body(flag: Flag) -> dict[str, Any]:
 
 def status_call(v2: str, flag: Flag) -> ApiCall:
     path = f"{v2}/features/{quote(flag.key, safe='')}/status"
-    return ApiCall(method="PATCH", path=path, body=status_body(flag))
+    return ApiCall(method="PATCH", path=path, role="status", body=status_body(flag))
 
 
 def status_changed(desired: Flag, live: Flag | None) -> bool:

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from reconciler.model import Flag, Metric
-from reconciler.plan import ApiCall, Change, Step, field_changes
+from reconciler.plan import ApiCall, Change, Ref, Step, field_changes
 
 METRIC_FIELDS = ("name", "description", "event", "dimension", "optimize")
 
@@ -91,7 +91,8 @@ def plan(
         if current is None:
             fields = field_changes({}, _fields(metric))
             changes.append(Change(action="create", resource="metric", key=key, fields=fields))
-            call = ApiCall(method="POST", path=f"{v1}/metrics", body=body)
+            made = Ref(resource="metric", key=key, field="_id")
+            call = ApiCall(method="POST", path=f"{v1}/metrics", body=body, makes=made)
             steps.append(Step(action="create", resource="metric", key=key, calls=[call]))
         elif current != metric:
             fields = field_changes(_fields(current), _fields(metric))
@@ -108,12 +109,22 @@ def association_calls(v1: str, desired: Flag, live: tuple[str, ...]) -> list[Api
     """Associate the metrics the flag gained, dissociate the ones it lost."""
     path = f"{v1}/metric-associations"
     added = [
-        ApiCall(method="POST", path=path, body={"metric": key, "feature": desired.key})
+        ApiCall(
+            method="POST",
+            path=path,
+            role="associate",
+            body={"metric": key, "feature": desired.key},
+        )
         for key in desired.metrics
         if key not in live
     ]
     removed = [
-        ApiCall(method="DELETE", path=path, params={"metric": key, "feature": desired.key})
+        ApiCall(
+            method="DELETE",
+            path=path,
+            role="dissociate",
+            params={"metric": key, "feature": desired.key},
+        )
         for key in live
         if key not in desired.metrics
     ]

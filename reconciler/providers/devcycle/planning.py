@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from reconciler.errors import FlagsyncError
+from reconciler.errors import PlanError
 from reconciler.manifest.loader import locate_audience_reference
 from reconciler.manifest.suggest import did_you_mean
 from reconciler.model import EnvironmentConfig, Flag, FlagSet, Metric
-from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Step
+from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Ref, Step
 from reconciler.providers.devcycle import (
     answers,
     approvals,
@@ -117,7 +117,9 @@ class Planning(Reading):
             work = self._creation(desired, live, changes, held)
             # Under review, the status waits: it is a change request of its own, and the new
             # feature's targeting request is open (a later plan sends it).
-            return self._with_lifecycle(work, desired, None, [], status_direct=not held)
+            work = self._with_lifecycle(work, desired, None, [], status_direct=not held)
+            audiences.with_refs(work.steps, live.audience_ids)
+            return work
         changes, lifecycle = feature_status.split(changes)
         reviewed = [c for c in changes if c.environment in held or (c.environment is None and held)]
         direct = [c for c in changes if c not in reviewed]
@@ -142,6 +144,7 @@ class Planning(Reading):
             desired.key, work, request_body, reviewed, live, cancel_stale, suffix
         )
         work = self._with_lifecycle(work, desired, current, lifecycle, not status_reviewed)
+        audiences.with_refs(work.steps, live.audience_ids)
         return _guarded(work, f"{self._v2}/features/{quote(desired.key, safe='')}", current)
 
     def _with_lifecycle(
@@ -221,7 +224,13 @@ class Planning(Reading):
         made = initial.model_copy(
             update={"status": "active", "static_variation": None, "metrics": ()}
         )
-        call = ApiCall(method="POST", path=path, body=body, expect=model_fingerprint(made))
+        call = ApiCall(
+            method="POST",
+            path=path,
+            body=body,
+            expect=model_fingerprint(made),
+            makes=Ref(resource="flag", key=desired.key, field="_id"),
+        )
         create = Step(action="create", key=desired.key, calls=[call])
         work = FlagWork(
             changes=[_via_request(c) if c.environment in waiting else c for c in changes],
@@ -350,7 +359,7 @@ class Planning(Reading):
                             site = locate_audience_reference(
                                 self.workspace, flag.key, env, str(key)
                             )
-                            raise FlagsyncError(
+                            raise PlanError(
                                 f"{site + ': ' if site else ''}"
                                 f"flag '{flag.key}' [{env}]: audience '{key}' does not exist in "
                                 f"DevCycle project '{self.workspace.project}' and no manifest "
@@ -377,7 +386,7 @@ def _guarded(work: FlagWork, feature_path: str, current: Flag) -> FlagWork:
         if step.via != "direct":
             continue
         for index, call in enumerate(step.calls):
-            if call.method == "PATCH" and call.path in (feature_path, f"{feature_path}/status"):
+            if call.role == "status" or (call.role == "write" and call.path == feature_path):
                 guarded = call.model_copy(update={"if_unchanged": concurrency_fingerprint(current)})
                 step.calls[index] = guarded
                 return work

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from reconciler.errors import ApiError, FlagsyncError
+from reconciler.errors import ApiError, FlagsyncError, WorkspaceError
 from reconciler.model import Flag, FlagSet, Metric
 from reconciler.providers.base import Provider
 from reconciler.providers.devcycle import (
@@ -282,7 +282,7 @@ class Reading(Provider[LiveState]):
             ]
         except ApiError as error:
             if error.status == 404:
-                raise FlagsyncError(
+                raise WorkspaceError(
                     f"DevCycle project '{self.workspace.project}' not found (or the credentials "
                     f"cannot see it): {error}"
                 ) from None
@@ -290,7 +290,7 @@ class Reading(Provider[LiveState]):
         by_key = {env["key"]: env["_id"] for env in environments}
         missing = [env for env in self.workspace.environment_names if env not in by_key]
         if missing:
-            raise FlagsyncError(
+            raise WorkspaceError(
                 f"{self.workspace.file}: environment(s) {', '.join(missing)} not found in DevCycle "
                 f"project '{self.workspace.project}' (it has: {', '.join(sorted(by_key))})"
             )

@@ -34,7 +34,8 @@ class Recovering(Reading):
     def _recovered(self, call: ApiCall, error: ApiError) -> Any | None:
         if call.method == "DELETE" and error.status == 404:
             return {}  # already gone: what the delete wanted
-        if call.method == "POST" and call.path == f"{self._v2}/features" and error.status == 409:
+        made = call.makes
+        if made is not None and made.resource == "flag" and error.status == 409:
             return self._same_feature(call)
         if call.method == "POST" and error.status == 409 and isinstance(call.body, dict):
             found = self._same_project_object(call, call.body)
@@ -42,20 +43,17 @@ class Recovering(Reading):
                 return found
         if not error.after_lost_attempt or error.status is None or error.status >= 500:
             return None
-        if (
-            call.method == "POST"
-            and error.status == 409
-            and call.path.endswith("/metric-associations")
-        ):
+        if call.role == "associate" and error.status == 409:
             return {}  # the association made by the lost attempt (it has no other content)
-        if call.method == "POST" and call.path.endswith("/change-requests"):
+        if call.role == "open-request":
             found = self.client.json("GET", call.path)
             check(f"GET {call.path}", answers.CHANGE_REQUESTS, found, "a list of change requests")
             drafts = [r for r in found if r.get("status") == "draft"]
             return drafts[0] if len(drafts) == 1 else None
-        if call.method == "PATCH" and call.path.endswith(("/submit", "/cancel")):
+        if call.role in ("submit-request", "cancel-request"):
+            # the request itself: the call's path less its last segment (`/submit`, `/cancel`)
             request = self.client.json("GET", call.path.rsplit("/", 1)[0])
-            wanted = "pending" if call.path.endswith("/submit") else "cancelled"
+            wanted = "pending" if call.role == "submit-request" else "cancelled"
             return (
                 request if isinstance(request, dict) and request.get("status") == wanted else None
             )
@@ -100,11 +98,12 @@ class Recovering(Reading):
         """A custom property or audience create refused as a duplicate is done when the object
         under that key is exactly what it would have made."""
         checks = {
-            f"{self._v1}/customProperties": custom_properties.is_created,
-            f"{self._v1}/audiences": audiences.is_created,
-            f"{self._v1}/metrics": metrics.is_created,
+            "custom_property": custom_properties.is_created,
+            "audience": audiences.is_created,
+            "metric": metrics.is_created,
         }
-        is_created = checks.get(call.path)
+        made = call.makes.resource if call.makes is not None else None
+        is_created = checks.get(made or "")
         if is_created is None:
             return None
         found = self.client.json("GET", f"{call.path}/{quote(str(body.get('key', '')), safe='')}")

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reconciler.errors import FlagsyncError
+from reconciler.errors import UnsupportedError
 from reconciler.model import (
     EVERYONE,
     Audience,
@@ -69,7 +69,7 @@ def is_owned(feature: dict[str, Any], *, marker: str = OWNERSHIP_TAG) -> bool:
     return marker in (feature.get("tags") or [])
 
 
-class Unsupported(FlagsyncError):
+class Unsupported(UnsupportedError):
     """A live object uses something flagsync cannot represent yet: the command stops with
     this message, naming the object, rather than plan from a misreading of it."""
 

@@ -43,12 +43,14 @@ def delete_call(project_path: str, key: str) -> ApiCall:
     return ApiCall(
         method="DELETE",
         path=f"{project_path}/variables/{quote(key, safe='')}",
+        role="cleanup",
         headers=dict(DELETE_HEADERS),
     )
 
 
-def is_delete(call: ApiCall, project_path: str) -> bool:
-    return call.method == "DELETE" and call.path.startswith(f"{project_path}/variables/")
+def is_delete(call: ApiCall, project_path: str = "") -> bool:
+    """Whether `call` is a variable's DELETE (planned by `delete_call`)."""
+    return call.role == "cleanup" and call.method == "DELETE"
 
 
 class VariableCount:

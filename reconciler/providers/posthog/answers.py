@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
-from reconciler.errors import ApiError
+from reconciler.errors import AnswerShapeError
 from reconciler.plan import ApiCall
 from reconciler.providers.shape import check
 
@@ -125,6 +125,6 @@ def check_written(call: ApiCall, answer: Any) -> None:
     body = call.body if isinstance(call.body, dict) else {}
     for name, wanted in (("id", match.group("id")), ("key", body.get("key"))):
         if wanted is not None and str(answer.get(name)) != str(wanted):
-            raise ApiError(
+            raise AnswerShapeError(
                 described, f"the answer is {what} with {name} {answer.get(name)!r}, not {wanted!r}"
             )

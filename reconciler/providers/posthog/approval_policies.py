@@ -29,7 +29,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from reconciler.errors import FlagsyncError
+from reconciler.errors import WorkspaceError
 from reconciler.ownership import Ownership
 from reconciler.plan import ApiCall, Change, Plan, Step, field_changes
 
@@ -58,7 +58,7 @@ def seconds(value: Any, where: str) -> float:
             seconds=int(full["s"]),
             microseconds=micro,
         ).total_seconds()
-    raise FlagsyncError(
+    raise WorkspaceError(
         f"{where}: expires_after {value!r} is not a duration (14d, 12h, 14 00:00:00)"
     )
 
@@ -169,9 +169,9 @@ def plan_policies(
         where = f"approval_policies[{index}]"
         env = entry["environment"]
         if env not in project_ids:
-            raise FlagsyncError(f"{where}: environment '{env}' is not one of the workspace's")
+            raise WorkspaceError(f"{where}: environment '{env}' is not one of the workspace's")
         if (env, entry["action"]) in wanted:
-            raise FlagsyncError(
+            raise WorkspaceError(
                 f"{where}: a second policy for {entry['action']} in '{env}' (PostHog keeps one "
                 "per action and project)"
             )

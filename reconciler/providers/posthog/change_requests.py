@@ -180,9 +180,7 @@ class Reviews:
                 )
                 continue
             cancels = [
-                ApiCall(method="POST", path=_cancel_path(project_id, p.id))
-                for p in found
-                if p.state == "stale" and p.cancelled
+                _cancel_call(project_id, p.id) for p in found if p.state == "stale" and p.cancelled
             ]
             if gated or cancels:
                 step = step.model_copy(
@@ -251,17 +249,21 @@ class Reviews:
         plan.notices.extend(n for n in self.notices if n not in plan.notices)
 
 
-def _cancel_path(project_id: int, request_id: str) -> str:
-    return f"/api/projects/{project_id}/change_requests/{request_id}/cancel/"
+def _cancel_call(project_id: int, request_id: str) -> ApiCall:
+    path = f"/api/projects/{project_id}/change_requests/{request_id}/cancel/"
+    return ApiCall(method="POST", path=path, role="cancel-request")
 
 
 def _cancel_step(key: str, env: str, project_id: int, found: list[PendingRequest]) -> Step:
-    calls = [
-        ApiCall(method="POST", path=_cancel_path(project_id, p.id))
-        for p in found
-        if p.state == "stale" and p.cancelled
-    ]
-    return Step(action="update", key=key, environments=[env], calls=calls, via="change-request")
+    calls = [_cancel_call(project_id, p.id) for p in found if p.state == "stale" and p.cancelled]
+    return Step(
+        kind="cancel-requests",
+        action="update",
+        key=key,
+        environments=[env],
+        calls=calls,
+        via="change-request",
+    )
 
 
 def _marked(

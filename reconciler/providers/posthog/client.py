@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from reconciler import redact
-from reconciler.errors import ApiError, FlagsyncError
+from reconciler.errors import AnswerShapeError, CredentialsError
 from reconciler.providers.http import ApiClient, RateLimiter, RetryPolicy
 
 KEY_VARIABLE = "POSTHOG_PERSONAL_API_KEY"
@@ -36,7 +36,7 @@ def personal_api_key() -> str:
     """The personal API key from POSTHOG_PERSONAL_API_KEY (never from files)."""
     key = os.environ.get(KEY_VARIABLE) or ""
     if not key:
-        raise FlagsyncError(
+        raise CredentialsError(
             f"PostHog credentials missing: set {KEY_VARIABLE} to a personal API key (PostHog: "
             "Settings -> Personal API keys) with the feature_flag:read, feature_flag:write, "
             "cohort:read and project:read scopes"
@@ -97,21 +97,23 @@ class PostHogClient(ApiClient):
         for _ in range(MAX_PAGES):
             body = self.json("GET", path, params=query)
             if not isinstance(body, dict) or not isinstance(body.get("results"), list):
-                raise ApiError(call, "expected a paginated list ({count, results})")
+                raise AnswerShapeError(call, "expected a paginated list ({count, results})")
             rows.extend(body["results"])
             following = _next_page(body.get("next"))
             if following is None:
                 return rows
             if not body["results"]:
-                raise ApiError(call, "an empty page points to a next one: the list never ends")
+                raise AnswerShapeError(
+                    call, "an empty page points to a next one: the list never ends"
+                )
             if _offset(following) <= _offset(query):
-                raise ApiError(
+                raise AnswerShapeError(
                     call,
                     f"the next page (offset {following.get('offset')}) does not move past this "
                     f"one (offset {query.get('offset')}): the list would never end",
                 )
             query = {**query, **following}
-        raise ApiError(
+        raise AnswerShapeError(
             call, f"more than {MAX_PAGES:,} pages of {PAGE_SIZE:,}: more than flagsync reads"
         )
 

@@ -12,15 +12,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.errors import FlagsyncError
+from reconciler.errors import PlanError
+from reconciler.plan import Ref
 
-PLACEHOLDER = "{{flag-id:{key}}}"
-"""A dependency on a flag this apply creates: its id is unknown until the create answers, so the
-planned body carries `{flag-id:<key>}` and the executor puts the id in before sending."""
+
+def flag_ref(key: str, project_id: int | str) -> Ref:
+    """A dependency on a flag this apply creates in a project: its id is unknown until the
+    create answers, so the planned call carries the ref's token (`{flag-id:<key>}`) and the
+    ref, and the executor puts the id in before sending."""
+    return Ref(resource="flag", key=key, scope=str(project_id))
 
 
 def placeholder(key: str) -> str:
-    return PLACEHOLDER.format(key=key)
+    return Ref(resource="flag", key=key).token
 
 
 def placeholder_key(value: Any) -> str | None:
@@ -63,7 +67,7 @@ class ProjectContext:
     def cohort_id(self, name: str, flag: str) -> int:
         if name not in self.cohorts:
             known = ", ".join(sorted(self.cohorts)) or "none"
-            raise FlagsyncError(
+            raise PlanError(
                 f"flag '{flag}' [{self.environment}]: cohort '{name}' does not exist in PostHog "
                 f"project {self.project_id} (its cohorts: {known}); create it there or fix the "
                 "name"
@@ -79,7 +83,7 @@ class ProjectContext:
     def group_type_index(self, name: str, flag: str) -> int:
         if name not in self.group_types:
             known = ", ".join(sorted(self.group_types)) or "none"
-            raise FlagsyncError(
+            raise PlanError(
                 f"flag '{flag}' [{self.environment}]: group type '{name}' does not exist in "
                 f"PostHog project {self.project_id} (its group types: {known})"
             )

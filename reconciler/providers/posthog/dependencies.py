@@ -2,13 +2,15 @@
 
 PostHog references a flag dependency by the other flag's id, which differs per project and does
 not exist before the flag is created. When the plan is made, a dependency on a flag that is not
-live in that project is written as a placeholder, `{flag-id:<key>}` (see `context.py`).
+live in that project is written as the token of a flag `Ref`, `{flag-id:<key>}`, and the call
+carries the ref (see `context.py`).
 
-- `order_steps` puts the steps of a flag before the steps of the flags depending on it, and
-  refuses a plan whose placeholder names a flag no step creates in that project;
+- `flag_refs` finds those a flag's body uses; `check_refs` refuses a plan whose ref names a flag
+  no step creates in that project (`reconciler.ordering` starts a flag after the flags its refs
+  name, and refuses a cycle);
 - `CreatedFlags` records every flag id the provider reads or creates; the executor asks it for
-  a placeholder's id, waiting (bounded) for the create still running in another worker. apply
-  starts flags in plan order, so the create a step waits for has always been started before it.
+  a ref's id, waiting (bounded) for the create still running in another worker. apply starts
+  flags in that order, so the create a step waits for has always been started before it.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from reconciler.errors import FlagsyncError
-from reconciler.plan import ApiCall, Step
-from reconciler.providers.posthog.context import placeholder_key
+from reconciler.errors import PlanError
+from reconciler.plan import ApiCall, Ref, Step
+from reconciler.providers.posthog.context import flag_ref, placeholder_key
 
 _PROJECT = re.compile(r"^/api/projects/(\d+)/feature_flags/")
 WAIT_SECONDS = 300.0
@@ -42,58 +44,37 @@ def flag_properties(body: Any) -> Iterator[dict[str, Any]]:
                 yield prop
 
 
-def placeholders(call: ApiCall) -> list[str]:
-    """The flag keys a call's body refers to by placeholder."""
-    keys = [placeholder_key(prop.get("key")) for prop in flag_properties(call.body)]
-    return [key for key in keys if key is not None]
+def flag_refs(body: Any, project_id: int) -> list[Ref]:
+    """The refs of a flag body's dependencies on flags this apply creates in its project (the
+    placeholders `context.flag_reference` put in), for the call that sends it."""
+    keys = [placeholder_key(prop.get("key")) for prop in flag_properties(body)]
+    return list(dict.fromkeys(flag_ref(key, project_id) for key in keys if key is not None))
+
+
+def check_refs(steps: list[Step]) -> None:
+    """Refuse a plan whose call refers to a flag no step creates in that flag's project."""
+    created = {found for step in steps for call in step.calls if (found := creates(call))}
+    for step in steps:
+        if step.resource != "flag":
+            continue
+        for call in step.calls:
+            for ref in call.refs:
+                if ref.resource != "flag" or (int(ref.scope or 0), ref.key) in created:
+                    continue
+                environment = ", ".join(step.environments) or f"project {ref.scope}"
+                raise PlanError(
+                    f"flag '{step.key}' [{environment}] depends on flag '{ref.key}', which "
+                    f"does not exist in PostHog project {ref.scope} and no manifest creates "
+                    "it there"
+                )
 
 
 def creates(call: ApiCall) -> tuple[int, str] | None:
     """(project, key) when the call creates a flag."""
-    project = project_of(call)
-    if call.method == "POST" and project is not None and isinstance(call.body, dict):
-        return project, str(call.body.get("key"))
+    made = call.makes
+    if made is not None and made.resource == "flag":
+        return int(made.scope or 0), made.key
     return None
-
-
-def order_steps(steps: list[Step]) -> list[Step]:
-    """The steps with every flag's steps after those of the flags its placeholders name (plan
-    order otherwise); raises when a placeholder names a flag no step creates."""
-    created = {found for step in steps for call in step.calls if (found := creates(call))}
-    groups: dict[str, list[Step]] = {}
-    needs: dict[str, set[str]] = {}
-    for step in steps:
-        groups.setdefault(step.key, []).append(step)
-        for call in step.calls:
-            project = project_of(call)
-            for parent in placeholders(call):
-                if (project, parent) not in created:
-                    environment = ", ".join(step.environments) or f"project {project}"
-                    raise FlagsyncError(
-                        f"flag '{step.key}' [{environment}] depends on flag '{parent}', which "
-                        f"does not exist in PostHog project {project} and no manifest creates "
-                        "it there"
-                    )
-                needs.setdefault(step.key, set()).add(parent)
-    ordered: list[Step] = []
-    visiting: set[str] = set()
-    done: set[str] = set()
-
-    def visit(key: str) -> None:
-        if key in done or key not in groups:
-            return
-        if key in visiting:
-            raise FlagsyncError(f"flags depend on each other in a cycle through '{key}'")
-        visiting.add(key)
-        for parent in sorted(needs.get(key, ())):
-            visit(parent)
-        visiting.discard(key)
-        done.add(key)
-        ordered.extend(groups[key])
-
-    for key in groups:
-        visit(key)
-    return ordered
 
 
 class CreatedFlags:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from reconciler.errors import FlagsyncError
+from reconciler.errors import UsageError
 from reconciler.evaluation import Evaluation, Evaluator, UserContext
 from reconciler.model import Experiment, Filter, Flag, FlagSet, Holdout
 from reconciler.providers.posthog.impact_arithmetic import arithmetic_impact
@@ -277,16 +277,16 @@ def user_of(user: UserContext) -> _User:
     key) and `group_properties` (type -> properties). The SDK adds `distinct_id` to the person
     and `$group_key` to each group."""
     if not isinstance(user, Mapping):
-        raise FlagsyncError('a user context is a JSON object, e.g. {"distinct_id": "u1"}')
+        raise UsageError('a user context is a JSON object, e.g. {"distinct_id": "u1"}')
     identity = next((user[k] for k in ID_KEYS if user.get(k) not in (None, "")), None)
     if identity is None:
-        raise FlagsyncError('a PostHog user needs a "distinct_id" (or "user_id")')
+        raise UsageError('a PostHog user needs a "distinct_id" (or "user_id")')
     distinct_id = identity if isinstance(identity, str) else str(identity)
     nested = user.get("properties") or {}
     groups = user.get("groups") or {}
     group_properties = user.get("group_properties") or {}
     if not all(isinstance(v, Mapping) for v in (nested, groups, group_properties)):
-        raise FlagsyncError('"properties", "groups" and "group_properties" must be objects')
+        raise UsageError('"properties", "groups" and "group_properties" must be objects')
     person = {k: v for k, v in user.items() if k not in RESERVED}
     person.update(nested)
     person.setdefault("distinct_id", distinct_id)

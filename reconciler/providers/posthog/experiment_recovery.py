@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from reconciler.errors import ApiError
+from reconciler.errors import ApiError, ConflictError
 from reconciler.plan import ApiCall
 from reconciler.providers.posthog.client import PostHogClient
 from reconciler.providers.posthog.holdouts import holdout_to_model, is_owned
@@ -82,7 +82,7 @@ def _create_once(
     if len(made) == 1 and same(made[0], body):
         return made[0]
     if made:
-        raise ApiError(
+        raise ConflictError(
             call.describe(),
             f"the answer was lost, and PostHog now has {what} that differs from the one sent; "
             "run `flagsync plan` to see it (nothing else was sent)",

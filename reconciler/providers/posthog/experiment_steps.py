@@ -19,22 +19,27 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.errors import FlagsyncError
+from reconciler.errors import PlanError
 from reconciler.model import EXPERIMENT_STATUSES, Experiment
 from reconciler.ownership import LEGACY_MARKER, Ownership
-from reconciler.plan import ApiCall, Change, FieldChange, Step, field_changes
+from reconciler.plan import ApiCall, CallRole, Change, FieldChange, Ref, Step, field_changes
 from reconciler.providers.posthog import experiments as translate
-from reconciler.providers.posthog.context import placeholder
+from reconciler.providers.posthog.context import flag_ref
+from reconciler.providers.posthog.holdouts import holdout_ref, placeholder_name
 
 FORWARD_ONLY = "PostHog experiments only move forward: draft → running → stopped → archived"
-EXPERIMENT_PLACEHOLDER = "{{experiment-id:{key}}}"
 HoldoutReference = Callable[[str, str], int | str]
 """(environment, holdout name) -> the holdout's id in that project, or its placeholder."""
 
 
+def experiment_ref(key: str, project_id: int | str) -> Ref:
+    """The id of the experiment a preceding call of the same step creates."""
+    return Ref(resource="experiment", key=key, scope=str(project_id))
+
+
 def experiment_placeholder(key: str) -> str:
-    """Stands for the id of the experiment a preceding call of the same step creates."""
-    return EXPERIMENT_PLACEHOLDER.format(key=key)
+    """What stands for that id in a planned call's path: `{experiment-id:<key>}`."""
+    return Ref(resource="experiment", key=key).token
 
 
 @dataclass(frozen=True)
@@ -120,33 +125,55 @@ def _create_step(
 ) -> Step:
     base = f"/api/projects/{project_id}"
     body = translate.create_body(desired, holdout)
+    flag = flag_ref(desired.key, project_id)
     calls = [
-        ApiCall(method="POST", path=f"{base}/experiments/", body=body),
+        ApiCall(
+            method="POST",
+            path=f"{base}/experiments/",
+            body=body,
+            refs=_holdout_refs(holdout, project_id),
+            makes=experiment_ref(desired.key, project_id),
+        ),
         ApiCall(
             method="PATCH",
-            path=f"{base}/feature_flags/{placeholder(desired.key)}/",
+            path=f"{base}/feature_flags/{flag.token}/",
+            role="tag",
+            refs=[flag],
             body=translate.ownership_body(None, marker),
         ),
     ]
-    calls.extend(_lifecycle(base, experiment_placeholder(desired.key), "draft", desired.status))
+    made = experiment_ref(desired.key, project_id)
+    calls.extend(_lifecycle(base, made, "draft", desired.status))
     return Step(
         action="create", resource="experiment", key=desired.key, environments=[env], calls=calls
     )
 
 
-def _lifecycle(base: str, experiment_id: str, current: str, wanted: str) -> list[ApiCall]:
-    """`launch/` and `end/` calls that move `current` forward to `wanted`."""
+def _lifecycle(base: str, experiment: str | Ref, current: str, wanted: str) -> list[ApiCall]:
+    """`launch/` and `end/` calls that move `current` forward to `wanted`; `experiment` is the
+    live experiment's id, or the ref to the one the step creates."""
+    refs = [experiment] if isinstance(experiment, Ref) else []
+    path = f"{base}/experiments/{experiment.token if isinstance(experiment, Ref) else experiment}"
+
+    def call(action: CallRole) -> ApiCall:
+        return ApiCall(method="POST", path=f"{path}/{action}/", role=action, refs=refs, body={})
+
     calls = []
-    path = f"{base}/experiments/{experiment_id}"
     if current == "draft" and wanted != "draft":
-        calls.append(ApiCall(method="POST", path=f"{path}/launch/", body={}))
+        calls.append(call("launch"))
     ended = ("stopped", "archived")
     if current not in ended and wanted in ended:
-        calls.append(ApiCall(method="POST", path=f"{path}/end/", body={}))
+        calls.append(call("end"))
     if current != "archived" and wanted == "archived":
         # `archive/` needs an ended experiment (`ExperimentService.archive_experiment`).
-        calls.append(ApiCall(method="POST", path=f"{path}/archive/", body={}))
+        calls.append(call("archive"))
     return calls
+
+
+def _holdout_refs(holdout: int | str | None, project_id: int | str) -> list[Ref]:
+    """The ref to a holdout this apply creates, when the experiment's body names one."""
+    name = placeholder_name(holdout)
+    return [] if name is None else [holdout_ref(name, project_id)]
 
 
 def _update(
@@ -160,18 +187,18 @@ def _update(
     current = live.model
     where = f"experiment '{desired.key}' [{live.environment}]"
     if EXPERIMENT_STATUSES.index(desired.status) < EXPERIMENT_STATUSES.index(current.status):
-        raise FlagsyncError(
+        raise PlanError(
             f"{where}: the manifest says {desired.status}, but it is {current.status} in PostHog "
             f"project {live.project_id}. {FORWARD_ONLY}"
         )
     if current.status != "draft" and set(desired.variants) != set(current.variants):
-        raise FlagsyncError(
+        raise PlanError(
             f"{where}: variants {', '.join(current.variants)} cannot become "
             f"{', '.join(desired.variants)}: PostHog freezes an experiment's variant keys once "
             "it is launched (splits and payloads may still change)"
         )
     if current.status != "draft" and desired.holdout != current.holdout:
-        raise FlagsyncError(
+        raise PlanError(
             f"{where}: holdout {_holdout_name(current.holdout)} cannot become "
             f"{_holdout_name(desired.holdout)}: PostHog refuses a holdout change once an "
             'experiment is launched ("Can\'t update holdout on running Experiment")'
@@ -210,13 +237,19 @@ def _update(
     body = translate.update_body(desired, current, live.raw, holdout)
     if body is not None:
         calls.append(
-            ApiCall(method="PATCH", path=f"{base}/experiments/{experiment_id}/", body=body)
+            ApiCall(
+                method="PATCH",
+                path=f"{base}/experiments/{experiment_id}/",
+                body=body,
+                refs=_holdout_refs(holdout, live.project_id),
+            )
         )
     if live.flag is not None and adopting:
         calls.append(
             ApiCall(
                 method="PATCH",
                 path=flag_path,
+                role="tag",
                 body=translate.ownership_body(live.flag, ownership.marker),
             )
         )

@@ -19,19 +19,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.errors import FlagsyncError
+from reconciler.errors import PlanError
 from reconciler.model import Holdout
 from reconciler.ownership import LEGACY_MARKER, Ownership
-from reconciler.plan import Action, ApiCall, Change, FieldChange, Step, field_changes
+from reconciler.plan import Action, ApiCall, Change, FieldChange, Ref, Step, field_changes
 
 MARKER = f" [{LEGACY_MARKER}]"
 _MARKED = re.compile(rf"^(?P<text>.*?) ?\[(?P<marker>{LEGACY_MARKER}(?::[^\]]+)?)\]$", re.DOTALL)
-PLACEHOLDER = "{{holdout-id:{name}}}"
+
+
+def holdout_ref(name: str, project_id: int | str) -> Ref:
+    """The id of a holdout this apply creates in a project (sent as a number)."""
+    return Ref(resource="holdout", key=name, scope=str(project_id), number=True)
 
 
 def placeholder(name: str) -> str:
     """Stands for the id of a holdout this apply creates in the call's project."""
-    return PLACEHOLDER.format(name=name)
+    return Ref(resource="holdout", key=name).token
 
 
 def placeholder_name(value: Any) -> str | None:
@@ -168,7 +172,7 @@ def plan_holdouts(
             copies = live.get(name, {}).get(env, [])
             if len(copies) > 1:
                 ids = ", ".join(str(c.raw.get("id")) for c in copies)
-                raise FlagsyncError(
+                raise PlanError(
                     f"holdout '{name}' [{env}]: PostHog project {project_ids[env]} has "
                     f"{len(copies)} holdouts with this name (ids {ids}); rename or delete all "
                     "but one"
@@ -176,7 +180,8 @@ def plan_holdouts(
             if not copies:
                 path = f"/api/projects/{project_ids[env]}/experiment_holdouts/"
                 body = holdout_body(holdout, ownership.marker)
-                call = ApiCall(method="POST", path=path, body=body)
+                made = holdout_ref(name, project_ids[env])
+                call = ApiCall(method="POST", path=path, body=body, makes=made)
                 work.changes.append(_change("create", name, env, {}, _comparable(holdout)))
                 work.steps.append(_step("create", name, env, call))
                 work.created.add((env, name))
@@ -235,7 +240,7 @@ def _retire(
         work.orphans.append(f"{name} (holdout) [{env}]")
         return
     if users:
-        raise FlagsyncError(
+        raise PlanError(
             f"holdout '{name}' [{env}] is gone from the manifests but experiment "
             f"{', '.join(users)} in PostHog project {live.project_id} still uses it; deleting it "
             "would take it off that experiment's flag. Keep the holdout, or leave it out of "

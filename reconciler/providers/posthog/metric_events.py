@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from reconciler.errors import FlagsyncError
+from reconciler.errors import PlanError
 
 _WRITE_FIELDS = ("metrics", "metrics_secondary")
 
@@ -110,7 +110,7 @@ def prepare_write(
     events, actions = references(metrics)
     missing = taxonomy.missing_actions(project_id, actions)
     if missing:
-        raise FlagsyncError(
+        raise PlanError(
             f"{where}: a metric names action {', '.join(str(i) for i in missing)}, which PostHog "
             f"project {project_id} does not have (or has deleted); PostHog refuses an "
             "ActionsNode that names no existing action"

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.errors import FlagsyncError
+from reconciler.errors import PlanError
 from reconciler.model import Experiment, Flag, FlagSet
-from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Step, field_changes
+from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Ref, Step, field_changes
 from reconciler.providers.posthog import dependencies, metric_events, translate
-from reconciler.providers.posthog.context import ProjectContext
+from reconciler.providers.posthog.context import ProjectContext, flag_ref
 from reconciler.providers.posthog.experiment_steps import plan_experiment
 from reconciler.providers.posthog.holdouts import LiveHoldout, plan_holdouts
 from reconciler.providers.posthog.holdouts import placeholder as holdout_placeholder
@@ -93,7 +93,15 @@ class Planning(Reviewing):
             action="create",
             key=desired.key,
             environments=[env],
-            calls=[ApiCall(method="POST", path=path, body=body)],
+            calls=[
+                ApiCall(
+                    method="POST",
+                    path=path,
+                    body=body,
+                    refs=_refs(body, context),
+                    makes=flag_ref(desired.key, context.project_id),
+                )
+            ],
         )
 
     def _update_step(
@@ -109,7 +117,7 @@ class Planning(Reviewing):
             action="update",
             key=desired.key,
             environments=[env],
-            calls=[ApiCall(method="PATCH", path=path, body=body)],
+            calls=[ApiCall(method="PATCH", path=path, body=body, refs=_refs(body, context))],
         )
 
     def _retire_step(self, key: str, env: str, live: LiveState) -> Step:
@@ -129,7 +137,7 @@ class Planning(Reviewing):
         """Soft delete (PostHog answers DELETE with 405): `PATCH {"deleted": true}` in every
         project the flag is in."""
         if self._last is None or key not in self._last.raw:
-            raise FlagsyncError(f"flag '{key}': not read from PostHog, cannot plan its deletion")
+            raise PlanError(f"flag '{key}': not read from PostHog, cannot plan its deletion")
         copies = self._last.raw[key]
         calls = [
             self._soft_delete(self._last.projects[env].project_id, raw)
@@ -160,7 +168,7 @@ class Planning(Reviewing):
                 return holdout_placeholder(name)
             found = live.holdouts.get(name, {}).get(env, [])
             if not found:
-                raise FlagsyncError(
+                raise PlanError(
                     f"holdout '{name}' does not exist in PostHog project {project_ids[env]} "
                     f"[{env}] and this plan does not create it there"
                 )
@@ -258,12 +266,10 @@ class Planning(Reviewing):
         plan.legacy.extend(work.legacy)
 
     def finish_plan(self, plan: Plan) -> None:
-        """Order the steps so a flag is created before the flags depending on it, and a holdout
-        is created (or changed) before the experiments and deleted after them."""
-        first = [s for s in plan.steps if s.resource == "holdout" and s.action != "delete"]
-        last = [s for s in plan.steps if s.resource == "holdout" and s.action == "delete"]
-        rest = [s for s in plan.steps if s.resource != "holdout"]
-        plan.steps = first + dependencies.order_steps(rest) + last
+        """Refuse a flag depending on a flag no step creates in its project, and add the
+        notices. (The order, a flag after the flags it depends on and holdouts around the
+        experiments, is `reconciler.ordering`'s, from the steps' refs.)"""
+        dependencies.check_refs(plan.steps)
         plan.notices.extend(self._unmanaged_filter_notices())
         if self._last is not None:
             plan.notices.extend(stale_notes(self._last.raw))
@@ -289,3 +295,8 @@ class Planning(Reviewing):
 def _in(flag: Flag, env: str) -> Flag:
     """`flag` as one project sees it: the flag-level fields and that one environment."""
     return flag.model_copy(update={"environments": {env: flag.environments[env]}})
+
+
+def _refs(body: dict[str, Any], context: ProjectContext) -> list[Ref]:
+    """The flags this apply creates that a flag's body depends on, in its project."""
+    return dependencies.flag_refs(body, context.project_id)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.errors import FlagsyncError
+from reconciler.errors import UnsupportedError
 from reconciler.model import (
     Audience,
     EnvironmentConfig,
@@ -77,7 +77,7 @@ CONTAINS = {  # one value: the plain operator; several: PostHog's *_multi (any o
 }
 
 
-class Unsupported(FlagsyncError):
+class Unsupported(UnsupportedError):
     """A live flag uses something flagsync cannot represent yet (a semver or date operator, a
     negated property); the plan stops rather than overwrite what it cannot read."""
 
@@ -322,7 +322,7 @@ def _property_body(flag: str, item: Filter, ctx: ProjectContext) -> dict[str, An
             "value": values[0],
         }
     if item.field not in ("person", "group"):
-        raise FlagsyncError(f"flag '{flag}': '{item.field}' filters are not PostHog's")
+        raise UnsupportedError(f"flag '{flag}': '{item.field}' filters are not PostHog's")
     body: dict[str, Any] = {"key": item.data_key, "type": item.field}
     comparator = item.comparator
     if comparator in LIST_VALUE:
@@ -340,7 +340,7 @@ def _property_body(flag: str, item: Filter, ctx: ProjectContext) -> dict[str, An
     elif comparator == "not_exists":
         body.update(operator="is_not_set", value="is_not_set")
     else:
-        raise FlagsyncError(f"flag '{flag}': PostHog cannot compare with '{comparator}'")
+        raise UnsupportedError(f"flag '{flag}': PostHog cannot compare with '{comparator}'")
     if item.field == "group":
         body["group_type_index"] = ctx.group_type_index(str(item.group_type), flag)
     return body
