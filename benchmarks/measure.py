@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import cli
-from reconciler.manifest import fast_yaml
+from reconciler.manifest import fast_yaml, reading
 from reconciler.providers.http import RateLimiter
 
 timings = {"load_s": 0.0, "apply_s": 0.0}
@@ -56,6 +56,8 @@ def main() -> None:
         import composed_yaml
 
         fast_yaml.load_plain = composed_yaml.load_plain  # before the reading workers fork
+    if os.environ.get("FLAGSYNC_BENCH_WORKERS") == "off":
+        reading.PARALLEL_MIN_BYTES = sys.maxsize  # every workspace is read in-process
     cli.load_flags = timed("load_s", cli.load_flags)
     cli.apply_plan = timed("apply_s", cli.apply_plan)
     acquire = RateLimiter.acquire

@@ -119,3 +119,17 @@ def test_the_who_gets_what_example_prints_what_the_readme_shows(tmp_path: Path) 
     )  # fmt: skip
     assert tested.returncode == 0, tested.stdout + tested.stderr
     assert "checks passed" in tested.stdout
+
+
+@pytest.mark.parametrize("vendor", ["devcycle", "posthog"])
+def test_each_examples_flag_tests_pass_in_test_and_validate(vendor: str) -> None:
+    """Both examples carry flag tests (the README points to them), and `flagsync test` and
+    `flagsync validate` run them and pass."""
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "NO_COLOR": "1"}
+    folder = REPO / "examples" / vendor
+    for command in ("test", "validate"):
+        result = subprocess.run(
+            ["flagsync", command], cwd=folder, env=env, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "checks passed" in result.stdout, result.stdout

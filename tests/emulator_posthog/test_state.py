@@ -104,3 +104,23 @@ def test_concurrent_writers_get_unique_ids_and_serial_versions() -> None:
     assert len(ids) == len(set(ids)) == 31
     final = seed_client.get(f"/api/projects/1/feature_flags/{target['id']}/").json()
     assert final["version"] == 1 + 30
+
+
+def test_a_write_that_fails_midway_changes_nothing_and_lookups_see_the_rollback() -> None:
+    """A request that raises after changing records leaves the state as it was (Django runs
+    each request in a transaction), and a flag read by id afterwards is the stored one."""
+    state = PostHogState.seeded()
+    app = Starlette(routes=posthog_routes(state, on_change=lambda: None))
+    client = TestClient(app, headers=AUTH, raise_server_exceptions=False)
+    created = client.post("/api/projects/1/feature_flags/", json=flag_body("kept")).json()
+    assert client.get(f"/api/projects/1/feature_flags/{created['id']}/").status_code == 200
+    before = state.to_json()
+    point = state.rollback_point()
+    state.feature_flags[0]["name"] = "changed midway"
+    state.feature_flags.append(dict(state.feature_flags[0], id=999, key="half-made"))
+    state.next_id("feature_flag")
+    state.restore(point)
+    assert state.to_json() == before
+    again = client.get(f"/api/projects/1/feature_flags/{created['id']}/").json()
+    assert again["name"] == "kept description"
+    assert client.get("/api/projects/1/feature_flags/999/").status_code == 404

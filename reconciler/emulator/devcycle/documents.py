@@ -64,7 +64,12 @@ def updated_variable(variable: Doc, fields: dict[str, Any], now: str) -> Doc:
 
 def feature_variables(store: DevCycleStore, feature_id: str) -> list[Doc]:
     """The variables attached to a feature, in creation order."""
-    attached = [v for v in store.variables.values() if v.get("_feature") == feature_id]
+    indexed = store.attached_variable_ids(feature_id)
+    if indexed is None:
+        attached = [v for v in store.variables.values() if v.get("_feature") == feature_id]
+    else:
+        found = (store.variables.get(doc_id) for doc_id in indexed)
+        attached = [v for v in found if v is not None and v.get("_feature") == feature_id]
     return sorted(attached, key=lambda v: (v["createdAt"], v["_id"]))
 
 

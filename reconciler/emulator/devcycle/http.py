@@ -146,9 +146,13 @@ def api_endpoint(
                 headers={name.lower(): value for name, value in request.headers.items()},
             )
             with store.lock, collector_paused():
-                reply = handler(call)
-                if writes:
-                    store.changed()
+                store.begin(writes)
+                try:
+                    reply = handler(call)
+                    if writes:
+                        store.changed()
+                finally:
+                    store.end(writes)
         except ApiError as error:
             return error_response(error)
         return reply.response()

@@ -52,6 +52,57 @@ class DevCycleStore:
         self._tag = secrets.token_hex(5)
         self._counter = 0
         self._last_ms = 0
+        self._keys: dict[str, dict[tuple[str | None, str], str]] = {}
+        """Per collection, (project or None, key) -> `_id` of the first document with that key;
+        built on a lookup by key during a read and dropped by every write (see `begin`)."""
+        self._attached: dict[str, list[str]] | None = None
+        """feature `_id` -> the `_id`s of its variables, in storage order (same lifetime)."""
+        self._indexing = False
+
+    # -- request bracketing ------------------------------------------------------------------
+
+    def begin(self, writes: bool) -> None:
+        """Called under `lock` before each API request: a read may use the lookup indexes, a
+        write drops them (its handler may add, remove or re-key documents)."""
+        self._indexing = not writes
+        if writes:
+            self.drop_indexes()
+
+    def end(self, writes: bool) -> None:
+        """Called under `lock` after each API request: nothing outside a read uses an index."""
+        self._indexing = False
+        if writes:
+            self.drop_indexes()
+
+    def drop_indexes(self) -> None:
+        self._keys.clear()
+        self._attached = None
+
+    def _key_index(self, collection: str) -> dict[tuple[str | None, str], str]:
+        index = self._keys.get(collection)
+        if index is None:
+            index = {}
+            for doc_id, doc in self.collections[collection].items():
+                key = doc.get("key")
+                if isinstance(key, str):
+                    index.setdefault((doc.get("_project"), key), doc_id)
+                    index.setdefault((None, key), doc_id)
+            self._keys[collection] = index
+        return index
+
+    def attached_variable_ids(self, feature_id: str) -> list[str] | None:
+        """The `_id`s of a feature's variables in storage order, from the index during a read;
+        None outside a read (the caller scans)."""
+        if not self._indexing:
+            return None
+        if self._attached is None:
+            attached: dict[str, list[str]] = {}
+            for doc_id, doc in self.variables.items():
+                owner = doc.get("_feature")
+                if isinstance(owner, str):
+                    attached.setdefault(owner, []).append(doc_id)
+            self._attached = attached
+        return self._attached.get(feature_id, [])
 
     # -- collections -----------------------------------------------------------------------
 
@@ -123,6 +174,14 @@ class DevCycleStore:
         doc = docs.get(ref)
         if doc is not None and (project_id is None or doc["_project"] == project_id):
             return doc
+        if self._indexing:
+            # A hit is checked against the document as stored now; a miss scans, as below.
+            found = docs.get(self._key_index(collection).get((project_id, ref), ""))
+            same_scope = found is not None and (
+                project_id is None or found["_project"] == project_id
+            )
+            if same_scope and found is not None and found.get("key") == ref:
+                return found
         for doc in docs.values():
             if doc.get("key") == ref and (project_id is None or doc["_project"] == project_id):
                 return doc
@@ -130,6 +189,11 @@ class DevCycleStore:
 
     def find_key(self, collection: str, project_id: str, key: str) -> Doc | None:
         """A document of a project by `key` only (keys in request bodies are never ids)."""
+        if self._indexing:
+            docs = self.collections[collection]
+            found = docs.get(self._key_index(collection).get((project_id, key), ""))
+            if found is not None and found.get("key") == key and found["_project"] == project_id:
+                return found
         for doc in self.collections[collection].values():
             if doc.get("key") == key and doc["_project"] == project_id:
                 return doc
@@ -195,6 +259,7 @@ class DevCycleStore:
                     raise ValueError(f"'{name}[{index}]' has no '_project'")
             collections[name] = {doc["_id"]: doc for doc in docs}
         self.collections = collections
+        self.drop_indexes()
         self._tag = meta["tag"]
         self._counter = int(meta.get("counter", 0))
         self._last_ms = int(meta.get("lastMs", 0))

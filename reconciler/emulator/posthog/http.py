@@ -151,7 +151,8 @@ def resource(
         with state.lock:
             # Django runs each request in a transaction that an error rolls back; the snapshot
             # gives writes the same all-or-nothing behaviour.
-            snapshot = state.to_json() if method in WRITE_METHODS else None
+            snapshot = state.rollback_point() if method in WRITE_METHODS else None
+            state.begin(method in WRITE_METHODS)
             try:
                 body = _LazyBody(request, raw if method in WRITE_METHODS else b"")
                 user = authenticate(request, state, body.get)
@@ -176,6 +177,8 @@ def resource(
                     state.restore(snapshot)
                 logger.exception("PostHog emulator: unhandled error on %s %s", method, request.url)
                 return render_error(server_error())
+            finally:
+                state.end(method in WRITE_METHODS)
         return render(reply)
 
     return endpoint

@@ -10,6 +10,7 @@ row-locked version increments and key uniqueness hold under concurrent clients.
 from __future__ import annotations
 
 import copy
+import marshal
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,6 +102,22 @@ class _Snapshot(BaseModel):
     change_requests: list[dict[str, Any]] = []
 
 
+_STORED = (
+    "organization",
+    "users",
+    "personal_api_keys",
+    "projects",
+    "cohorts",
+    "feature_flags",
+    "experiments",
+    "holdouts",
+    "dashboards",
+    "event_definitions",
+    "actions",
+)
+"""The attributes a rollback puts back (with `next_ids`)."""
+
+
 @dataclass
 class PostHogState:
     """Organization, projects, keys, cohorts, flags, experiments; JSON-serialisable."""
@@ -128,6 +145,9 @@ class PostHogState:
     (variant sums, variant overrides, payload keys, operator value types) are enforced, as on
     PostHog Cloud; `lenient`: they are accepted, as an unconfigured deployment does. A run-time
     setting, not part of the snapshot."""
+    _flags_by_id: dict[int, Record] | None = field(default=None, repr=False, compare=False)
+    """Flags by id, first stored first; built by a lookup during a read, dropped by writes."""
+    _indexing: bool = field(default=False, repr=False, compare=False)
 
     # -- construction and persistence -------------------------------------------------------
 
@@ -199,8 +219,39 @@ class PostHogState:
                 }
             )
 
-    def restore(self, snapshot: dict[str, Any]) -> None:
-        """Put back a snapshot taken with `to_json` (a failed request's rollback)."""
+    def rollback_point(self) -> bytes | dict[str, Any]:
+        """What `restore` needs to undo a write: the state as `marshal` bytes (one C-level pass,
+        about ten times quicker than `to_json`'s deep copy), or `to_json` when a record holds
+        something `marshal` cannot write."""
+        with self.lock:
+            try:
+                return marshal.dumps([getattr(self, name) for name in _STORED] + [self.next_ids])
+            except ValueError:
+                return self.to_json()
+
+    def begin(self, writes: bool) -> None:
+        """Called under `lock` before each request: reads may use the id index, writes drop it."""
+        self._indexing = not writes
+        if writes:
+            self._flags_by_id = None
+
+    def end(self, writes: bool) -> None:
+        """Called under `lock` after each request."""
+        self._indexing = False
+        if writes:
+            self._flags_by_id = None
+
+    def restore(self, snapshot: bytes | dict[str, Any]) -> None:
+        """Put back a snapshot taken with `rollback_point` or `to_json` (a failed request's
+        rollback)."""
+        self._flags_by_id = None
+        if isinstance(snapshot, bytes):
+            with self.lock:
+                *rows, next_ids = marshal.loads(snapshot)
+                for name, value in zip(_STORED, rows, strict=True):
+                    setattr(self, name, value)
+                self.next_ids = next_ids
+            return
         with self.lock:
             for name in (
                 "organization",
@@ -292,8 +343,20 @@ class PostHogState:
         """Every flag of a project, soft-deleted ones included."""
         return [f for f in self.feature_flags if f["team_id"] == project_id]
 
+    def _indexed_flag(self, flag_id: int) -> Record | None:
+        if self._flags_by_id is None:
+            index: dict[int, Record] = {}
+            for row in self.feature_flags:
+                index.setdefault(row["id"], row)
+            self._flags_by_id = index
+        found = self._flags_by_id.get(flag_id)
+        return found if found is not None and found["id"] == flag_id else None
+
     def flag(self, project_id: int, flag_id: int) -> Record | None:
         """A flag by id within a project."""
+        if self._indexing:
+            found = self._indexed_flag(flag_id)
+            return found if found is not None and found["team_id"] == project_id else None
         return next(
             (f for f in self.feature_flags if f["id"] == flag_id and f["team_id"] == project_id),
             None,
@@ -301,6 +364,8 @@ class PostHogState:
 
     def flag_by_id(self, flag_id: int) -> Record | None:
         """A flag by its global id."""
+        if self._indexing:
+            return self._indexed_flag(flag_id)
         return next((f for f in self.feature_flags if f["id"] == flag_id), None)
 
     def cohorts_of(self, project_id: int) -> list[Record]:

@@ -95,13 +95,18 @@ def update_body(
     *,
     marker: str = OWNERSHIP_TAG,
 ) -> dict[str, Any]:
-    """Only what changed; adopting adds the ownership marker to the audience's own tags."""
+    """Only what changed; adopting adds the ownership marker to the audience's own tags.
+
+    What changed is found on the models, not on request bodies: the live audience is never
+    turned back into a body, so filters flagsync would not write itself (an `audienceMatch`
+    naming another audience by `_id`, which DevCycle's `AudienceOperator` does not accept
+    but a live audience made elsewhere could carry) are simply replaced."""
     wanted = create_body(desired)
-    before = create_body(current)
+    fields = {"name": "name", "description": "description", "filters": "audience"}
     body = {
         name: wanted[name]
-        for name in ("name", "description", "filters")
-        if wanted[name] != before[name]
+        for name, attribute in fields.items()
+        if getattr(desired, attribute) != getattr(current, attribute)
     }
     if adopt:
         body["tags"] = [*without_markers(raw.get("tags") or []), marker]

@@ -31,6 +31,9 @@ from reconciler.errors import FlagsyncError
 from reconciler.evaluation.result import Evaluation, UserContext
 from reconciler.model import Audience, Filter, Flag, FlagSet, Rollout, Target, canonical_time
 from reconciler.providers.devcycle import bucketing
+from reconciler.providers.devcycle.impact_arithmetic import (
+    arithmetic_impact as arithmetic_impact,  # the plan's exact impact (`providers.evaluators`)
+)
 from reconciler.providers.devcycle.live_ids import FlagIds, LiveView
 from reconciler.providers.devcycle.segmentation import (
     PLATFORM_FIELDS,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +27,7 @@ from reconciler.providers.posthog.experiment_steps import LiveExperiment
 from reconciler.providers.posthog.holdouts import LiveHoldout
 from reconciler.providers.posthog.importing import imported
 from reconciler.providers.posthog.merge import merge_projects
-from reconciler.providers.posthog.staleness import stale_notes
+from reconciler.providers.posthog.staleness import STALE, stale_notes
 from reconciler.providers.shape import check
 from reconciler.workspace import Workspace
 
@@ -49,10 +49,13 @@ class LiveState:
 
     `raw` holds each asked-for or owned flag's live objects per environment; `projects` each
     environment's names and ids. A flag is `owned` when every copy carries the ownership tag.
+    An owned flag whose copies merge into its desired flag is only counted in `unchanged`: its
+    copies and model are let go at once (a plan of 10,000 unchanged flags would otherwise hold
+    every flag three times over), and it has no fingerprint, since a plan does not touch it.
     """
 
     flags: FlagSet
-    fingerprints: dict[str, str]
+    fingerprints: Mapping[str, str]
     unchanged: set[str] = field(default_factory=set)
     owned: set[str] = field(default_factory=set)
     others: list[str] = field(default_factory=list)
@@ -104,6 +107,7 @@ class Reading(Provider[LiveState]):
         contexts = {env: context for env, (context, _, _, _) in read.items()}
         copies: dict[str, dict[str, dict[str, Any]]] = {}
         live = LiveState(flags=FlagSet(), fingerprints={}, projects=contexts)
+        wanted = desired or {}
         for env, (context, flags, experiments, holdouts) in read.items():
             for holdout in holdouts:
                 name = str(holdout.get("name") or "")
@@ -120,6 +124,7 @@ class Reading(Provider[LiveState]):
                 )
             for key, raw in by_key.items():
                 copies.setdefault(key, {})[env] = raw
+        del read  # each project's list: what is kept from here on is in `copies`
         models: dict[str, Flag] = {}
         ownership = self.workspace.ownership
         for key, per_env in copies.items():
@@ -135,24 +140,28 @@ class Reading(Provider[LiveState]):
             if key not in keys and not owned:
                 live.others.append(key)
                 continue
-            live.raw[key] = per_env
-            live.fingerprints[key] = fingerprint(per_env)
             if key in keys:
-                models[key] = merge_projects(
+                desired_flag = wanted.get(key)
+                if (
+                    owned
+                    and desired_flag is not None
+                    and _as_sent(desired_flag, per_env, contexts, ownership.marker)
+                    and _plain(key, per_env, live)
+                ):
+                    live.unchanged.add(key)
+                    continue
+                model = merge_projects(
                     {env: _translated(raw, contexts[env]) for env, raw in per_env.items()}
                 )
+                if owned and desired_flag == model and _plain(key, per_env, live):
+                    live.unchanged.add(key)
+                    continue
+                models[key] = model
+            live.raw[key] = per_env
+        copies.clear()
         live.flags = FlagSet(flags=models)
         live.others.sort()
-        for key, experiment_copies in live.experiments.items():
-            seen = experiment_fingerprint(experiment_copies)
-            live.fingerprints[key] = (
-                f"{live.fingerprints[key]}|{seen}" if key in live.fingerprints else seen
-            )
-        for name, holdout_copies in live.holdouts.items():
-            seen = holdout_fingerprint(holdout_copies)
-            live.fingerprints[name] = (
-                f"{live.fingerprints[name]}|{seen}" if name in live.fingerprints else seen
-            )
+        live.fingerprints = LazyFingerprints(live.raw, live.experiments, live.holdouts)
         self._last = live
         return live
 
@@ -235,6 +244,101 @@ class Reading(Provider[LiveState]):
         """`flags` with the live experiments and holdouts `flagsync import` writes."""
         found = imported(live.experiments, live.holdouts, self.workspace.environment_names, selects)
         return found.into(flags), found.notes + stale_notes(live.raw)
+
+
+def _as_sent(
+    desired: Flag,
+    copies: dict[str, dict[str, Any]],
+    contexts: Mapping[str, ProjectContext],
+    marker: str,
+) -> bool:
+    """Whether every copy holds exactly what flagsync would send for `desired` in its project,
+    field by field: then it reads back as `desired` (apply-then-plan-empty is the law that
+    makes a sent body read back as its flag), and the copy needs no model. The quick test for
+    unchanged flags; False (a copy edited elsewhere, or stored in another form) only means the
+    copies are translated and compared as models."""
+    if copies.keys() != desired.environments.keys() or not _readable(desired):
+        return False
+    archived = desired.status == "archived"
+    try:
+        for env, raw in copies.items():
+            if bool(raw.get("archived")) != archived:
+                return False
+            body = translate.flag_body(desired, env, contexts[env], marker=marker)
+            if any(raw.get(name) != value for name, value in body.items()):
+                return False
+    except (FlagsyncError, KeyError, ValueError, TypeError):
+        return False
+    return True
+
+
+def _readable(flag: Flag) -> bool:
+    """Whether a flag has only what a PostHog flag reads back as (its name is its key; no
+    DevCycle lifecycle, control variation or metric associations): the law behind `_as_sent`
+    holds for manifests that pass validation, and this keeps the quick test to those."""
+    return (
+        flag.name == flag.key
+        and flag.status in ("active", "archived")
+        and flag.control is None
+        and not flag.metrics
+        and flag.static_variation is None
+    )
+
+
+def _plain(key: str, copies: dict[str, dict[str, Any]], live: LiveState) -> bool:
+    """Whether an unchanged flag can be let go: no experiment or holdout shares its key (their
+    fingerprints are combined) and no copy has filter keys flagsync leaves alone or is marked
+    stale by PostHog (the plan names those)."""
+    if key in live.experiments or key in live.holdouts:
+        return False
+    return not any(
+        translate.unmanaged_filter_keys(raw) or raw.get("status") == STALE
+        for raw in copies.values()
+    )
+
+
+class LazyFingerprints(Mapping[str, str]):
+    """Fingerprints of the flags, experiments and holdouts read, computed when asked for: a
+    plan needs only those of what it touches, and hashing every flag of a large project costs
+    seconds."""
+
+    def __init__(
+        self,
+        raw: dict[str, dict[str, dict[str, Any]]],
+        experiments: dict[str, dict[str, LiveExperiment]],
+        holdouts: dict[str, dict[str, list[LiveHoldout]]],
+    ) -> None:
+        self._raw, self._experiments, self._holdouts = raw, experiments, holdouts
+        self._computed: dict[str, str] = {}
+
+    def __getitem__(self, key: str) -> str:
+        if key not in self._computed:
+            parts = []
+            if key in self._raw:
+                parts.append(fingerprint(self._raw[key]))
+            if key in self._experiments:
+                parts.append(experiment_fingerprint(self._experiments[key]))
+            if key in self._holdouts:
+                parts.append(holdout_fingerprint(self._holdouts[key]))
+            if not parts:
+                raise KeyError(key)
+            self._computed[key] = "|".join(parts)
+        return self._computed[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._raw or key in self._experiments or key in self._holdouts
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(
+            {
+                **dict.fromkeys(self._raw),
+                **dict.fromkeys(self._experiments),
+                **dict.fromkeys(self._holdouts),
+            }
+        )
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def _translated(raw: dict[str, Any], context: ProjectContext) -> Flag:
