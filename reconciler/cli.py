@@ -31,6 +31,7 @@ from reconciler.fmt_command import fmt as fmt_command
 from reconciler.gc_pause import gc_paused
 from reconciler.manifest.importing import write_imported
 from reconciler.manifest.loader import PendingManifests, load_flags
+from reconciler.options import workspace_option
 from reconciler.plan import Plan
 from reconciler.policy import evaluate as evaluate_policy
 from reconciler.policy import policy_problems
@@ -79,17 +80,6 @@ def _retry_note(quiet: bool) -> Callable[[str], None] | None:
     if quiet:
         return None
     return _notes.note
-
-
-workspace_option = click.option(
-    "--workspace",
-    "-w",
-    "workspace_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    envvar="FLAGSYNC_WORKSPACE",
-    help="The workspace file or its folder (default: ./flagsync.yaml).",
-)
 
 
 class Commands(click.Group):

@@ -21,6 +21,7 @@ import click
 from reconciler.errors import FlagsyncError, ValidationFailed, WorkspaceError
 from reconciler.gc_pause import gc_paused
 from reconciler.manifest.loader import load_flags
+from reconciler.options import workspace_option
 from reconciler.promote import ChecksPromotion, Promotion, as_json, promote, summary
 from reconciler.reconcile import PlanOptions, make_plan, open_provider
 from reconciler.render import RENDERERS
@@ -99,15 +100,7 @@ def run_promote(
 
 
 @click.command()
-@click.option(
-    "--workspace",
-    "-w",
-    "workspace_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    envvar="FLAGSYNC_WORKSPACE",
-    help="The workspace file or its folder (default: ./flagsync.yaml).",
-)
+@workspace_option
 @click.option("--from", "source", required=True, metavar="ENV", help="Copy targeting from here.")
 @click.option("--to", "target", required=True, metavar="ENV", help="...to this environment.")
 @click.option(

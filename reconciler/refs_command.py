@@ -20,6 +20,7 @@ from reconciler.gc_pause import gc_paused
 from reconciler.lifecycle import today
 from reconciler.manifest.loader import load_flags
 from reconciler.manifest.metadata import flag_metadata
+from reconciler.options import workspace_option
 from reconciler.providers.registry import VENDORS
 from reconciler.refs.config import load_refs_config
 from reconciler.refs.files import source_files
@@ -68,15 +69,7 @@ def run_refs(workspace: Workspace, paths: tuple[Path, ...]) -> RefsReport:
 
 
 @click.command("refs")
-@click.option(
-    "--workspace",
-    "-w",
-    "workspace_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    envvar="FLAGSYNC_WORKSPACE",
-    help="The workspace file or its folder (default: ./flagsync.yaml).",
-)
+@workspace_option
 @click.option(
     "--output",
     "-o",
