@@ -23,17 +23,18 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
 from reconciler.errors import FlagsyncError
 from reconciler.evaluation.result import Evaluation, UserContext
-from reconciler.model import Audience, Filter, Flag, FlagSet, Rollout, Target, canonical_time
+from reconciler.model import Audience, Filter, Flag, FlagSet, Rollout, Target
 from reconciler.providers.devcycle import bucketing
 from reconciler.providers.devcycle.impact_arithmetic import (
     arithmetic_impact as arithmetic_impact,  # the plan's exact impact (`providers.evaluators`)
 )
+from reconciler.providers.devcycle.impact_arithmetic import epoch_ms, rollout_share
 from reconciler.providers.devcycle.live_ids import FlagIds, LiveView
 from reconciler.providers.devcycle.segmentation import (
     PLATFORM_FIELDS,
@@ -43,7 +44,6 @@ from reconciler.providers.devcycle.segmentation import (
 )
 from reconciler.providers.devcycle.translate import FRACTION_DIGITS
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _PLATFORM_UNKNOWN = (
     "a filter reads the SDK's platform or platform version, which the user context does not "
     "give (the Python server SDK sends 'Python' and its interpreter's version)"
@@ -120,7 +120,7 @@ class DevCycleEvaluator:
             key: audience.audience for key, audience in desired.audiences.items()
         }
         self.live = live
-        self.now_ms = (canonical_time(now) - _EPOCH) // timedelta(milliseconds=1)
+        self.now_ms = epoch_ms(now)
         self.passthrough = passthrough_rollouts
         self.compiler = Compiler(self.audiences)
         self._rules: dict[tuple[str, str], _Rules] = {}
@@ -300,22 +300,7 @@ class DevCycleEvaluator:
         )
 
     def _share(self, rollout: Rollout) -> float:
-        start = rollout.start_percentage
-        stages = [
-            bucketing.Stage(
-                round(stage.percentage / 100, FRACTION_DIGITS),
-                _ms(stage.at),
-                stage.transition == "discrete",
-            )
-            for stage in rollout.stages
-        ]
-        return bucketing.rollout_percentage(
-            rollout.type,
-            _ms(rollout.start),
-            1.0 if start is None else round(start / 100, FRACTION_DIGITS),
-            stages,
-            self.now_ms,
-        )
+        return rollout_share(rollout, self.now_ms)
 
     def _reads_platform(self, audience: Audience, seen: set[str]) -> bool:
         return any(self._filter_reads_platform(item, seen) for item in audience.filters)
@@ -331,10 +316,6 @@ class DevCycleEvaluator:
                         return True
             return False
         return item.field in PLATFORM_FIELDS
-
-
-def _ms(moment: datetime) -> int:
-    return (canonical_time(moment) - _EPOCH) // timedelta(milliseconds=1)
 
 
 def _evaluation(

@@ -131,32 +131,35 @@ def arithmetic_impact(before: Flag, after: Flag, environment: str) -> Impact | N
     )
 
 
-def _share(rollout: Rollout | None, now: datetime) -> float:
-    """The share (0..1) of its audience a rollout includes at `now` (the SDK's arithmetic)."""
-    if rollout is None:
-        return 1.0
+def epoch_ms(moment: datetime) -> int:
+    """A moment as the SDK's clock reads it: milliseconds since the epoch, UTC."""
+    return (canonical_time(moment) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
 
-    def ms(moment: datetime) -> int:
-        return (canonical_time(moment) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(
-            milliseconds=1
-        )
 
+def rollout_share(rollout: Rollout, now_ms: int) -> float:
+    """The share (0..1) of its audience a rollout includes at `now_ms` (the SDK's arithmetic);
+    the evaluator and the plan's impact both read a rollout through this."""
     start = rollout.start_percentage
     stages = [
         bucketing.Stage(
             round(stage.percentage / 100, FRACTION_DIGITS),
-            ms(stage.at),
+            epoch_ms(stage.at),
             stage.transition == "discrete",
         )
         for stage in rollout.stages
     ]
     return bucketing.rollout_percentage(
         rollout.type,
-        ms(rollout.start),
+        epoch_ms(rollout.start),
         1.0 if start is None else round(start / 100, FRACTION_DIGITS),
         stages,
-        ms(now),
+        now_ms,
     )
+
+
+def _share(rollout: Rollout | None, now: datetime) -> float:
+    """The share (0..1) of its audience a rollout includes at `now`; everyone without one."""
+    return 1.0 if rollout is None else rollout_share(rollout, epoch_ms(now))
 
 
 def _rollout_impact(
