@@ -48,6 +48,7 @@ from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, devcycle_provider
 from tests.emulator_auth import fetch_token
 from tests.emulator_sdk.conftest import sdk_client, server_key
 from tests.strategies import KEY_ALPHABET, splits
+from tests.strategies import STRING_COMPARATORS as FLAG_STRING_COMPARATORS
 
 pytest.importorskip("devcycle_python_sdk")
 
@@ -86,18 +87,7 @@ STRING_FIELDS = {
     "country": COUNTRIES,
     "device_model": DEVICES,
 }
-STRING_COMPARATORS = [
-    "is",
-    "is_not",
-    "contains",
-    "not_contains",
-    "starts_with",
-    "not_starts_with",
-    "ends_with",
-    "not_ends_with",
-    "exists",
-    "not_exists",
-]
+STRING_COMPARATORS = [*FLAG_STRING_COMPARATORS, "exists", "not_exists"]
 VERSION_COMPARATORS = ["is", "is_not", "gt", "gte", "lt", "lte", "exists", "not_exists"]
 NUMBER_COMPARATORS = ["is", "is_not", "gt", "gte", "lt", "lte", "exists", "not_exists"]
 BOOLEAN_COMPARATORS = ["is", "is_not", "exists", "not_exists"]
