@@ -112,3 +112,9 @@ class JsonLines:
         reason = answer.reason
         text = encode_basestring(reason) if type(reason) is str else _dumps(reason)
         return shared[1] + text + exact
+
+
+def json_lines(answer: Answerer) -> Callable[[UserContext], str]:
+    """One user's `eval -o json` lines."""
+    lines = JsonLines()
+    return lambda user: lines.lines(user, answer(user))
