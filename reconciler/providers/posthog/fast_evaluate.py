@@ -49,7 +49,7 @@ _set = object.__setattr__
 def answer_like(template: Evaluation, reason: str) -> Evaluation:
     """A copy of `template` with another reason, without the frozen dataclass's slow init."""
     made = _new(Evaluation)
-    fields = dict(template.__dict__)
+    fields = template.__dict__.copy()
     fields["reason"] = reason
     _set(made, "__dict__", fields)
     return made
@@ -143,6 +143,23 @@ def compile_person_flag(
                 misses_seen[tuple(misses)] = known
         return known
 
+    walk = tuple(
+        (
+            c.checks,
+            c.hashes,
+            c.threshold,
+            c.out_prefix,
+            c.matched,
+            c.no_bucket,
+            c.bucket_prefix,
+            tuple(
+                (low, high, c.by_variant[v], f" gives '{v}'")
+                for low, high, v in (variants if c.no_bucket is not None else ())
+            ),
+        )
+        for c in conditions
+    )
+
     def run(user: Any, identity: bytes | None) -> Evaluation:
         if identity is None:
             return reference(user, identity)
@@ -150,32 +167,29 @@ def compile_person_flag(
         misses: list[str] = []
         named_bucket = False
         try:
-            for condition in conditions:
+            for checks, hashes, threshold, out_prefix, matched, no_bucket, bucket, split in walk:
                 note = None
                 ends = False
-                for predicate, false_note, ends_walk in condition.checks:
+                for predicate, false_note, ends_walk in checks:
                     if not predicate(props):
                         note, ends = false_note, ends_walk
                         break
                 if note is None:
-                    if condition.hashes:
+                    if hashes:
                         where = point(rollout_prefix, identity)
-                        if where > condition.threshold:
-                            misses.append(f"{condition.out_prefix} (bucket {where:.4f})")
+                        if where > threshold:
+                            misses.append(f"{out_prefix} (bucket {where:.4f})")
                             named_bucket = True
                             if early_exit:
                                 break
                             continue
-                    if not variants or condition.no_bucket is None:
-                        return condition.matched
+                    if no_bucket is None:
+                        return matched
                     where = point(rollout_prefix, identity + variant_salt)
-                    for low, high, variant in variants:
+                    for low, high, template, gives in split:
                         if low <= where < high:
-                            return answer_like(
-                                condition.by_variant[variant],
-                                f"{condition.bucket_prefix}{where:.4f} gives '{variant}'",
-                            )
-                    return condition.no_bucket
+                            return answer_like(template, f"{bucket}{where:.4f}{gives}")
+                    return no_bucket
                 misses.append(note)
                 if early_exit and ends:
                     break
