@@ -29,6 +29,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from types import MappingProxyType
 from typing import Any
 
 from reconciler.errors import UsageError
@@ -614,7 +615,8 @@ class PostHogEvaluator:
             payload = flag.payloads.get(variation_of(variation))
             if payload is not None:
                 values["payload"] = payload
-            return Evaluation(flag_key, environment, variation_of(variation), why, rule, values)
+            shared = MappingProxyType(values)  # one answer is handed to many users: read-only
+            return Evaluation(flag_key, environment, variation_of(variation), why, rule, shared)
 
         conditions = []
         for condition in flag.conditions:

@@ -17,8 +17,7 @@ Each flag is compiled once into a function of the user:
   `Inconclusive`), is answered by the reference walk itself, so the reasons and the undecided
   cases stay the reference's word for word.
 
-Answer objects are immutable and their `values` mappings are shared between users: readers
-must not change them (none does).
+Answer objects are immutable and their `values` are read-only mappings, shared between users.
 """
 
 from __future__ import annotations
