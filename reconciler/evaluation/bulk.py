@@ -8,7 +8,8 @@ and as many JSON lines. Two things make that affordable, both vendor-neutral:
 - `JsonLines`: the line of an answer is the user's JSON (encoded once per user) and the
   answer's (encoded once per answer object, or, for answers that share everything but their
   reason, once per shared part plus the reason's text). The lines are byte for byte those of
-  `json.dumps(row, ensure_ascii=False)` of `row` below.
+  `json.dumps(row, ensure_ascii=False)` of the command's row (`eval_commands.row`): user,
+  environment, flag, variation, values, rule, reason, exact.
 """
 
 from __future__ import annotations
@@ -46,20 +47,6 @@ def answers_for(
     answer = answerer(evaluator, keys, environment)
     for user in users:
         yield user, answer(user)
-
-
-def row(user: UserContext, answer: Evaluation) -> dict[str, Any]:
-    """One line of `eval -o json`, as data."""
-    return {
-        "user": dict(user),
-        "environment": answer.environment,
-        "flag": answer.flag,
-        "variation": answer.variation,
-        "values": dict(answer.values),
-        "rule": answer.rule,
-        "reason": answer.reason,
-        "exact": answer.exact,
-    }
 
 
 def _dumps(value: Any) -> str:
