@@ -84,6 +84,37 @@ def test_a_registered_vendor_plans_its_flags(stub: Workspace) -> None:
     assert [(s.action, s.key) for s in plan.steps] == [("create", "checkout")]
 
 
+def test_a_registered_vendor_brings_its_own_urls(
+    stub: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The URLs a workspace leaves out are its provider's declarations, never another
+    vendor's; a token endpoint only for a provider that declares one."""
+
+    def plain() -> Workspace:
+        return Workspace(
+            file=Path("flagsync.yaml"),
+            provider="stub",
+            environments={"production": EnvironmentSettings()},
+            manifests=(),
+        )
+
+    stub_class = registry.provider_class("stub")
+    assert (plain().api_url, plain().auth_url) == (stub_class.DEFAULT_API_URL, None)
+    monkeypatch.setattr(stub_class, "DEFAULT_AUTH_URL", "http://127.0.0.1:9/token")
+    assert plain().auth_url == "http://127.0.0.1:9/token"
+
+
+def test_another_vendors_url_variable_is_not_read(
+    make_workspace: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace = make_workspace(
+        {}, workspace="provider: posthog\nenvironments:\n  production: {project_id: 2}\n"
+    )
+    monkeypatch.setenv(registry.provider_class("devcycle").AUTH_URL_VARIABLE or "", "nonsense")
+    result = CliRunner().invoke(main, ["validate", "--workspace", str(workspace)])
+    assert result.exit_code == 0, result.output
+
+
 @pytest.mark.parametrize(
     ("desired", "refusal"),
     [

@@ -69,6 +69,16 @@ class Provider(ABC, Generic[Live]):
     API_URL_VARIABLE: ClassVar[str]
     """The environment variable that overrides the workspace's `api_url` (to point CI at an
     emulator, say)."""
+    DEFAULT_AUTH_URL: ClassVar[str | None] = None
+    """The token endpoint when the workspace names none, for a vendor whose credentials are
+    exchanged for a token at a URL of their own; None: the vendor has no such endpoint, and
+    the workspace's `auth_url` is None."""
+    AUTH_URL_VARIABLE: ClassVar[str | None] = None
+    """The environment variable that overrides the workspace's `auth_url` (with
+    `DEFAULT_AUTH_URL`)."""
+    CREDENTIALS: ClassVar[str] = ""
+    """The environment variables that carry the credentials, as `flagsync --help` names them
+    (credentials never live in the workspace file)."""
 
     SUPPORTS_PREFETCH: ClassVar[bool] = False
     """`prefetch` starts downloading the live state while the manifests load."""

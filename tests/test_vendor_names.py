@@ -1,0 +1,140 @@
+"""Generic modules name no vendor in code, read with `ast` (nothing is imported).
+
+A generic module is any module of `reconciler` outside a vendor's home (its provider package,
+the emulators). In one, no identifier (a name, an attribute, a function, class or argument
+name, a keyword argument, an imported name) and no string other than a docstring may contain a
+vendor's name. Docstrings and comments may use a vendor as an example; code may not branch on
+one, default to one, or spell one's settings, URLs or environment variables.
+
+The one registration place, the `VENDORS` table of `reconciler/providers/registry.py`, is
+allowed; everything else found is held in an allow-list that only shrinks (an entry no longer
+found fails the test, like the import graph's lists).
+
+`python -m tests.test_vendor_names` prints what is found.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+
+from tests.test_import_graph import VENDOR_HOMES, _modules
+
+VENDOR_NAME = re.compile(r"posthog|devcycle", re.IGNORECASE)
+REGISTRY = "reconciler.providers.registry"
+REGISTRY_TABLE = "VENDORS"
+
+# (module, what) found today: allowed, never to grow.
+ALLOWED: set[tuple[str, str]] = {
+    ("reconciler.cli", "argument 'posthog_validation'"),
+    ("reconciler.cli", "keyword 'posthog_validation'"),
+    ("reconciler.cli", "name 'posthog_validation'"),
+    ("reconciler.cli", 'string "\' (token endpoint /oauth/token), project"'),
+    ("reconciler.cli", 'string "\\n  DevCycle: OAuth client \'"'),
+    ("reconciler.cli", "string '--posthog-validation'"),
+    ("reconciler.cli", "string 'Only flags (PostHog: experiments, holdou'"),
+    ("reconciler.cli", "string 'e.g. 480 (PostHog).'"),
+    ("reconciler.cli", "string 'e.g. 4800 (PostHog).'"),
+    ("reconciler.cli", "string 'lenient: accept the flag filter mistakes'"),
+    ("reconciler.manifest.build", "string 'devcycle'"),
+    ("reconciler.manifest.build", "string 'posthog'"),
+    ("reconciler.manifest.format", "string 'posthog'"),
+    ("reconciler.manifest.write", "string 'devcycle'"),
+    ("reconciler.manifest.write", "string 'posthog'"),
+    ("reconciler.providers.http", "name '_POSTHOG_WAIT'"),
+}
+
+
+def _home(module: str) -> bool:
+    return any(module == h or module.startswith(h + ".") for h in VENDOR_HOMES)
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """ids of the string constants that are docstrings: a module's, class's or function's
+    first statement, and a string standing alone as a statement (an attribute's docstring)."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            found.add(id(node.value))
+    return found
+
+
+def _registry_table(tree: ast.Module) -> set[int]:
+    """ids of the nodes inside the registry's `VENDORS = {...}` assignment."""
+    for statement in tree.body:
+        targets = (
+            [statement.target]
+            if isinstance(statement, ast.AnnAssign)
+            else statement.targets
+            if isinstance(statement, ast.Assign)
+            else []
+        )
+        if any(isinstance(t, ast.Name) and t.id == REGISTRY_TABLE for t in targets):
+            return {id(node) for node in ast.walk(statement)}
+    return set()
+
+
+def _names(node: ast.AST) -> Iterator[tuple[str, str]]:
+    """(kind, text) of what a node names or spells."""
+    if isinstance(node, ast.Name):
+        yield "name", node.id
+    elif isinstance(node, ast.Attribute):
+        yield "attribute", node.attr
+    elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        yield "definition", node.name
+    elif isinstance(node, ast.arg):
+        yield "argument", node.arg
+    elif isinstance(node, ast.keyword) and node.arg:
+        yield "keyword", node.arg
+    elif isinstance(node, ast.alias):
+        yield "import", node.asname or node.name
+    elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+        yield "string", node.value
+
+
+def vendor_names() -> set[tuple[str, str]]:
+    """(module, "kind text") of each vendor name in a generic module's code."""
+    found: set[tuple[str, str]] = set()
+    for module, path in _modules().items():
+        if _home(module):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        skip = _docstrings(tree)
+        if module == REGISTRY:
+            skip |= _registry_table(tree)
+        for node in ast.walk(tree):
+            if id(node) in skip:
+                continue
+            for kind, text in _names(node):
+                if VENDOR_NAME.search(text):
+                    found.add((module, f"{kind} {text[:40]!r}"))  # a long string by its start
+    return found
+
+
+def test_the_registry_table_is_the_one_place() -> None:
+    tree = ast.parse((_modules()[REGISTRY]).read_text(encoding="utf-8"))
+    table = [
+        node
+        for node in ast.walk(tree)
+        if id(node) in _registry_table(tree)
+        and isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and VENDOR_NAME.search(node.value)
+    ]
+    assert table, "the registry's VENDORS table names the vendors"
+
+
+def test_no_new_vendor_name_in_a_generic_module() -> None:
+    found = vendor_names()
+    assert sorted(found - ALLOWED) == [], "a generic module names a vendor"
+    assert sorted(ALLOWED - found) == [], "gone: remove from ALLOWED"
+
+
+if __name__ == "__main__":
+    for module, what in sorted(vendor_names()):
+        print(f"{module}: {what}")
