@@ -16,7 +16,10 @@ from click.testing import CliRunner
 
 from reconciler.cli import main
 from reconciler.errors import FlagsyncError, ValidationFailed
+from reconciler.manifest import build, format, provider_rules
+from reconciler.manifest.build import build_flag
 from reconciler.manifest.loader import load_flags
+from reconciler.manifest.write import flag_data
 from reconciler.model import Flag, FlagSet, Holdout, ReusableAudience
 from reconciler.providers import registry
 from reconciler.providers.base import Provider
@@ -113,6 +116,31 @@ def test_another_vendors_url_variable_is_not_read(
     monkeypatch.setenv(registry.provider_class("devcycle").AUTH_URL_VARIABLE or "", "nonsense")
     result = CliRunner().invoke(main, ["validate", "--workspace", str(workspace)])
     assert result.exit_code == 0, result.output
+
+
+def test_a_registered_vendor_names_its_own_settings_field(
+    stub: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A vendor's own flag settings are read and written under the field its manifest rules
+    declare, and `fmt` places that field with the others."""
+    monkeypatch.setattr(provider_rules.rules_for("stub"), "settings_section", "stub")
+    for cached in (provider_rules.settings_section, build.settings_section, format.flag_order):
+        cached.cache_clear()
+    try:
+        flag = Flag(key="checkout", name="checkout", settings={"sticky": True})
+        data = flag_data(flag, "stub")
+        assert data == {"key": "checkout", "stub": {"sticky": True}}
+        assert build_flag(data, ["production"], "stub").settings == {"sticky": True}
+        text = "flags:\n  - stub: {sticky: true}\n    status: active\n    key: checkout\n"
+        assert format.format_text(text).splitlines()[1:] == [
+            "  - key: checkout",
+            "    stub: {sticky: true}",
+            "    status: active",
+        ]
+    finally:
+        monkeypatch.undo()
+        for cached in (provider_rules.settings_section, build.settings_section, format.flag_order):
+            cached.cache_clear()
 
 
 @pytest.mark.parametrize(

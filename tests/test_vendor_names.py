@@ -37,11 +37,6 @@ ALLOWED: set[tuple[str, str]] = {
     ("reconciler.cli", "string 'e.g. 480 (PostHog).'"),
     ("reconciler.cli", "string 'e.g. 4800 (PostHog).'"),
     ("reconciler.cli", "string 'lenient: accept the flag filter mistakes'"),
-    ("reconciler.manifest.build", "string 'devcycle'"),
-    ("reconciler.manifest.build", "string 'posthog'"),
-    ("reconciler.manifest.format", "string 'posthog'"),
-    ("reconciler.manifest.write", "string 'devcycle'"),
-    ("reconciler.manifest.write", "string 'posthog'"),
     ("reconciler.providers.http", "name '_POSTHOG_WAIT'"),
 }
 
