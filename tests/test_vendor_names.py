@@ -37,7 +37,6 @@ ALLOWED: set[tuple[str, str]] = {
     ("reconciler.cli", "string 'e.g. 480 (PostHog).'"),
     ("reconciler.cli", "string 'e.g. 4800 (PostHog).'"),
     ("reconciler.cli", "string 'lenient: accept the flag filter mistakes'"),
-    ("reconciler.providers.http", "name '_POSTHOG_WAIT'"),
 }
 
 

@@ -24,7 +24,10 @@ from reconciler.providers.http import ApiClient
 
 class LiveView(Protocol):
     """What one read saw: models of the asked-for flags (less those found `unchanged`, equal to
-    the desired flag passed to `read`), fingerprints, and ownership."""
+    the desired flag passed to `read`), fingerprints, and ownership (`reconciler.ownership`).
+
+    A live state that is a dataclass declares `legacy` and `elsewhere` as fields defaulting to
+    empty: a vendor whose objects carry no ownership markers leaves them so."""
 
     @property
     def flags(self) -> FlagSet: ...
@@ -36,6 +39,16 @@ class LiveView(Protocol):
     def owned(self) -> set[str]: ...
     @property
     def others(self) -> list[str]: ...
+    @property
+    def legacy(self) -> set[str]:
+        """Flags with the bare legacy marker, as a named workspace sees them (adopting one
+        moves it to the workspace's own marker)."""
+        ...
+
+    @property
+    def elsewhere(self) -> Mapping[str, str]:
+        """Flags another workspace owns: key -> that workspace's name."""
+        ...
 
 
 class Work(Protocol):
