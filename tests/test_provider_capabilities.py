@@ -143,6 +143,15 @@ def test_a_registered_vendor_names_its_own_settings_field(
             cached.cache_clear()
 
 
+def test_the_help_names_the_registered_vendors_and_their_credentials(
+    stub: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(registry.provider_class("stub"), "CREDENTIALS", "STUB_TOKEN")
+    shown = CliRunner().invoke(main, ["--help"]).output
+    assert "them to DevCycle, PostHog or Stub." in " ".join(shown.split())
+    assert "POSTHOG_PERSONAL_API_KEY for PostHog, STUB_TOKEN for Stub." in shown
+
+
 @pytest.mark.parametrize(
     ("desired", "refusal"),
     [
