@@ -37,8 +37,9 @@ class EnvironmentSettings(BaseModel):
     reviewers: tuple[str, ...] = ()
     description: str = DEFAULT_REQUEST_DESCRIPTION
     project_id: int | None = None
-    """PostHog: the project this environment is (PostHog has no environments inside a project,
-    so each environment is its own project, with its own flag, cohort and group ids)."""
+    """Where each environment is a project of its own (a provider declaring
+    `ENVIRONMENTS_ARE_PROJECTS`, such as PostHog's, which has no environments inside a
+    project): the project this environment is, with its own ids."""
 
 
 class Safety(BaseModel):
@@ -124,7 +125,8 @@ class Workspace(BaseModel):
 
     @property
     def project_ids(self) -> dict[str, int]:
-        """PostHog: environment -> project id (every environment has one once loaded)."""
+        """Environment -> project id, where environments are projects (every environment has
+        one once loaded)."""
         return {env: s.project_id for env, s in self.environments.items() if s.project_id}
 
 
