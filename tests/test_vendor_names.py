@@ -2,9 +2,9 @@
 
 A generic module is any module of `reconciler` outside a vendor's home (its provider package,
 the emulators). In one, no identifier (a name, an attribute, a function, class or argument
-name, a keyword argument, an imported name) and no string other than a docstring may contain a
-vendor's name. Docstrings and comments may use a vendor as an example; code may not branch on
-one, default to one, or spell one's settings, URLs or environment variables.
+name, a keyword argument, an imported name or module) and no string other than a docstring
+may contain a vendor's name. Docstrings and comments may use a vendor as an example; code may
+not branch on one, default to one, or spell one's settings, URLs or environment variables.
 
 The one registration place, the `VENDORS` table of `reconciler/providers/registry.py`, is
 allowed; everything else found is held in an allow-list that only shrinks (an entry no longer
@@ -75,28 +75,63 @@ def _names(node: ast.AST) -> Iterator[tuple[str, str]]:
     elif isinstance(node, ast.keyword) and node.arg:
         yield "keyword", node.arg
     elif isinstance(node, ast.alias):
-        yield "import", node.asname or node.name
+        yield "import", node.name
+        if node.asname:
+            yield "import as", node.asname
+    elif isinstance(node, ast.ImportFrom) and node.module:
+        yield "import from", node.module
     elif isinstance(node, ast.Constant) and isinstance(node.value, str):
         yield "string", node.value
 
 
+def names_in(source: str, registry: bool = False) -> set[str]:
+    """ "kind text" of each vendor name in a module's code (`registry`: less its table)."""
+    tree = ast.parse(source)
+    skip = _docstrings(tree) | (_registry_table(tree) if registry else set())
+    return {
+        f"{kind} {text[:40]!r}"  # a long string by its start
+        for node in ast.walk(tree)
+        if id(node) not in skip
+        for kind, text in _names(node)
+        if VENDOR_NAME.search(text)
+    }
+
+
 def vendor_names() -> set[tuple[str, str]]:
     """(module, "kind text") of each vendor name in a generic module's code."""
-    found: set[tuple[str, str]] = set()
-    for module, path in _modules().items():
-        if _home(module):
-            continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        skip = _docstrings(tree)
-        if module == REGISTRY:
-            skip |= _registry_table(tree)
-        for node in ast.walk(tree):
-            if id(node) in skip:
-                continue
-            for kind, text in _names(node):
-                if VENDOR_NAME.search(text):
-                    found.add((module, f"{kind} {text[:40]!r}"))  # a long string by its start
-    return found
+    return {
+        (module, what)
+        for module, path in _modules().items()
+        if not _home(module)
+        for what in names_in(path.read_text(encoding="utf-8"), registry=module == REGISTRY)
+    }
+
+
+def test_the_check_reads_code_and_leaves_docstrings() -> None:
+    source = '''
+"""Talks to PostHog, for example."""
+from reconciler.providers.devcycle import client
+import reconciler.providers.posthog as vendor
+API_URL = "https://us.posthog.com"
+class DevCycleThing:
+    """A DevCycle example."""
+    def run(self, posthog_key: str) -> None:
+        "Also DevCycle's."
+        call(devcycle=1)
+        self.devcycle_url = f"{API_URL}/devcycle"
+VENDORS = {"posthog": "reconciler.providers.posthog"}
+'''
+    assert names_in(source, registry=True) == {
+        "import from 'reconciler.providers.devcycle'",
+        "import 'reconciler.providers.posthog'",
+        "string 'https://us.posthog.com'",
+        "definition 'DevCycleThing'",
+        "argument 'posthog_key'",
+        "keyword 'devcycle'",
+        "attribute 'devcycle_url'",
+        "string '/devcycle'",
+    }
+    assert "string 'posthog'" in names_in(source)
 
 
 def test_the_registry_table_is_the_one_place() -> None:
