@@ -195,6 +195,24 @@ def test_the_workspace_refuses_change_requests_as_the_vendor_declares(
     assert "change requests are not supported for PostHog yet" in refused.output
 
 
+def test_another_vendors_settings_field_is_refused_not_dropped(
+    stub: Workspace, tmp_path: Path
+) -> None:
+    (tmp_path / "flags.yaml").write_text(
+        "flags:\n"
+        "  - key: checkout\n"
+        "    posthog: {ensure_experience_continuity: true}\n"
+        "    environments:\n"
+        "      production: {enabled: true}\n"
+    )
+    workspace = stub.model_copy(update={"manifests": (tmp_path / "flags.yaml",)})
+    with pytest.raises(ValidationFailed) as refused:
+        load_flags(workspace)
+    assert [p.message for p in refused.value.problems] == [
+        "`posthog:` settings apply to PostHog workspaces only"
+    ]
+
+
 def test_a_registered_vendor_refuses_the_manifest_sections_it_does_not_have(
     stub: Workspace, tmp_path: Path
 ) -> None:

@@ -85,3 +85,20 @@ def settings_section(vendor: str | None) -> str | None:
 def settings_sections() -> tuple[str, ...]:
     """The settings fields of every registered vendor, in the registry's order."""
     return tuple(section for vendor in VENDORS if (section := settings_section(vendor)))
+
+
+def foreign_settings(sites: list[FlagSite], vendor: str) -> list[Problem]:
+    """Another vendor's settings field on a flag, refused naming whose it is (the workspace's
+    vendor would otherwise drop it silently)."""
+    own = settings_section(vendor)
+    owners = {
+        section: rules_for(name).vendor
+        for name in VENDORS
+        if (section := settings_section(name)) and section != own
+    }
+    return [
+        site.problem([section], f"`{section}:` settings apply to {owner} workspaces only", True)
+        for site in sites
+        for section, owner in owners.items()
+        if section in site.data
+    ]
