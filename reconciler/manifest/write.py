@@ -1,9 +1,10 @@
 """The model -> manifest data: the inverse of `build`, for `flagsync import`.
 
 It writes what a person would: defaults are left out (a name equal to the key, a release type,
-an environment that is off with no targets on DevCycle), a variation served to everyone is just
-its key, whole-number percentages are written as such. The law, tested with hypothesis, is
-`build_flag(flag_data(flag)) == flag` for every flag the model can hold.
+an environment that is off with no targets where the vendor configures every environment), a
+variation served to everyone is just its key, whole-number percentages are written as such.
+The law, tested with hypothesis, is `build_flag(flag_data(flag)) == flag` for every flag the
+model can hold.
 """
 
 from __future__ import annotations
