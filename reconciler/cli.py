@@ -120,9 +120,8 @@ def vendor_help(text: str) -> str:
     labels = [provider.LABEL for provider in providers]
     vendors = " or ".join([", ".join(labels[:-1]), labels[-1]] if len(labels) > 1 else labels)
     sources = [f"{p.CREDENTIALS} for {p.LABEL}" for p in providers if p.CREDENTIALS]
-    credentials = textwrap.fill(
-        f"Credentials come from the environment only: {', '.join(sources)}.", width=70
-    )
+    named = f": {', '.join(sources)}" if sources else ""
+    credentials = textwrap.fill(f"Credentials come from the environment only{named}.", width=70)
     return text.format(vendors=vendors, credentials=credentials)
 
 
