@@ -132,7 +132,8 @@ def _copy_devcycle(section: dict[str, Any], count: int) -> None:
     for name, docs in templates.items():
         if docs:
             section[name] = [doc for doc in section[name] if doc not in docs]
-    ids = set(hex_id.findall(json.dumps(templates)))
+    shared = set(hex_id.findall(json.dumps(section)))  # project, environments: kept
+    ids = set(hex_id.findall(json.dumps(templates))) - shared
     for index in range(count):
         mapping = {}
         for old in ids:

@@ -8,7 +8,7 @@ so it is replaced by `***` in every message.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -91,17 +91,21 @@ class PostHogClient(ApiClient):
         Only `limit` and `offset` are taken from `next`: the request goes to the configured
         base URL, so a `next` pointing at another host never receives the key.
         """
+        return [row for page in self.pages(path, params) for row in page]
+
+    def pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[list[Any]]:
+        """`list_all`'s rows a page at a time, each requested when the previous one was taken
+        (a reader that lets go of each page holds one page, not the whole list)."""
         query: dict[str, Any] = {**(params or {}), "limit": PAGE_SIZE, "offset": 0}
-        rows: list[Any] = []
         call = f"GET {path}"
         for _ in range(MAX_PAGES):
             body = self.json("GET", path, params=query)
             if not isinstance(body, dict) or not isinstance(body.get("results"), list):
                 raise AnswerShapeError(call, "expected a paginated list ({count, results})")
-            rows.extend(body["results"])
+            yield body["results"]
             following = _next_page(body.get("next"))
             if following is None:
-                return rows
+                return
             if not body["results"]:
                 raise AnswerShapeError(
                     call, "an empty page points to a next one: the list never ends"
