@@ -102,9 +102,9 @@ class PostHogClient(ApiClient):
             body = self.json("GET", path, params=query)
             if not isinstance(body, dict) or not isinstance(body.get("results"), list):
                 raise AnswerShapeError(call, "expected a paginated list ({count, results})")
-            yield body["results"]
             following = _next_page(body.get("next"))
             if following is None:
+                yield body["results"]
                 return
             if not body["results"]:
                 raise AnswerShapeError(
@@ -116,6 +116,7 @@ class PostHogClient(ApiClient):
                     f"the next page (offset {following.get('offset')}) does not move past this "
                     f"one (offset {query.get('offset')}): the list would never end",
                 )
+            yield body["results"]  # a page is handed out once its link is known to move on
             query = {**query, **following}
         raise AnswerShapeError(
             call, f"more than {MAX_PAGES:,} pages of {PAGE_SIZE:,}: more than flagsync reads"
