@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +11,9 @@ from reconciler.errors import Problem, ValidationFailed
 from reconciler.manifest import audiences, experiments, holdouts, metrics, schema_check
 from reconciler.manifest.build import build_flag
 from reconciler.manifest.declared import DeclaredManifests
+from reconciler.manifest.lean_load import LeanLoad
 from reconciler.manifest.provider_rules import foreign_settings, rules_for
-from reconciler.manifest.reading import PendingReads
+from reconciler.manifest.reading import PendingReads, Read
 from reconciler.manifest.rules import check_all, flag_sites
 from reconciler.manifest.source import Document, display_name, read_yaml
 from reconciler.model import Flag, FlagSet
@@ -67,7 +68,8 @@ class PendingManifests:
 
     def __init__(self, workspace: DeclaredManifests) -> None:
         files, self.problems = manifest_files(workspace)
-        self.reads = PendingReads([(path, display_name(path)) for path in files])
+        self.files = [(path, display_name(path)) for path in files]
+        self.reads = PendingReads(self.files)
 
     def close(self) -> None:
         """Stop reading (when the command fails before it needs the manifests)."""
@@ -95,11 +97,27 @@ def load_flags(workspace: DeclaredManifests, pending: PendingManifests | None = 
 
     `pending`: the reading already started by `PendingManifests(workspace)`."""
     pending = pending or PendingManifests(workspace)
-    problems = list(pending.problems)
+    lean = LeanLoad(workspace, ready=not pending.problems)
+    kept: list[Read | tuple[Path, str]] = []  # a file let go of: its path and name
+    for source, parsed in zip(pending.files, pending.reads.results(), strict=True):
+        kept.append(source if lean.take(parsed) else parsed)
+        del parsed  # (the file's data goes now, not when the next one arrives)
+    if lean.active:
+        return audiences.with_declared_types(FlagSet(flags={f.key: f for f in lean.flags}))
+    reads = (read_yaml(*item) if isinstance(item, tuple) else item for item in kept)
+    return _check_and_build(workspace, pending.problems, reads)
+
+
+def _check_and_build(
+    workspace: DeclaredManifests, file_problems: list[Problem], reads: Iterable[Read]
+) -> FlagSet:
+    """Every rule over every file at once: for a workspace with a problem, or with sections
+    checked against its flags, where each message must be found exactly as it always was."""
+    problems = list(file_problems)
     documents: list[Document] = []
     skipped: set[tuple[str, str, int]] = set()  # (file, section, index) the schema refused
     early: dict[tuple[str, int], Flag] = {}
-    for parsed in pending.reads.results():
+    for parsed in reads:
         if isinstance(parsed, Problem):
             problems.append(parsed)
             continue

@@ -30,6 +30,11 @@ class ManifestRules:
     settings_section: str | None = None
     """The flag field that holds the vendor's own flag settings (`Flag.settings`, passed to
     the vendor as they are); None: the vendor has none, and its rules refuse the others'."""
+    flags_checked_per_file = False
+    """Whether `check_flags`, and the flags' part of `check_metrics`, `check_experiments` and
+    `check_audiences` when no file declares those sections, look at each flag alone: then a
+    flags-only workspace is checked file by file and each file let go of once read
+    (`lean_load`). False when a flag's rules read other flags (a dependency's settings)."""
 
     def check_flags(self, flags: list[FlagSite]) -> list[Problem]:
         """What the vendor cannot express in these flags."""

@@ -121,14 +121,19 @@ class PendingReads:
     def results(self) -> Iterator[Read]:
         """Each file's outcome in order; read here what the workers could not."""
         if not self._futures:
-            yield from read_files(self._files)
+            for file in self._files:  # one at a time: a file is let go of before the next
+                yield from read_files([file])
             return
         finished = 0
         try:
-            for future in self._futures:
-                part = future.result()
+            while self._futures:
+                # Each future and each chunk is let go of as it is taken, so that a reader
+                # that lets go of a file's data (`lean_load`) frees its memory now.
+                part = self._futures.pop(0).result()
                 finished += 1
-                yield from part
+                part.reverse()
+                while part:
+                    yield part.pop()
         except BrokenProcessPool:  # a worker died (killed, out of memory): read the rest here
             self.close()
             for part_files in self._parts[finished:]:

@@ -15,6 +15,9 @@ from reconciler.providers.devcycle import manifest_audiences, manifest_flags, ma
 
 class DevCycleRules(ManifestRules):
     vendor = "DevCycle"
+    flags_checked_per_file = True
+    """Each flag's rules read that flag alone; metrics and custom properties are checked
+    against the flags only when a file declares them."""
 
     def check_flags(self, flags: list[FlagSite]) -> list[Problem]:
         return [problem for site in flags for problem in manifest_flags.flag_problems(site)]

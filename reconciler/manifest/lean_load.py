@@ -1,0 +1,86 @@
+"""Loading a flags-only workspace one file at a time, letting go of each file once read.
+
+A workspace's rules across files are few: flag keys and variable keys are unique in the
+workspace; everything else the rules check sits within one flag (when the vendor's rules say
+so, `ManifestRules.flags_checked_per_file`). So, file by file, the loader checks the file's
+flags, builds their models and keeps only their keys; the file's plain data and text go as
+soon as the next file arrives. Keeping every file until the rules had run was most of the
+memory of loading a large workspace (about 112 MB per 10,000 DevCycle flags beside 61 MB of
+models).
+
+Problems are rare and their messages are pinned (`file:line:col`, order, wording): the moment
+anything is wrong, or a file has a section the rules check against the flags (`metrics:`,
+`custom_properties:`, ...), this reader stops and the loader runs every rule over every file
+as it always did, reading again the files let go of. A valid flags-only workspace comes out
+as the same `FlagSet` the complete reading builds.
+"""
+
+from __future__ import annotations
+
+from reconciler.manifest import schema_check
+from reconciler.manifest.build import build_flag
+from reconciler.manifest.declared import DeclaredManifests
+from reconciler.manifest.provider_rules import ManifestRules, foreign_settings, rules_for
+from reconciler.manifest.reading import Read
+from reconciler.manifest.rules import check_all, flag_sites
+from reconciler.manifest.source import Document
+from reconciler.model import Flag
+
+FLAG_SECTION = "flags"
+
+
+class LeanLoad:
+    """Flags checked and built file by file; `active` turns False for good once a file needs
+    the complete reading (the caller then keeps documents and reads the dropped ones again)."""
+
+    def __init__(self, workspace: DeclaredManifests, ready: bool = True) -> None:
+        self.workspace = workspace
+        self.rules: ManifestRules = rules_for(workspace.provider)
+        self.active = ready and self.rules.flags_checked_per_file
+        self.flags: list[Flag] = []
+        self._flag_keys: set[str] = set()
+        self._variable_keys: set[str] = set()
+
+    def take(self, read: Read) -> bool:
+        """Check and build one file's flags; True when they were taken and the file's data
+        can go, False (for good) when the complete reading must decide."""
+        if self.active:
+            self.active = self._take(read)
+            if not self.active:
+                self.flags = []  # the complete reading builds everything again
+                self._flag_keys = self._variable_keys = set()
+        return self.active
+
+    def _take(self, read: Read) -> bool:
+        if not isinstance(read, Document) or not isinstance(read.data, dict):
+            return False  # unreadable or empty: a problem, located by the complete reading
+        if any(section != FLAG_SECTION for section in read.data):
+            return False  # a section the rules check against flags of every file
+        if schema_check.located_errors(read, "manifest"):
+            return False
+        sites = flag_sites([read])
+        environments = self.workspace.environment_names
+        rules = self.rules
+        if (
+            check_all(sites, environments)
+            or rules.check_flags(sites)
+            or foreign_settings(sites, self.workspace.provider)
+            or rules.check_metrics([], sites)
+            or rules.check_experiments([], sites, environments)
+            or rules.check_audiences([], [], sites)
+        ):
+            return False
+        flags: list[Flag] = []
+        for site in sites:
+            key = site.data["key"]
+            variables = list(site.data.get("variables") or {})
+            if key in self._flag_keys or self._variable_keys.intersection(variables):
+                return False  # declared in an earlier file: said where by the complete reading
+            self._flag_keys.add(key)
+            self._variable_keys.update(variables)
+            try:
+                flags.append(build_flag(site.data, environments, self.workspace.provider))
+            except Exception:  # noqa: BLE001 - the complete reading reports or raises it
+                return False
+        self.flags.extend(flags)
+        return True
