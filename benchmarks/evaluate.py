@@ -140,7 +140,7 @@ def timed_command(folder: Path, *args: str) -> tuple[float, int]:
 
 
 def in_process(folder: Path, people: list[dict[str, object]]) -> float:
-    from reconciler.eval_commands import evaluate_many, flag_keys
+    from reconciler.commands.eval import evaluate_many, flag_keys
     from reconciler.manifest.loader import load_flags
     from reconciler.providers.posthog.evaluate import evaluator
     from reconciler.workspace import load_workspace
