@@ -29,6 +29,7 @@ from reconciler.reconcile import (
     moved_since,
     open_provider,
     saved_options,
+    typed_like,
 )
 from reconciler.render import render_text
 from reconciler.render.words import counted
@@ -102,6 +103,7 @@ def apply(
                     f"{'; '.join(extra[:10])}{' ...' if len(extra) > 10 else ''}. Nothing was "
                     "applied; run `flagsync plan --out` again (a plan file is never edited)."
                 )
+            the_plan = typed_like(the_plan, fresh)
         else:
             options = plan_options(
                 workspace, flag_patterns, environments, prune, adopt, cancel_stale
