@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +116,11 @@ def render_text(results: Iterable[tuple[UserContext, list[Evaluation]]]) -> Iter
             yield f"  {'':<{width}}    why: {answer.reason}"
 
 
+def text(answer: Callable[[UserContext], list[Evaluation]]) -> Callable[[UserContext], str]:
+    """One user's text output, from a function answering every flag for a user."""
+    return lambda user: "".join(f"{line}\n" for line in render_text([(user, answer(user))]))
+
+
 @click.command(name="eval")
 @workspace_option
 @click.option("--env", "environment", required=True, help="The environment to evaluate in.")
@@ -140,6 +145,8 @@ def eval_(
     output: str,
 ) -> None:
     """Which variation each user gets from each flag, and why (offline, from the manifests)."""
+    from reconciler.evaluation import bulk
+    from reconciler.evaluation.parallel import write_users
     from reconciler.evaluation.users import parse_user, read_users
 
     if (user_json is None) == (users_file is None):
@@ -152,13 +159,8 @@ def eval_(
     keys = flag_keys(flags, environment, flag_patterns)
     if flag_patterns and not keys:
         raise UsageError(f"--flag {' '.join(flag_patterns)}: no flag in {environment} matches")
-    results = ((u, evaluate_many(evaluator, keys, environment, u)) for u in users)
+    answer = bulk.answerer(evaluator, keys, environment)
+    produce = bulk.json_lines(answer) if output == "json" else text(answer)
     # each user's answers are freed by reference counting once printed: no cycles to collect
     with gc_paused():
-        if output == "json":
-            for user, answers in results:
-                rows = (json.dumps(row(user, a), ensure_ascii=False) for a in answers)
-                sys.stdout.write("".join(f"{line}\n" for line in rows))
-            return
-        for line in render_text(results):
-            sys.stdout.write(f"{line}\n")
+        write_users(produce, list(users), len(keys), sys.stdout)

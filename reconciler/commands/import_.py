@@ -25,7 +25,7 @@ from reconciler.workspace_write import write_section
     "flag_patterns",
     multiple=True,
     metavar="PATTERN",
-    help="Only flags (PostHog: experiments, holdouts by name) matching (a shell pattern); "
+    help="Only flags (and experiments, holdouts: by name) matching (a shell pattern); "
     "repeatable. Default: everything.",
 )
 @click.option(
@@ -52,10 +52,11 @@ def import_(
 ) -> None:
     """Write manifests from the live state (a whole project, or the flags --flag selects).
 
-    PostHog experiments and holdouts are written too (an experiment's flag as part of its
-    experiment). A flag a manifest already declares is rewritten in its file, keeping the
-    file's comments; other flags get new files. Afterwards `flagsync plan` shows no changes;
-    what flagsync did not create is taken over with `flagsync apply --adopt`.
+    Experiments, holdouts and other project objects the vendor has are written too (an
+    experiment's flag as part of its experiment). A flag a manifest already declares is
+    rewritten in its file, keeping the file's comments; other flags get new files. Afterwards
+    `flagsync plan` shows no changes; what flagsync did not create is taken over with
+    `flagsync apply --adopt`.
     """
     workspace = load_workspace(workspace_path)
     provider = open_provider(workspace, retry_note(quiet))
