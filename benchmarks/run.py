@@ -33,8 +33,12 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import seeding  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 ENVIRONMENTS = ("development", "staging", "production")
@@ -45,6 +49,9 @@ SETUP_ATTEMPTS = 3
 idempotent, so the next one does what is left."""
 BASELINE_PARALLEL = 10
 PLAN_RUNS = 3
+STARTUP_TIMEOUT = 60.0
+"""Seconds an emulator may take to answer; a seeded one loads its state first (100,000 flags
+x 3: tens of seconds on a busy machine), so it gets more."""
 EMULATOR_NICENESS = 10
 """Each plan is run this many times and the median run reported: one run on a shared machine
 can be a second off either way."""
@@ -131,32 +138,48 @@ class Emulator:
     """The emulator in a child process (`emulator_process.py`); faults are set through its
     control endpoint. Its CPU time is read from /proc, so a row can say what it cost."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        state_file: Path | None = None,
+        seed: Path | None = None,
+        start_timeout: float = STARTUP_TIMEOUT,
+    ) -> None:
+        """`state_file`: persist every write there; `seed`: start from that state (see
+        `emulator_process.py`). A start that takes longer than `start_timeout` stops the
+        child and raises."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.setup_marker = folder / "emulator-setup"
         self.setup_marker.touch()
+        extra = ["--state-file", str(state_file)] if state_file is not None else []
+        extra += ["--seed", str(seed)] if seed is not None else []
         self.process = subprocess.Popen(
             [
                 sys.executable,
                 str(REPO / "benchmarks" / "emulator_process.py"),
                 str(self.port),
                 str(self.setup_marker),
+                *extra,
             ],
             cwd=REPO,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 60  # a busy machine starts Python slowly
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"{self.url}/_emulator/stats", timeout=1)
-                return
-            except httpx.HTTPError:
-                if self.process.poll() is not None:
-                    break
-                time.sleep(0.1)
+        deadline = time.monotonic() + start_timeout  # a busy machine starts Python slowly
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    httpx.get(f"{self.url}/_emulator/stats", timeout=5)
+                    return
+                except httpx.HTTPError:
+                    if self.process.poll() is not None:
+                        break
+                    time.sleep(0.2)
+        except BaseException:
+            self.stop()
+            raise
         self.stop()
-        raise RuntimeError("the emulator did not start")
+        raise RuntimeError(f"the emulator did not start within {start_timeout:.0f} s")
 
     def setup_done(self) -> None:
         """From now on every write takes the emulator's rollback snapshot, as it always does.
@@ -252,6 +275,29 @@ def set_up(emulator: Emulator, folder: Path, vendor: str) -> None:
             print(f"(set-up apply failed, attempt {attempt}; running it again)", file=sys.stderr)
 
 
+def seeded_emulator(folder: Path, count: int, vendor: str) -> Emulator:
+    """An emulator holding the workspace's `count` flags, as `seeding.py` writes them: the
+    first few created by `flagsync apply` through the API, the rest cloned from them (and
+    checked against them). Minutes quicker than creating every flag at 10,000 and more."""
+    template = folder.parent / f"{folder.name}-template"
+    write_workspace(template, seeding.TEMPLATE_FLAGS, vendor=vendor)
+    state_file = template / "state.json"
+    state_file.unlink(missing_ok=True)
+    maker = Emulator(template, state_file=state_file)
+    try:
+        set_up(maker, template, vendor)
+    finally:
+        maker.stop()
+    seed = folder / "seed.json"
+    seeding.seeded_file(state_file, vendor, count, seed)
+    shutil.rmtree(template, ignore_errors=True)
+    try:
+        # Loading 300,000 records takes a while on a busy machine.
+        return Emulator(folder, seed=seed, start_timeout=STARTUP_TIMEOUT + count / 200)
+    finally:
+        seed.unlink(missing_ok=True)
+
+
 def baseline_paths(emulator: Emulator, count: int, vendor: str) -> tuple[dict[str, str], list[str]]:
     """The authorization header and one single-object GET per flag per environment."""
     if vendor == "posthog":
@@ -334,14 +380,19 @@ def bench_size(
     variants: tuple[Variant, ...] = (("events", "on"),),
     vendor: str = "devcycle",
     changed: int = 1000,
+    setup: str = "seed",
 ) -> list[dict[str, object]]:
-    """One row per variant; their plans are taken in turns, against the same live state."""
+    """One row per variant; their plans are taken in turns, against the same live state.
+    `setup`: `seed` (see `seeded_emulator`) or `api` (`flagsync apply` creates every flag)."""
     folder = work / f"{vendor}-{count}"
     write_workspace(folder, count, vendor=vendor)
     load_before = os.getloadavg()[0]
-    emulator = Emulator(folder)
+    started = time.perf_counter()
+    emulator = seeded_emulator(folder, count, vendor) if setup == "seed" else Emulator(folder)
     try:
-        set_up(emulator, folder, vendor)  # without latency
+        if setup != "seed":
+            set_up(emulator, folder, vendor)  # without latency
+        setup_s = time.perf_counter() - started
         emulator.setup_done()
         emulator.faults(latency_ms=latency_ms)
         runs: dict[Variant, list[tuple[float, dict[str, float], int]]] = {v: [] for v in variants}
@@ -363,7 +414,11 @@ def bench_size(
         diff = diff_seconds(folder, count, changed, vendor)
         load = (load_before, os.getloadavg()[0])
         return [
-            median_row(count, variant, taken, refresh, diff, latency_ms, vendor, load)
+            {
+                **median_row(count, variant, taken, refresh, diff, latency_ms, vendor, load),
+                "setup_s": setup_s,
+                "setup": setup,
+            }
             for variant, taken in runs.items()
         ]
     finally:
@@ -371,6 +426,19 @@ def bench_size(
 
 
 nan = float("nan")
+
+
+def verdict(row: dict[str, Any]) -> str:
+    """Whether the emulator was the bottleneck of a row's plan, with its figures: it was not
+    when its CPU time is a minor share of the plan's wall time and below flagsync's own."""
+    emulator, own, wall = (float(row[k]) for k in ("emulator_cpu_s", "plan_cpu_s", "plan_s"))
+    bottleneck = emulator > own or emulator > 0.5 * wall
+    said = "IS the bottleneck" if bottleneck else "is not the bottleneck"
+    return (
+        f"{row['vendor']} {int(str(row['flags'])):,} x 3: the emulator {said}: {emulator:.2f} s "
+        f"of CPU during a {wall:.2f} s plan ({emulator / wall:.0%} of its wall time), "
+        f"flagsync {own:.2f} s"
+    )
 
 
 def median_row(
@@ -396,6 +464,7 @@ def median_row(
         "plan_s": wall,
         "plan_cpu_s": measured["cpu_s"],
         "emulator_cpu_s": measured["emulator_cpu_s"],
+        "emulator_share": measured["emulator_cpu_s"] / wall,
         "requests": plan_requests,
         "rss_mb": measured["max_rss_mb"],
         "diff_s": diff[0],
@@ -458,6 +527,19 @@ def main() -> None:
     parser.add_argument(
         "--no-baseline", action="store_true", help="skip the per-flag refresh (minutes)"
     )
+    parser.add_argument(
+        "--baseline-max",
+        type=int,
+        default=10000,
+        help="skip the per-flag refresh above this many flags (100,000 x 3 GETs: many minutes)",
+    )
+    parser.add_argument(
+        "--setup",
+        default="seed",
+        choices=("seed", "api"),
+        help="seed: clone API-created flags into the emulator's state (seeding.py); "
+        "api: flagsync apply creates every flag",
+    )
     parser.add_argument("--plan-runs", type=int, default=PLAN_RUNS, help="median of this many")
     parser.add_argument(
         "--yaml", default="events", help="YAML readers, comma-separated: events, composed"
@@ -473,12 +555,14 @@ def main() -> None:
     columns = [
         ("vendor", 8, "vendor", "s"),
         ("flags", 7, "flags", "d"),
+        ("setup s", 7, "setup_s", ".0f"),
         ("YAML/wk", 10, "yaml", "s"),
         ("loadavg", 9, "load", "s"),
         ("manif s", 7, "load_s", ".2f"),
         ("plan s", 7, "plan_s", ".2f"),
         ("CPU s", 6, "plan_cpu_s", ".2f"),
         ("emu CPU", 7, "emulator_cpu_s", ".2f"),
+        ("emu/wall", 8, "emulator_share", ".0%"),
         ("reqs", 5, "requests", "d"),
         ("RSS MB", 7, "rss_mb", ".0f"),
         ("diff s", 7, "diff_s", ".3f"),
@@ -498,21 +582,30 @@ def main() -> None:
         header = " ".join(f"{title:>{width}}" for title, width, _, _ in columns)
         print(header)
         print("-" * len(header))
-        for vendor in args.vendors.split(","):
-            for count in (int(size) for size in args.sizes.split(",")):
+        verdicts = []
+        for count in (int(size) for size in args.sizes.split(",")):
+            for vendor in args.vendors.split(","):  # both vendors side by side, per size
                 rows = bench_size(
                     count,
                     args.latency_ms,
                     work,
-                    baseline=not args.no_baseline,
+                    baseline=not args.no_baseline and count <= args.baseline_max,
                     plan_runs=args.plan_runs,
                     variants=variants,
                     vendor=vendor,
                     changed=args.changed,
+                    setup=args.setup,
                 )
                 for found in rows:
                     cells = [f"{found[key]:>{width}{spec}}" for _, width, key, spec in columns]
                     print(" ".join(cells), flush=True)
+                    verdicts.append(verdict(found))
+        print("\n" + "\n".join(verdicts))
+        if args.no_baseline or any(int(size) > args.baseline_max for size in args.sizes.split(",")):
+            print(
+                f"(no per-flag refresh above {args.baseline_max:,} flags or with --no-baseline: "
+                "its latency floor alone is GETs / 10 x latency, 600 s at 100,000 x 3)"
+            )
         if args.apply_changes:
             row = bench_rate_limited_apply(
                 args.apply_changes, args.apply_limit, args.latency_ms, work

@@ -43,7 +43,7 @@ def _free_tombstones(state: PostHogState, project_id: int, key: str, keep: Recor
                 "Please delete the experiment before deleting the flag."
             )
     for tombstone in tombstones:
-        state.feature_flags.remove(tombstone)
+        state.discard(state.feature_flags, tombstone)
 
 
 def create_flag(state: PostHogState, project_id: int, user: Record, data: dict[str, Any]) -> Record:
@@ -87,15 +87,16 @@ def create_flag(state: PostHogState, project_id: int, user: Record, data: dict[s
     }
     if fields.get("_should_create_usage_dashboard", True):
         dashboard_id = state.next_id("dashboard")
-        state.dashboards.append(
+        state.add(
+            state.dashboards,
             {
                 "id": dashboard_id,
                 "team_id": project_id,
                 "name": f"Generated Dashboard: {flag['key']} Usage",
-            }
+            },
         )
         flag["usage_dashboard"] = dashboard_id
-    state.feature_flags.append(flag)
+    state.add(state.feature_flags, flag)
     return flag
 
 
@@ -235,6 +236,7 @@ def update_flag(
     if fields.get("active"):
         fields["performed_rollback"] = False
     fields.pop("version", None)
+    state.changing(flag)
     flag.update(fields)
     flag["version"] = current_version + 1
     flag["last_modified_by_id"] = user["id"]
@@ -259,12 +261,16 @@ def _propagate_variants(state: PostHogState, flag: Record) -> None:
         experiment["updated_at"] = now_iso()
 
 
-def set_active(flag: Record, active: bool) -> None:
+def set_active(flag: Record, active: bool, *, state: PostHogState | None = None) -> None:
     """A lifecycle toggle that bypasses the serializer (`flag.save(update_fields=["active"])`):
-    no version bump, no validation."""
+    no version bump, no validation. `state`: the flag's, so a failed request can undo it."""
+    if state is not None:
+        state.changing(flag)
     flag["active"] = active
 
 
-def touch(flag: Record) -> None:
+def touch(flag: Record, *, state: PostHogState | None = None) -> None:
     """`flag.save()` from a service: `updated_at` moves, `version` does not."""
+    if state is not None:
+        state.changing(flag)
     flag["updated_at"] = now_iso()
