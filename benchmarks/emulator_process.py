@@ -3,10 +3,10 @@
     python benchmarks/emulator_process.py PORT SETUP_MARKER [--state-file FILE] [--seed FILE]
 
 The seeded PostHog organization has two projects; the benchmark maps three environments to
-three projects, so a third (id 3) is added before serving. While the file SETUP_MARKER exists
-(the benchmark's set-up, thousands of creates with no fault injected), PostHog writes skip the
-rollback point; the benchmark deletes the marker before it measures anything, and from then on
-every write is the emulator's own.
+three projects, so a third (id 3) is added before serving. SETUP_MARKER matters only to the
+emulator as it was (below): while the file exists (the set-up, creates with no fault
+injected) its PostHog writes skip the whole-state copy; the benchmark deletes the marker
+before it measures anything.
 
 `--state-file FILE`: persist every write to FILE, as `flagsync emulator --state` does (the
 benchmark records the flags `flagsync apply` created this way, as the template it seeds from).
@@ -14,9 +14,10 @@ benchmark records the flags `flagsync apply` created this way, as the template i
 loaded into memory and not written back: the benchmark's bulk set-up (`seeding.py`), which
 writes what API creates would have stored without sending 300,000 requests.
 
-To compare with the emulator as it was, FLAGSYNC_BENCH_EMULATOR=old takes the rollback
-point as a deep copy of the whole state (`to_json`) and answers single-object lookups and
-lists by scanning.
+To compare with the emulator as it was, FLAGSYNC_BENCH_EMULATOR=marshal copies the whole
+state before every write (`rollback_point`, one `marshal` pass) instead of journaling what
+the write changes; FLAGSYNC_BENCH_EMULATOR=old takes a deep copy (`to_json`) and answers
+single-object lookups by scanning.
 """
 
 from __future__ import annotations
@@ -38,19 +39,20 @@ THIRD_PROJECT_KEY = "phc_benchmark_third_project_key"
 
 
 def _never_index(self: Any, writes: bool) -> None:
-    self.drop_indexes() if isinstance(self, DevCycleStore) else self.drop_indexes()
+    self.drop_indexes()
     self._indexing = False
 
 
-def _full_copy_journal(state: PostHogState) -> Any:
-    """The rollback as it was: a deep copy of the whole state before every write."""
-    snapshot = state.to_json()
+class _WholeStateRollback:
+    """The rollback as it was: a copy of the whole state before every write, put back by an
+    undo (`old`: `to_json`'s deep copy; `marshal`: `rollback_point`'s bytes)."""
 
-    class _Whole:
-        def undo(self) -> None:
-            state.restore(snapshot)
+    def __init__(self, state: PostHogState, deep: bool) -> None:
+        self.state = state
+        self.snapshot = state.to_json() if deep else state.rollback_point()
 
-    return _Whole()
+    def undo(self) -> None:
+        self.state.restore(self.snapshot)
 
 
 def load_posthog(state: PostHogState, data: dict[str, Any]) -> None:
@@ -64,7 +66,7 @@ def load_posthog(state: PostHogState, data: dict[str, Any]) -> None:
     fresh.check_references()
     for name in (*PostHogState.STORED_LISTS, "next_ids"):
         setattr(state, name, getattr(fresh, name))
-    state.drop_indexes()
+    state.reset_indexes()
 
 
 def main() -> None:
@@ -89,16 +91,21 @@ def main() -> None:
         third = dict(state.projects[-1], id=3, name="Benchmark third", api_token=THIRD_PROJECT_KEY)
         third["uuid"] = third["uuid"][:-1] + "3"
         state.projects.append(third)
-    begin_write = state.begin_write
-    if os.environ.get("FLAGSYNC_BENCH_EMULATOR") == "old":
-        begin_write = lambda: _full_copy_journal(state)  # noqa: E731
+    mode = os.environ.get("FLAGSYNC_BENCH_EMULATOR", "journal")
+    if mode in ("old", "marshal"):
+
+        def begin_write() -> Any:
+            # While the marker exists (the set-up: creates, no fault) no copy is taken.
+            return None if marker.exists() else _WholeStateRollback(state, deep=mode == "old")
+
+        def scan_for_key(self: PostHogState, project_id: int, key: str) -> list[Any]:
+            return [f for f in self.flags_of(project_id) if f["key"] == key]
+
+        state.begin_write = begin_write  # type: ignore[method-assign]
+        PostHogState.flags_with_key = scan_for_key  # type: ignore[method-assign]
+    if mode == "old":
         PostHogState.begin = PostHogState.end = _never_index  # type: ignore[method-assign]
         DevCycleStore.begin = DevCycleStore.end = _never_index  # type: ignore[method-assign]
-
-    def during_setup_none() -> Any:
-        return None if marker.exists() else begin_write()
-
-    state.begin_write = during_setup_none  # type: ignore[method-assign]
     uvicorn.run(app, host="127.0.0.1", port=port_of(args), log_level="warning", access_log=False)
 
 

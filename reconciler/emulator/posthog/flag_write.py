@@ -33,8 +33,8 @@ def _free_tombstones(state: PostHogState, project_id: int, key: str, keep: Recor
     """Hard-delete soft-deleted flags holding `key`, unless an experiment still points at one."""
     tombstones = [
         f
-        for f in state.flags_of(project_id)
-        if f["key"] == key and f["deleted"] and (keep is None or f["id"] != keep["id"])
+        for f in state.flags_with_key(project_id, key)
+        if f["deleted"] and (keep is None or f["id"] != keep["id"])
     ]
     for tombstone in tombstones:
         if state.experiments_of_flag(tombstone["id"]):
@@ -135,16 +135,15 @@ def _check_delete(state: PostHogState, flag: Record, fields: dict[str, Any]) -> 
 
 
 def _check_active_toggle(state: PostHogState, flag: Record, fields: dict[str, Any]) -> None:
-    flags = state.flags_of(flag["team_id"])
     if fields.get("active") is False and flag["active"] is True:
-        dependents = dependents_of(flag, flags)
+        dependents = dependents_of(flag, state.flags_of(flag["team_id"]))
         if dependents:
             raise validation_error(
                 "Cannot disable this feature flag because other flags depend on it: "
                 f"{_listing(dependents)}. Please update or disable the dependent flags first."
             )
     if fields.get("active") is True and flag["active"] is False:
-        disabled = disabled_dependencies_of(flag, flags)
+        disabled = disabled_dependencies_of(flag, state.flags_of(flag["team_id"]))
         if disabled:
             raise validation_error(
                 "Cannot enable this feature flag because it depends on disabled flags: "

@@ -176,7 +176,8 @@ class WriteJournal:
         for name, value in zip(_WHOLE, whole, strict=True):
             setattr(state, name, value)
         state.next_ids = next_ids
-        state.drop_indexes()
+        state.reset_indexes()
+        state._journal = None
         if self.full is not None and _rolled_back(state) != self.full:
             raise AssertionError("undoing a write did not give back the state before it")
 
@@ -244,6 +245,13 @@ class PostHogState:
     """Flags by id, first stored first; built by a lookup during a read, dropped by writes."""
     _indexing: bool = field(default=False, repr=False, compare=False)
     _journal: WriteJournal | None = field(default=None, repr=False, compare=False)
+    _by_key: dict[tuple[int, str], list[Record]] | None = field(
+        default=None, repr=False, compare=False
+    )
+    """Flags by (project, key), soft-deleted ones included. Unlike the read indexes it lives
+    across writes: each write updates it for the flags its journal shows it added, removed or
+    changed, so a create's key check costs O(1), not a scan of every flag."""
+    _key_of: dict[int, tuple[int, str]] = field(default_factory=dict, repr=False, compare=False)
     _read_cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
     """Answers computed during reads (a project's flags, a list's order), dropped by writes."""
 
@@ -352,6 +360,8 @@ class PostHogState:
         rows.append(row)
         if self._journal is not None:
             self._journal.rows.append((rows, row, None))
+        if rows is self.feature_flags and self._by_key is not None:
+            self._index_key(row)
 
     def discard(self, rows: list[Record], row: Record) -> None:
         """Remove a row (this very object) from one of the state's collections, recorded for
@@ -360,6 +370,8 @@ class PostHogState:
         del rows[index]
         if self._journal is not None:
             self._journal.rows.append((rows, row, index))
+        if rows is self.feature_flags and self._by_key is not None:
+            self._unindex_key(row)
 
     def begin(self, writes: bool) -> None:
         """Called under `lock` before each request: reads may use the indexes, writes drop
@@ -374,13 +386,67 @@ class PostHogState:
         if writes:
             self.drop_indexes()
             if self._journal is not None:
+                self._reindex_written(self._journal)
                 self._journal.check()
             self._journal = None
 
     def drop_indexes(self) -> None:
-        """Forget every index and cached answer (they are rebuilt by the next read)."""
+        """Forget the read indexes and cached answers (they are rebuilt by the next read)."""
         self._flags_by_id = None
         self._read_cache.clear()
+
+    def reset_indexes(self) -> None:
+        """Forget every index, the key index too: after records were replaced wholesale (an
+        undo, a restored snapshot, a loaded state)."""
+        self.drop_indexes()
+        self._by_key = None
+        self._key_of = {}
+
+    def flags_with_key(self, project_id: int, key: str) -> list[Record]:
+        """The project's flags (soft-deleted ones included) whose key is `key`."""
+        if self._by_key is None:
+            self._by_key, self._key_of = {}, {}
+            for row in self.feature_flags:
+                self._index_key(row)
+        found = [
+            f
+            for f in self._by_key.get((project_id, key), [])
+            if f["key"] == key and f["team_id"] == project_id
+        ]
+        if CHECK_JOURNAL:
+            scanned = {id(f) for f in self._scan(project_id) if f["key"] == key}
+            assert {id(f) for f in found} == scanned, f"the key index is stale for {key!r}"
+        return found
+
+    def _index_key(self, row: Record) -> None:
+        assert self._by_key is not None
+        where = (row["team_id"], row["key"])
+        self._by_key.setdefault(where, []).append(row)
+        self._key_of[id(row)] = where
+
+    def _unindex_key(self, row: Record) -> None:
+        assert self._by_key is not None
+        where = self._key_of.pop(id(row), None)
+        if where is not None:
+            rows = self._by_key[where]
+            rows[:] = [other for other in rows if other is not row]
+
+    def _reindex_written(self, journal: WriteJournal) -> None:
+        """After a committed write: the key index follows the flags it added, removed or
+        changed (a key can change on update, restore or soft delete)."""
+        if self._by_key is None:
+            return
+        present: dict[int, tuple[Record, bool]] = {}
+        for rows, row, index in journal.rows:
+            if rows is self.feature_flags:
+                present[id(row)] = (row, index is None)
+        for record, _ in journal.saved.values():
+            if id(record) in self._key_of and id(record) not in present:
+                present[id(record)] = (record, True)
+        for row, stored in present.values():
+            self._unindex_key(row)
+            if stored:
+                self._index_key(row)
 
     def cached_read(self, key: Any, compute: Any) -> Any:
         """`compute()`, kept for the following reads until a write: a list's pages each ask
@@ -396,7 +462,7 @@ class PostHogState:
     def restore(self, snapshot: bytes | dict[str, Any]) -> None:
         """Put back a snapshot taken with `rollback_point` or `to_json` (a whole-state
         rollback)."""
-        self.drop_indexes()
+        self.reset_indexes()
         if isinstance(snapshot, bytes):
             with self.lock:
                 *rows, next_ids = marshal.loads(snapshot)
