@@ -101,8 +101,17 @@ def main() -> None:
         def scan_for_key(self: PostHogState, project_id: int, key: str) -> list[Any]:
             return [f for f in self.flags_of(project_id) if f["key"] == key]
 
+        indexed_flag = PostHogState._indexed_flag
+
+        def flag_as_it_was(self: PostHogState, flag_id: int) -> Any:
+            # The id index served reads only (a write scanned); `old` never used it.
+            if self._indexing and mode == "marshal":
+                return indexed_flag(self, flag_id)
+            return next((f for f in self.feature_flags if f["id"] == flag_id), None)
+
         state.begin_write = begin_write  # type: ignore[method-assign]
         PostHogState.flags_with_key = scan_for_key  # type: ignore[method-assign]
+        PostHogState._indexed_flag = flag_as_it_was  # type: ignore[method-assign]
     if mode == "old":
         PostHogState.begin = PostHogState.end = _never_index  # type: ignore[method-assign]
         DevCycleStore.begin = DevCycleStore.end = _never_index  # type: ignore[method-assign]

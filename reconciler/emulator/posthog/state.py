@@ -360,8 +360,11 @@ class PostHogState:
         rows.append(row)
         if self._journal is not None:
             self._journal.rows.append((rows, row, None))
-        if rows is self.feature_flags and self._by_key is not None:
-            self._index_key(row)
+        if rows is self.feature_flags:
+            if self._by_key is not None:
+                self._index_key(row)
+            if self._flags_by_id is not None:
+                self._flags_by_id.setdefault(row["id"], row)
 
     def discard(self, rows: list[Record], row: Record) -> None:
         """Remove a row (this very object) from one of the state's collections, recorded for
@@ -370,8 +373,11 @@ class PostHogState:
         del rows[index]
         if self._journal is not None:
             self._journal.rows.append((rows, row, index))
-        if rows is self.feature_flags and self._by_key is not None:
-            self._unindex_key(row)
+        if rows is self.feature_flags:
+            if self._by_key is not None:
+                self._unindex_key(row)
+            if self._flags_by_id is not None and self._flags_by_id.get(row["id"]) is row:
+                self._flags_by_id = None  # another flag may hold the same id: rebuild
 
     def begin(self, writes: bool) -> None:
         """Called under `lock` before each request: reads may use the indexes, writes drop
@@ -391,14 +397,14 @@ class PostHogState:
             self._journal = None
 
     def drop_indexes(self) -> None:
-        """Forget the read indexes and cached answers (they are rebuilt by the next read)."""
-        self._flags_by_id = None
+        """Forget the cached answers of reads (they are computed again by the next read)."""
         self._read_cache.clear()
 
     def reset_indexes(self) -> None:
-        """Forget every index, the key index too: after records were replaced wholesale (an
+        """Forget every index and cached answer: after records were replaced wholesale (an
         undo, a restored snapshot, a loaded state)."""
         self.drop_indexes()
+        self._flags_by_id = None
         self._by_key = None
         self._key_of = {}
 
@@ -568,29 +574,27 @@ class PostHogState:
         return [f for f in self.feature_flags if f["team_id"] == project_id]
 
     def _indexed_flag(self, flag_id: int) -> Record | None:
+        """The first stored flag with this id. The index lives across writes: adding and
+        removing flags through `add` and `discard` keep it (ids never change)."""
         if self._flags_by_id is None:
             index: dict[int, Record] = {}
             for row in self.feature_flags:
                 index.setdefault(row["id"], row)
             self._flags_by_id = index
         found = self._flags_by_id.get(flag_id)
-        return found if found is not None and found["id"] == flag_id else None
+        if CHECK_JOURNAL:
+            scanned = next((f for f in self.feature_flags if f["id"] == flag_id), None)
+            assert found is scanned, f"the id index is stale for flag {flag_id}"
+        return found
 
     def flag(self, project_id: int, flag_id: int) -> Record | None:
         """A flag by id within a project."""
-        if self._indexing:
-            found = self._indexed_flag(flag_id)
-            return found if found is not None and found["team_id"] == project_id else None
-        return next(
-            (f for f in self.feature_flags if f["id"] == flag_id and f["team_id"] == project_id),
-            None,
-        )
+        found = self._indexed_flag(flag_id)
+        return found if found is not None and found["team_id"] == project_id else None
 
     def flag_by_id(self, flag_id: int) -> Record | None:
         """A flag by its global id."""
-        if self._indexing:
-            return self._indexed_flag(flag_id)
-        return next((f for f in self.feature_flags if f["id"] == flag_id), None)
+        return self._indexed_flag(flag_id)
 
     def cohorts_of(self, project_id: int) -> list[Record]:
         """Every cohort of a project, deleted ones included."""
