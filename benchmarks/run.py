@@ -386,6 +386,7 @@ def bench_size(
     changed: int = 1000,
     setup: str = "seed",
     niceness: int = EMULATOR_NICENESS,
+    with_diff: bool = True,
 ) -> list[dict[str, object]]:
     """One row per variant; their plans are taken in turns, against the same live state.
     `setup`: `seed` (see `seeded_emulator`) or `api` (`flagsync apply` creates every flag)."""
@@ -416,7 +417,7 @@ def bench_size(
             while hold.exists():
                 time.sleep(1)
         refresh = baseline_refresh(emulator, count, vendor) if baseline else (nan, nan, 0)
-        diff = diff_seconds(folder, count, changed, vendor)
+        diff = diff_seconds(folder, count, changed, vendor) if with_diff else (nan, 0)
         load = (load_before, os.getloadavg()[0])
         return [
             {
@@ -539,6 +540,13 @@ def main() -> None:
         help="skip the per-flag refresh above this many flags (100,000 x 3 GETs: many minutes)",
     )
     parser.add_argument(
+        "--diff-max",
+        type=int,
+        default=10000,
+        help="skip the diff of changed flags above this many flags (it loads the manifests "
+        "twice in the benchmark's own process)",
+    )
+    parser.add_argument(
         "--setup",
         default="seed",
         choices=("seed", "api"),
@@ -609,6 +617,7 @@ def main() -> None:
                     changed=args.changed,
                     setup=args.setup,
                     niceness=args.emulator_nice,
+                    with_diff=count <= args.diff_max,
                 )
                 for found in rows:
                     cells = [f"{found[key]:>{width}{spec}}" for _, width, key, spec in columns]
