@@ -144,8 +144,8 @@ class WriteJournal:
     def __init__(self, state: PostHogState) -> None:
         self.state = state
         self.lists = {name: getattr(state, name) for name in _JOURNALED}
-        self.whole = marshal.dumps([getattr(state, name) for name in _WHOLE] + [state.next_ids])
-        self.saved: dict[int, tuple[Record, bytes]] = {}
+        self.whole = _copy([getattr(state, name) for name in _WHOLE] + [state.next_ids])
+        self.saved: dict[int, tuple[Record, bytes | Any]] = {}
         self.rows: list[tuple[list[Record], Record, int | None]] = []
         """(collection, row, index it was removed from; None for an added row), in order."""
         self.full = _rolled_back(state) if CHECK_JOURNAL else None
@@ -153,10 +153,7 @@ class WriteJournal:
 
     def save(self, record: Record) -> None:
         if id(record) not in self.saved:
-            try:
-                self.saved[id(record)] = (record, marshal.dumps(record))
-            except ValueError:  # a value marshal cannot write: a pickle-free deep copy
-                self.saved[id(record)] = (record, marshal.dumps(copy.deepcopy(record)))
+            self.saved[id(record)] = (record, _copy(record))
 
     def undo(self) -> None:
         """Put back everything the request changed."""
@@ -169,10 +166,10 @@ class WriteJournal:
                 rows.insert(index, row)
         for record, saved in self.saved.values():
             record.clear()
-            record.update(marshal.loads(saved))
+            record.update(_copied(saved))
         for name, rows in self.lists.items():
             setattr(state, name, rows)
-        *whole, next_ids = marshal.loads(self.whole)
+        *whole, next_ids = _copied(self.whole)
         for name, value in zip(_WHOLE, whole, strict=True):
             setattr(state, name, value)
         state.next_ids = next_ids
@@ -202,6 +199,20 @@ class WriteJournal:
         for key in self.before:
             if key not in after and key not in removed:
                 raise AssertionError("a write removed a row it did not journal")
+
+
+def _copy(value: Any) -> Any:
+    """A copy to put back later: `marshal` bytes (one C-level pass), or a deep copy when a
+    value is something marshal cannot write."""
+    try:
+        return marshal.dumps(value)
+    except ValueError:
+        return copy.deepcopy(value)
+
+
+def _copied(saved: Any) -> Any:
+    """A fresh object from what `_copy` kept (it may be put back more than once)."""
+    return marshal.loads(saved) if isinstance(saved, bytes) else copy.deepcopy(saved)
 
 
 def _rolled_back(state: PostHogState) -> dict[str, Any]:
@@ -242,7 +253,8 @@ class PostHogState:
     PostHog Cloud; `lenient`: they are accepted, as an unconfigured deployment does. A run-time
     setting, not part of the snapshot."""
     _flags_by_id: dict[int, Record] | None = field(default=None, repr=False, compare=False)
-    """Flags by id, first stored first; built by a lookup during a read, dropped by writes."""
+    """Flags by id, first stored first; built by the first lookup, kept across writes by `add`
+    and `discard` (ids never change), dropped when records are replaced wholesale."""
     _indexing: bool = field(default=False, repr=False, compare=False)
     _journal: WriteJournal | None = field(default=None, repr=False, compare=False)
     _by_key: dict[tuple[int, str], list[Record]] | None = field(
