@@ -6,9 +6,11 @@ changes. Every expected failure is a `FlagsyncError`, printed as one clear messa
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ import click
 from reconciler import __version__, redact
 from reconciler.apply import PAST_TENSE, apply_plan
 from reconciler.deadline import DEFAULT_TIMEOUT, deadline
+from reconciler.emulator.command import emulator as emulator_command
 from reconciler.errors import (
     ApplyError,
     FlagsyncError,
@@ -39,6 +42,7 @@ from reconciler.policy.evaluate import enforce as enforce_policy
 from reconciler.policy.evaluate import policy_warnings, with_policy
 from reconciler.promote_command import promote_command
 from reconciler.providers.base import Provider
+from reconciler.providers.registry import VENDORS, provider_class
 from reconciler.reconcile import (
     PlanOptions,
     beyond_fresh,
@@ -101,6 +105,25 @@ class Commands(click.Group):
             error.exit_code = EXIT_ERROR  # type: ignore[misc]  # per instance, on purpose
             raise
 
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The help names the registered vendors and their credentials (`vendor_help`), read
+        when the help is shown: no vendor is imported for any other command."""
+        formatter.write_paragraph()
+        with formatter.indentation():
+            formatter.write_text(vendor_help(inspect.cleandoc(self.help or "")))
+
+
+def vendor_help(text: str) -> str:
+    """`text` with `{vendors}` (the vendors' labels) and `{credentials}` (a sentence naming
+    each vendor's credential variables, `Provider.CREDENTIALS`) filled in from the registry."""
+    providers = [provider_class(name) for name in VENDORS]
+    labels = [provider.LABEL for provider in providers]
+    vendors = " or ".join([", ".join(labels[:-1]), labels[-1]] if len(labels) > 1 else labels)
+    sources = [f"{p.CREDENTIALS} for {p.LABEL}" for p in providers if p.CREDENTIALS]
+    named = f": {', '.join(sources)}" if sources else ""
+    credentials = textwrap.fill(f"Credentials come from the environment only{named}.", width=70)
+    return text.format(vendors=vendors, credentials=credentials)
+
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="flagsync")
@@ -115,13 +138,11 @@ class Commands(click.Group):
 )
 @click.pass_context
 def main(ctx: click.Context, timeout: float) -> None:
-    """Feature flags as code: validate manifests, plan and apply them to DevCycle or PostHog.
+    """Feature flags as code: validate manifests, plan and apply them to {vendors}.
 
     \b
     Exit codes: 0 success (plan: no changes), 1 error, 2 plan found changes.
-    Credentials come from the environment only: DEVCYCLE_CLIENT_ID and
-    DEVCYCLE_CLIENT_SECRET (or DEVCYCLE_API_TOKEN) for DevCycle,
-    POSTHOG_PERSONAL_API_KEY for PostHog.
+    {credentials}
     """
     _notes.closed = False
     redact.install()  # everything printed from here on: see `redact`
@@ -318,7 +339,7 @@ def plan(
     "flag_patterns",
     multiple=True,
     metavar="PATTERN",
-    help="Only flags (PostHog: experiments, holdouts by name) matching (a shell pattern); "
+    help="Only flags (and experiments, holdouts: by name) matching (a shell pattern); "
     "repeatable. Default: everything.",
 )
 @click.option(
@@ -345,10 +366,11 @@ def import_(
 ) -> None:
     """Write manifests from the live state (a whole project, or the flags --flag selects).
 
-    PostHog experiments and holdouts are written too (an experiment's flag as part of its
-    experiment). A flag a manifest already declares is rewritten in its file, keeping the
-    file's comments; other flags get new files. Afterwards `flagsync plan` shows no changes;
-    what flagsync did not create is taken over with `flagsync apply --adopt`.
+    Experiments, holdouts and other project objects the vendor has are written too (an
+    experiment's flag as part of its experiment). A flag a manifest already declares is
+    rewritten in its file, keeping the file's comments; other flags get new files. Afterwards
+    `flagsync plan` shows no changes; what flagsync did not create is taken over with
+    `flagsync apply --adopt`.
     """
     workspace = load_workspace(workspace_path)
     provider = open_provider(workspace, _retry_note(quiet))
@@ -596,96 +618,7 @@ def apply(
     click.echo(click.style(f"Apply complete: {done}.", bold=True))
 
 
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8765, show_default=True, type=int, help="Port to listen on.")
-@click.option(
-    "--state",
-    "state_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Keep the emulator's state in this JSON file (default: in memory).",
-)
-@click.option("--client-id", default="emulator", show_default=True, help="OAuth client id.")
-@click.option(
-    "--client-secret", default="emulator-secret", show_default=True, help="OAuth client secret."
-)
-@click.option("--latency-ms", type=float, default=0.0, help="Delay every request (fault).")
-@click.option("--latency-jitter-ms", type=float, default=0.0, help="Random extra delay (fault).")
-@click.option("--error-rate", type=float, default=0.0, help="Share of requests answered 5xx.")
-@click.option("--throttle-rate", type=float, default=0.0, help="Share of requests answered 429.")
-@click.option(
-    "--retry-after",
-    type=click.Choice(["always", "never", "random"]),
-    default="always",
-    show_default=True,
-    help="Whether 429 answers carry Retry-After.",
-)
-@click.option("--retry-after-seconds", type=float, default=1.0, show_default=True)
-@click.option("--rate-limit-per-minute", type=int, default=None, help="e.g. 480 (PostHog).")
-@click.option("--rate-limit-per-hour", type=int, default=None, help="e.g. 4800 (PostHog).")
-@click.option(
-    "--drop-after-write-rate",
-    type=float,
-    default=0.0,
-    help="Share of writes committed whose answer is then lost (the connection drops).",
-)
-@click.option("--fault-seed", type=int, default=None, help="Make injected faults reproducible.")
-@click.option(
-    "--posthog-validation",
-    type=click.Choice(["strict", "lenient"]),
-    default="strict",
-    show_default=True,
-    help="lenient: accept the flag filter mistakes PostHog rejects only where a deployment "
-    "setting enables the check.",
-)
-@reports_errors
-def emulator(
-    host: str,
-    port: int,
-    state_file: Path | None,
-    client_id: str,
-    client_secret: str,
-    posthog_validation: str,
-    **faults: Any,
-) -> None:
-    """Serve local emulators of DevCycle's and PostHog's management APIs.
-
-    Try flagsync without an account. Fault options make the emulator misbehave the way real
-    networks and vendors do (latency, 5xx, 429, lost answers), to see flagsync cope.
-    """
-    from reconciler.emulator import EmulatorConfig, FaultConfig, serve_forever
-    from reconciler.emulator.posthog import PERSONAL_API_KEY
-
-    faults["seed"] = faults.pop("fault_seed")
-    try:
-        fault_config = FaultConfig(**faults)
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from None
-    config = EmulatorConfig(
-        state_file=state_file,
-        client_id=client_id,
-        client_secret=client_secret,
-        faults=fault_config,
-        posthog_validation=posthog_validation,
-    )
-
-    def ready(bound: int) -> None:
-        click.echo(
-            f"Emulators on http://{host}:{bound}\n"
-            f"  DevCycle: OAuth client '{client_id}' (token endpoint /oauth/token), "
-            "project 'demo'\n"
-            f"  PostHog:  personal API key '{PERSONAL_API_KEY}', projects 1 and 2\n"
-            "Ctrl-C stops them.",
-            err=True,
-        )
-
-    try:
-        serve_forever(config, host=host, port=port, on_ready=ready)
-    except (ValueError, OSError) as error:
-        raise UsageError(f"the emulator did not start: {error}") from None
-
-
+main.add_command(emulator_command)
 main.add_command(fmt_command)
 main.add_command(promote_command)
 main.add_command(refs_command)

@@ -229,7 +229,7 @@ def _edit(
         start, end = _block(lines, line, column)
         copied = list(lines[start:end])
         copied[0] = _renamed(copied[0], column, target)
-    else:  # DevCycle: an environment left out is off with no targets
+    else:  # where a vendor configures every environment, one left out is off with no targets
         line, column = envs.lc.key(next(iter(envs)))
         copied = [" " * column + f"{_key_text(target)}: {{enabled: false}}\n"]
     if target in envs:

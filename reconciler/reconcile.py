@@ -68,8 +68,7 @@ def make_plan(
         )
     selected = {key: flag for key, flag in desired.flags.items() if options.selects(key)}
     live = provider.read(set(selected), selected)
-    legacy: set[str] = getattr(live, "legacy", set())
-    elsewhere: dict[str, str] = getattr(live, "elsewhere", {})
+    legacy, elsewhere = live.legacy, live.elsewhere
     plan = Plan(
         provider=provider.name,
         project=workspace.project_label,

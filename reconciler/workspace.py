@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from reconciler.errors import Problem, ValidationFailed, WorkspaceError
 from reconciler.manifest import schema_check
@@ -25,13 +25,6 @@ DEFAULT_FILE = "flagsync.yaml"
 DEFAULT_REQUEST_DESCRIPTION = "flagsync: {summary}"
 DEFAULT_MANIFESTS = "flags/"
 DEFAULT_TESTS = "flag-tests/"
-DEVCYCLE_API_URL = "https://api.devcycle.com"
-DEVCYCLE_AUTH_URL = "https://auth.devcycle.com/oauth/token"
-POSTHOG_API_URL = "https://us.posthog.com"
-# Override the workspace's URLs without editing it (e.g. to point CI at an emulator).
-API_URL_VARIABLE = "DEVCYCLE_API_URL"
-AUTH_URL_VARIABLE = "DEVCYCLE_AUTH_URL"
-POSTHOG_API_URL_VARIABLE = "POSTHOG_API_URL"
 
 
 class EnvironmentSettings(BaseModel):
@@ -44,8 +37,9 @@ class EnvironmentSettings(BaseModel):
     reviewers: tuple[str, ...] = ()
     description: str = DEFAULT_REQUEST_DESCRIPTION
     project_id: int | None = None
-    """PostHog: the project this environment is (PostHog has no environments inside a project,
-    so each environment is its own project, with its own flag, cohort and group ids)."""
+    """Where each environment is a project of its own (a provider declaring
+    `ENVIRONMENTS_ARE_PROJECTS`, such as PostHog's, which has no environments inside a
+    project): the project this environment is, with its own ids."""
 
 
 class Safety(BaseModel):
@@ -78,8 +72,11 @@ class Workspace(BaseModel):
     name: str | None = None
     """Who owns what this workspace creates (`reconciler.ownership`); None: the legacy marker."""
     project: str = ""
-    api_url: str = DEVCYCLE_API_URL
-    auth_url: str = DEVCYCLE_AUTH_URL
+    api_url: str = ""
+    """The management API's base URL; left out: the provider's `DEFAULT_API_URL`."""
+    auth_url: str | None = None
+    """The token endpoint, for a provider that declares one (`DEFAULT_AUTH_URL`, used when
+    this is left out); None for the others."""
     environments: dict[str, EnvironmentSettings]
     manifests: tuple[Path, ...]
     tests: tuple[Path, ...] = ()
@@ -94,6 +91,16 @@ class Workspace(BaseModel):
     concurrency: int = 8
     approval_policies: tuple[dict[str, Any], ...] = ()
     """The approval policies flagsync manages (a vendor declaring `SUPPORTS_APPROVAL_POLICIES`)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _provider_urls(cls, data: Any) -> Any:
+        """The URLs the workspace leaves out are the provider's defaults (its declarations)."""
+        if not isinstance(data, dict) or not isinstance(data.get("provider"), str):
+            return data
+        vendor = provider_class(data["provider"])
+        defaults = {"api_url": vendor.DEFAULT_API_URL, "auth_url": vendor.DEFAULT_AUTH_URL}
+        return {**data, **{k: v for k, v in defaults.items() if data.get(k) is None}}
 
     @property
     def ownership(self) -> Ownership:
@@ -118,7 +125,8 @@ class Workspace(BaseModel):
 
     @property
     def project_ids(self) -> dict[str, int]:
-        """PostHog: environment -> project id (every environment has one once loaded)."""
+        """Environment -> project id, where environments are projects (every environment has
+        one once loaded)."""
         return {env: s.project_id for env, s in self.environments.items() if s.project_id}
 
 
@@ -150,7 +158,7 @@ def load_workspace(path: Path | None) -> Workspace:
         name=data.get("name"),
         project=str(data.get("project", "")),
         api_url=_api_url(data, file),
-        auth_url=_url(AUTH_URL_VARIABLE, "auth_url", data, DEVCYCLE_AUTH_URL, file),
+        auth_url=_auth_url(data, file),
         environments={
             name: EnvironmentSettings(**(v or {})) for name, v in data["environments"].items()
         },
@@ -176,6 +184,16 @@ def _api_url(data: dict[str, Any], file: Path) -> str:
     vendor = provider_class(data["provider"])
     url = _url(vendor.API_URL_VARIABLE, "api_url", data, vendor.DEFAULT_API_URL, file)
     return url.rstrip("/")
+
+
+def _auth_url(data: dict[str, Any], file: Path) -> str | None:
+    """The workspace's token endpoint, overridden by the provider's environment variable (both
+    declared by the provider: `DEFAULT_AUTH_URL`, `AUTH_URL_VARIABLE`); None for a provider
+    that declares none."""
+    vendor = provider_class(data["provider"])
+    if vendor.AUTH_URL_VARIABLE is None or vendor.DEFAULT_AUTH_URL is None:
+        return None
+    return _url(vendor.AUTH_URL_VARIABLE, "auth_url", data, vendor.DEFAULT_AUTH_URL, file)
 
 
 def _url(variable: str, name: str, data: dict[str, Any], default: str, file: Path) -> str:

@@ -14,6 +14,8 @@ from reconciler.providers.http import (
     backoff_hook,
     server_wait,
 )
+from reconciler.providers.posthog.client import PostHogClient
+from reconciler.providers.posthog.client import throttle_wait as posthog_throttle_wait
 
 FAST = RetryPolicy(attempts=4, timeout=10, wait_initial=0.001, wait_max=0.002, wait_jitter=0)
 
@@ -29,13 +31,18 @@ def test_retry_after_header_is_honoured() -> None:
 
 
 def test_posthog_throttle_detail_is_honoured_without_header() -> None:
+    """The generic layer reads no vendor's words: PostHog's client supplies the hook."""
     body = {
         "type": "throttled_error",
         "code": "throttled",
         "detail": "Request was throttled. Expected available in 12 seconds.",
         "attr": None,
     }
-    assert server_wait(_response(429, json=body)) == 12.0
+    assert server_wait(_response(429, json=body), posthog_throttle_wait) == 12.0
+    assert server_wait(_response(429, json=body)) is None
+    with PostHogClient("http://posthog.test", "phx_key") as client:
+        hint = backoff_hook(RetryableAnswer(_response(429, json=body)), client.throttle_wait)
+    assert hint == 12.0
 
 
 def test_backoff_without_server_hint() -> None:

@@ -16,7 +16,10 @@ from click.testing import CliRunner
 
 from reconciler.cli import main
 from reconciler.errors import FlagsyncError, ValidationFailed
+from reconciler.manifest import build, format, provider_rules
+from reconciler.manifest.build import build_flag
 from reconciler.manifest.loader import load_flags
+from reconciler.manifest.write import flag_data
 from reconciler.model import Flag, FlagSet, Holdout, ReusableAudience
 from reconciler.providers import registry
 from reconciler.providers.base import Provider
@@ -84,6 +87,71 @@ def test_a_registered_vendor_plans_its_flags(stub: Workspace) -> None:
     assert [(s.action, s.key) for s in plan.steps] == [("create", "checkout")]
 
 
+def test_a_registered_vendor_brings_its_own_urls(
+    stub: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The URLs a workspace leaves out are its provider's declarations, never another
+    vendor's; a token endpoint only for a provider that declares one."""
+
+    def plain() -> Workspace:
+        return Workspace(
+            file=Path("flagsync.yaml"),
+            provider="stub",
+            environments={"production": EnvironmentSettings()},
+            manifests=(),
+        )
+
+    stub_class = registry.provider_class("stub")
+    assert (plain().api_url, plain().auth_url) == (stub_class.DEFAULT_API_URL, None)
+    monkeypatch.setattr(stub_class, "DEFAULT_AUTH_URL", "http://127.0.0.1:9/token")
+    assert plain().auth_url == "http://127.0.0.1:9/token"
+
+
+def test_another_vendors_url_variable_is_not_read(
+    make_workspace: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace = make_workspace(
+        {}, workspace="provider: posthog\nenvironments:\n  production: {project_id: 2}\n"
+    )
+    monkeypatch.setenv(registry.provider_class("devcycle").AUTH_URL_VARIABLE or "", "nonsense")
+    result = CliRunner().invoke(main, ["validate", "--workspace", str(workspace)])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_registered_vendor_names_its_own_settings_field(
+    stub: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A vendor's own flag settings are read and written under the field its manifest rules
+    declare, and `fmt` places that field with the others."""
+    monkeypatch.setattr(provider_rules.rules_for("stub"), "settings_section", "stub")
+    for cached in (provider_rules.settings_section, build.settings_section, format.flag_order):
+        cached.cache_clear()
+    try:
+        flag = Flag(key="checkout", name="checkout", settings={"sticky": True})
+        data = flag_data(flag, "stub")
+        assert data == {"key": "checkout", "stub": {"sticky": True}}
+        assert build_flag(data, ["production"], "stub").settings == {"sticky": True}
+        text = "flags:\n  - stub: {sticky: true}\n    status: active\n    key: checkout\n"
+        assert format.format_text(text).splitlines()[1:] == [
+            "  - key: checkout",
+            "    stub: {sticky: true}",
+            "    status: active",
+        ]
+    finally:
+        monkeypatch.undo()
+        for cached in (provider_rules.settings_section, build.settings_section, format.flag_order):
+            cached.cache_clear()
+
+
+def test_the_help_names_the_registered_vendors_and_their_credentials(
+    stub: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(registry.provider_class("stub"), "CREDENTIALS", "STUB_TOKEN")
+    shown = CliRunner().invoke(main, ["--help"]).output
+    assert "them to DevCycle, PostHog or Stub." in " ".join(shown.split())
+    assert "POSTHOG_PERSONAL_API_KEY for PostHog, STUB_TOKEN for Stub." in shown
+
+
 @pytest.mark.parametrize(
     ("desired", "refusal"),
     [
@@ -125,6 +193,24 @@ def test_the_workspace_refuses_change_requests_as_the_vendor_declares(
     refused = CliRunner().invoke(main, ["validate", "--workspace", str(workspace)])
     assert refused.exit_code == 1
     assert "change requests are not supported for PostHog yet" in refused.output
+
+
+def test_another_vendors_settings_field_is_refused_not_dropped(
+    stub: Workspace, tmp_path: Path
+) -> None:
+    (tmp_path / "flags.yaml").write_text(
+        "flags:\n"
+        "  - key: checkout\n"
+        "    posthog: {ensure_experience_continuity: true}\n"
+        "    environments:\n"
+        "      production: {enabled: true}\n"
+    )
+    workspace = stub.model_copy(update={"manifests": (tmp_path / "flags.yaml",)})
+    with pytest.raises(ValidationFailed) as refused:
+        load_flags(workspace)
+    assert [p.message for p in refused.value.problems] == [
+        "`posthog:` settings apply to PostHog workspaces only"
+    ]
 
 
 def test_a_registered_vendor_refuses_the_manifest_sections_it_does_not_have(

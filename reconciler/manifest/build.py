@@ -25,18 +25,28 @@ _SHORTHAND_ALL = "everyone"
 
 
 @cache
-def per_project(provider: str) -> bool:
+def per_project(provider: str | None) -> bool:
     """Whether the vendor's environments are projects (its provider declares
     `ENVIRONMENTS_ARE_PROJECTS`): a flag is then in the projects its manifest names only."""
-    return provider_class(provider).ENVIRONMENTS_ARE_PROJECTS
+    return provider is not None and provider_class(provider).ENVIRONMENTS_ARE_PROJECTS
 
 
-def build_flag(data: dict[str, Any], environments: list[str], provider: str = "devcycle") -> Flag:
-    """The model of one flag.
+@cache
+def settings_section(provider: str | None) -> str | None:
+    """The flag field holding the vendor's own settings, as its manifest rules declare it."""
+    # Imported here: the rules import the section modules, which import this one.
+    from reconciler.manifest import provider_rules
 
-    DevCycle configures a feature in every environment of its project, so the model has every
-    workspace environment. On PostHog an environment is a project and a flag exists only in the
-    projects its manifest names, so the model has only those.
+    return provider_rules.settings_section(provider)
+
+
+def build_flag(data: dict[str, Any], environments: list[str], provider: str | None = None) -> Flag:
+    """The model of one flag, for the workspace's vendor (`provider`; None: a vendor with
+    neither per-project environments nor settings of its own).
+
+    A vendor that configures a flag in every environment of its project gets a model with every
+    workspace environment. Where an environment is a project (`per_project`), a flag exists only
+    in the projects its manifest names, so the model has only those.
 
     The fields are gathered as plain data and validated once: pydantic builds the nested
     models in one pass, a third quicker than a constructor call per model.
@@ -45,6 +55,7 @@ def build_flag(data: dict[str, Any], environments: list[str], provider: str = "d
     declared = data.get("environments") or {}
     if per_project(provider):
         environments = [env for env in environments if env in declared]
+    section = settings_section(provider)
     return Flag.model_validate(
         {
             "key": key,
@@ -72,7 +83,7 @@ def build_flag(data: dict[str, Any], environments: list[str], provider: str = "d
                 env: _environment_data(declared.get(env) or {}) for env in environments
             },
             "payload": data.get("payload"),
-            "settings": dict(data.get("posthog") or {}),
+            "settings": dict((data.get(section) if section else None) or {}),
             "control": data.get("control"),
             "metrics": tuple(data.get("metrics") or ()),
             "status": data.get("status", "active"),

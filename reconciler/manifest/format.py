@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 import yaml
@@ -31,9 +32,10 @@ from ruamel.yaml.scalarfloat import ScalarFloat
 
 from reconciler.manifest import fast_yaml
 from reconciler.manifest.emit import _Representer as ManifestRepresenter
+from reconciler.manifest.provider_rules import settings_sections
 
 TOP = ("flags", "experiments", "holdouts", "custom_properties", "audiences", "metrics")
-FLAG = (
+FLAG_HEAD = (
     "key",
     "name",
     "description",
@@ -47,11 +49,9 @@ FLAG = (
     "variables",
     "variations",
     "payload",
-    "posthog",
-    "status",
-    "static_variation",
-    "environments",
 )
+FLAG_TAIL = ("status", "static_variation", "environments")
+"""A flag's fields; between the two, each vendor's settings field (`flag_order`)."""
 VARIABLE = ("type", "name", "description")
 VARIATION = ("key", "name", "values", "payload")
 ENVIRONMENT = ("enabled", "targets")
@@ -170,8 +170,15 @@ def _values(node: Any) -> list[Any]:
     return list(node.values()) if isinstance(node, Mapping) else []
 
 
+@cache
+def flag_order() -> tuple[str, ...]:
+    """A flag's fields in order, with the settings fields the vendors' manifest rules declare
+    (read once, when the first flag is formatted)."""
+    return (*FLAG_HEAD, *settings_sections(), *FLAG_TAIL)
+
+
 def _flag(flag: Any) -> None:
-    _order(flag, FLAG)
+    _order(flag, flag_order())
     if not isinstance(flag, CommentedMap):
         return
     for spec in _values(flag.get("variables")):

@@ -11,7 +11,7 @@ from reconciler.errors import Problem, ValidationFailed
 from reconciler.manifest import audiences, experiments, holdouts, metrics, schema_check
 from reconciler.manifest.build import build_flag
 from reconciler.manifest.declared import DeclaredManifests
-from reconciler.manifest.provider_rules import rules_for
+from reconciler.manifest.provider_rules import foreign_settings, rules_for
 from reconciler.manifest.reading import PendingReads
 from reconciler.manifest.rules import check_all, flag_sites
 from reconciler.manifest.source import Document, display_name, read_yaml
@@ -144,6 +144,7 @@ def load_flags(workspace: DeclaredManifests, pending: PendingManifests | None = 
     problems.extend(check_all(sites, workspace.environment_names, workspace.provider))
     problems.extend(vendor.check_metrics(metric_sites, sites))
     problems.extend(vendor.check_flags(sites))
+    problems.extend(foreign_settings(sites, workspace.provider))
     problems.extend(vendor.check_experiments(found, sites, workspace.environment_names))
     problems.extend(vendor.check_holdouts(held, found, workspace.environment_names))
     declared_audiences, declared_properties = (

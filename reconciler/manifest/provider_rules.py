@@ -12,12 +12,14 @@ vendor does not have.
 
 from __future__ import annotations
 
+from functools import cache
+
 from reconciler.errors import Problem
 from reconciler.manifest.audiences import SectionSite
 from reconciler.manifest.experiments import ExperimentSite
 from reconciler.manifest.metrics import MetricSite
 from reconciler.manifest.rules import FlagSite
-from reconciler.providers.registry import vendor_module
+from reconciler.providers.registry import VENDORS, vendor_module
 
 
 class ManifestRules:
@@ -25,6 +27,9 @@ class ManifestRules:
 
     vendor = "this vendor"
     """How messages name the vendor."""
+    settings_section: str | None = None
+    """The flag field that holds the vendor's own flag settings (`Flag.settings`, passed to
+    the vendor as they are); None: the vendor has none, and its rules refuse the others'."""
 
     def check_flags(self, flags: list[FlagSite]) -> list[Problem]:
         """What the vendor cannot express in these flags."""
@@ -68,3 +73,32 @@ def rules_for(vendor: str) -> ManifestRules:
     if not isinstance(rules, ManifestRules):
         raise TypeError(f"the manifest rules of {vendor} are not a ManifestRules")
     return rules
+
+
+@cache
+def settings_section(vendor: str | None) -> str | None:
+    """The flag field of a vendor's own settings (`ManifestRules.settings_section`); None for
+    no vendor (a flag read or written without one)."""
+    return rules_for(vendor).settings_section if vendor else None
+
+
+def settings_sections() -> tuple[str, ...]:
+    """The settings fields of every registered vendor, in the registry's order."""
+    return tuple(section for vendor in VENDORS if (section := settings_section(vendor)))
+
+
+def foreign_settings(sites: list[FlagSite], vendor: str) -> list[Problem]:
+    """Another vendor's settings field on a flag, refused naming whose it is (the workspace's
+    vendor would otherwise drop it silently)."""
+    own = settings_section(vendor)
+    owners = {
+        section: rules_for(name).vendor
+        for name in VENDORS
+        if (section := settings_section(name)) and section != own
+    }
+    return [
+        site.problem([section], f"`{section}:` settings apply to {owner} workspaces only", True)
+        for site in sites
+        for section, owner in owners.items()
+        if section in site.data
+    ]

@@ -1,16 +1,17 @@
 """The model -> manifest data: the inverse of `build`, for `flagsync import`.
 
 It writes what a person would: defaults are left out (a name equal to the key, a release type,
-an environment that is off with no targets on DevCycle), a variation served to everyone is just
-its key, whole-number percentages are written as such. The law, tested with hypothesis, is
-`build_flag(flag_data(flag)) == flag` for every flag the model can hold.
+an environment that is off with no targets where the vendor configures every environment), a
+variation served to everyone is just its key, whole-number percentages are written as such.
+The law, tested with hypothesis, is `build_flag(flag_data(flag)) == flag` for every flag the
+model can hold.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from reconciler.manifest.build import per_project
+from reconciler.manifest.build import per_project, settings_section
 from reconciler.model import (
     Audience,
     CustomProperty,
@@ -27,8 +28,10 @@ from reconciler.model import (
 FULL = 100.0
 
 
-def flag_data(flag: Flag, provider: str = "devcycle") -> dict[str, Any]:
-    """A flag as manifest data (plain dicts and lists, in the manifest's field order)."""
+def flag_data(flag: Flag, provider: str | None = None) -> dict[str, Any]:
+    """A flag as manifest data (plain dicts and lists, in the manifest's field order), for the
+    workspace's vendor (`provider`, as `build_flag` takes it)."""
+    section = settings_section(provider)
     data: dict[str, Any] = {"key": flag.key}
     if flag.name != flag.key:
         data["name"] = flag.name
@@ -63,8 +66,8 @@ def flag_data(flag: Flag, provider: str = "devcycle") -> dict[str, Any]:
         ]
     if flag.payload is not None:
         data["payload"] = flag.payload
-    if flag.settings:
-        data["posthog"] = dict(flag.settings)
+    if flag.settings and section:
+        data[section] = dict(flag.settings)
     if flag.control is not None:
         data["control"] = flag.control
     if flag.metrics:

@@ -24,7 +24,10 @@ from reconciler.providers.http import ApiClient
 
 class LiveView(Protocol):
     """What one read saw: models of the asked-for flags (less those found `unchanged`, equal to
-    the desired flag passed to `read`), fingerprints, and ownership."""
+    the desired flag passed to `read`), fingerprints, and ownership (`reconciler.ownership`).
+
+    A live state that is a dataclass declares `legacy` and `elsewhere` as fields defaulting to
+    empty: a vendor whose objects carry no ownership markers leaves them so."""
 
     @property
     def flags(self) -> FlagSet: ...
@@ -36,6 +39,16 @@ class LiveView(Protocol):
     def owned(self) -> set[str]: ...
     @property
     def others(self) -> list[str]: ...
+    @property
+    def legacy(self) -> set[str]:
+        """Flags with the bare legacy marker, as a named workspace sees them (adopting one
+        moves it to the workspace's own marker)."""
+        ...
+
+    @property
+    def elsewhere(self) -> Mapping[str, str]:
+        """Flags another workspace owns: key -> that workspace's name."""
+        ...
 
 
 class Work(Protocol):
@@ -69,6 +82,16 @@ class Provider(ABC, Generic[Live]):
     API_URL_VARIABLE: ClassVar[str]
     """The environment variable that overrides the workspace's `api_url` (to point CI at an
     emulator, say)."""
+    DEFAULT_AUTH_URL: ClassVar[str | None] = None
+    """The token endpoint when the workspace names none, for a vendor whose credentials are
+    exchanged for a token at a URL of their own; None: the vendor has no such endpoint, and
+    the workspace's `auth_url` is None."""
+    AUTH_URL_VARIABLE: ClassVar[str | None] = None
+    """The environment variable that overrides the workspace's `auth_url` (with
+    `DEFAULT_AUTH_URL`)."""
+    CREDENTIALS: ClassVar[str] = ""
+    """The environment variables that carry the credentials, as `flagsync --help` names them
+    (credentials never live in the workspace file)."""
 
     SUPPORTS_PREFETCH: ClassVar[bool] = False
     """`prefetch` starts downloading the live state while the manifests load."""

@@ -2,8 +2,9 @@
 
 Retries go through stamina (exponential backoff with jitter, bounded attempts and time), on the
 answers that mean "try again": 429, 502, 503, 504, timeouts and dropped connections. A 429's
-`Retry-After` header is honoured; without it PostHog says "Expected available in N seconds" in
-the body, and that is honoured too. Every retry is reported, so a user can see what happened.
+`Retry-After` header is honoured; without it, a vendor that says how long to wait in the body
+(in its own words) has its client read that (`ApiClient.throttle_wait`). Every retry is
+reported, so a user can see what happened.
 
 A write whose answer was lost may have been committed. The client marks the error of a retried
 write (`ApiError.after_lost_attempt`), and the provider decides whether the object it finds
@@ -13,11 +14,11 @@ is the one it wrote (then the write succeeded) or a real conflict.
 from __future__ import annotations
 
 import bisect
-import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import httpx
@@ -37,7 +38,6 @@ from reconciler.providers.bounds import (
 stamina.instrumentation.set_on_retry_hooks([])
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
-_POSTHOG_WAIT = re.compile(r"available in (\d+(?:\.\d+)?) seconds?")
 MAX_SERVER_WAIT = 120.0  # never sleep longer than this on a server's say-so
 
 
@@ -60,30 +60,36 @@ class RetryableAnswer(Exception):
         self.response = response
 
 
-def backoff_hook(error: Exception) -> bool | float:
+ThrottleWait = Callable[[httpx.Response], float | None]
+"""How long a 429 without `Retry-After` asks to wait, read from its body (None: it does not
+say)."""
+
+
+def backoff_hook(error: Exception, throttle_wait: ThrottleWait | None = None) -> bool | float:
     """stamina's retry decision: False (give up), True (back off), or seconds to wait. A URL
     that is not http(s) fails the same way every time: it is not retried."""
     if isinstance(error, RetryableAnswer):
-        return server_wait(error.response) or True
+        return server_wait(error.response, throttle_wait) or True
     if isinstance(error, httpx.UnsupportedProtocol):
         return False
     return isinstance(error, httpx.TimeoutException | httpx.TransportError)
 
 
-def server_wait(response: httpx.Response) -> float | None:
-    """How long the server asked us to wait, from `Retry-After` or PostHog's 429 detail."""
+def server_wait(
+    response: httpx.Response, throttle_wait: ThrottleWait | None = None
+) -> float | None:
+    """How long the server asked us to wait, from `Retry-After` or, on a 429 without it, from
+    the body as the vendor's `throttle_wait` reads it."""
     header = response.headers.get("retry-after")
     if header is not None:
         try:
             return min(max(float(header), 0.0), MAX_SERVER_WAIT)
         except ValueError:
             pass  # an HTTP date: fall through to the body, then to backoff
-    if response.status_code == 429:
-        body = decode_or_none(response)
-        detail = str(body.get("detail", "")) if isinstance(body, dict) else ""
-        match = _POSTHOG_WAIT.search(detail)
-        if match:
-            return min(float(match.group(1)), MAX_SERVER_WAIT)
+    if response.status_code == 429 and throttle_wait is not None:
+        wait = throttle_wait(response)
+        if wait is not None:
+            return min(max(wait, 0.0), MAX_SERVER_WAIT)
     return None
 
 
@@ -104,17 +110,19 @@ def send_with_retries(
     note: Callable[[str], None],
     writes: bool,
     retry_lost_writes: bool = True,
+    throttle_wait: ThrottleWait | None = None,
 ) -> tuple[httpx.Response, bool]:
     """`send()` until it answers with something other than a retryable status or a transport
     failure; returns the answer and whether a write attempt's answer was lost on the way.
     `note` hears one line per retry. Raises `GaveUp` when the policy is exhausted, or at once
     when a write's answer is lost and `retry_lost_writes` is off (the caller then looks for
-    what the write made before sending it again)."""
+    what the write made before sending it again). `throttle_wait` reads a 429's body for how
+    long to wait, where the vendor says so there."""
     lost_write = False
     last_reason = ""
     try:
         for attempt in stamina.retry_context(
-            on=backoff_hook,
+            on=partial(backoff_hook, throttle_wait=throttle_wait),
             attempts=policy.attempts,
             timeout=policy.timeout,
             wait_initial=policy.wait_initial,
@@ -295,6 +303,7 @@ class ApiClient:
                 self._note_retry,
                 writes=method != "GET",
                 retry_lost_writes=retry_lost_writes,
+                throttle_wait=self.throttle_wait,
             )
         except AnswerTooLarge as error:
             raise AnswerShapeError(call, f"the answer is too large to read ({error})") from None
@@ -367,6 +376,11 @@ class ApiClient:
 
     def vendor_message(self, body: Any) -> str | None:
         """The vendor's own words in an error body (subclasses know the shape)."""
+        return None
+
+    def throttle_wait(self, response: httpx.Response) -> float | None:
+        """How long a 429 without `Retry-After` asks to wait, in the vendor's words in its body
+        (subclasses know them); None: it does not say, and the backoff decides."""
         return None
 
     def _error(self, call: str, response: httpx.Response, lost_write: bool) -> ApiStatusError:

@@ -20,6 +20,8 @@ class StubLive:
     unchanged: set[str] = field(default_factory=set)
     owned: set[str] = field(default_factory=set)
     others: list[str] = field(default_factory=list)
+    legacy: set[str] = field(default_factory=set)
+    elsewhere: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

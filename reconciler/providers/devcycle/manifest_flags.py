@@ -1,4 +1,5 @@
-"""What a DevCycle flag cannot have: PostHog's payloads, settings, percentages and filters."""
+"""What a DevCycle flag cannot have: PostHog's payloads, percentages and filters (another
+vendor's settings field is refused for every vendor, by `provider_rules.foreign_settings`)."""
 
 from __future__ import annotations
 
@@ -28,10 +29,6 @@ def flag_problems(site: FlagSite) -> Iterator[Problem]:
             "payloads are PostHog's; a DevCycle flag hands out values through `variables` "
             "and each variation's `values`",
             at_key=True,
-        )
-    if "posthog" in data:
-        yield site.problem(
-            ["posthog"], "`posthog:` settings apply to PostHog workspaces only", at_key=True
         )
     for index, variation in enumerate(data.get("variations") or []):
         if "payload" in variation:

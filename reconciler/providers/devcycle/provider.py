@@ -23,7 +23,10 @@ from reconciler.providers.devcycle.read import (
     model_fingerprint,
 )
 from reconciler.providers.http import RateLimiter
-from reconciler.workspace import API_URL_VARIABLE, DEVCYCLE_API_URL, Workspace
+from reconciler.workspace import Workspace
+
+AUTH_URL = "https://auth.devcycle.com/oauth/token"
+"""DevCycle's OAuth token endpoint (client credentials)."""
 
 __all__ = [
     "PROVIDER",
@@ -42,8 +45,11 @@ class DevCycleProvider(Planning, Executing):
 
     name = "devcycle"
     LABEL = "DevCycle"
-    DEFAULT_API_URL = DEVCYCLE_API_URL
-    API_URL_VARIABLE = API_URL_VARIABLE
+    DEFAULT_API_URL = "https://api.devcycle.com"
+    API_URL_VARIABLE = "DEVCYCLE_API_URL"
+    DEFAULT_AUTH_URL = AUTH_URL
+    AUTH_URL_VARIABLE = "DEVCYCLE_AUTH_URL"
+    CREDENTIALS = "DEVCYCLE_CLIENT_ID and DEVCYCLE_CLIENT_SECRET (or DEVCYCLE_API_TOKEN)"
     SUPPORTS_PREFETCH = True
     SUPPORTS_CHANGE_REQUESTS = True
     CHANGE_REQUEST_REVIEWERS = True
@@ -69,7 +75,11 @@ class DevCycleProvider(Planning, Executing):
         credentials = Credentials.from_environment()
         limiter = RateLimiter(workspace.rate_limit.per_minute, workspace.rate_limit.per_hour)
         client = DevCycleClient(
-            workspace.api_url, workspace.auth_url, credentials, limiter=limiter, on_retry=on_retry
+            workspace.api_url,
+            workspace.auth_url or AUTH_URL,
+            credentials,
+            limiter=limiter,
+            on_retry=on_retry,
         )
         return cls(workspace, client)
 

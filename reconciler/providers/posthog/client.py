@@ -8,6 +8,7 @@ so it is replaced by `***` in every message.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -16,6 +17,7 @@ import httpx
 
 from reconciler import redact
 from reconciler.errors import AnswerShapeError, CredentialsError
+from reconciler.providers.bounds import decode_or_none
 from reconciler.providers.http import ApiClient, RateLimiter, RetryPolicy
 
 KEY_VARIABLE = "POSTHOG_PERSONAL_API_KEY"
@@ -30,6 +32,17 @@ MAX_PAGES = 1000
 whose `count` claims more, is an error rather than an endless download."""
 PER_MINUTE, PER_HOUR = 480, 4800
 """PostHog's documented CRUD limits per personal API key (480/minute and 4,800/hour)."""
+THROTTLE_WAIT = re.compile(r"available in (\d+(?:\.\d+)?) seconds?")
+"""PostHog's 429 detail without `Retry-After`: Django REST framework's `Throttled` message,
+"Request was throttled. Expected available in N seconds." (rest_framework/exceptions.py)."""
+
+
+def throttle_wait(response: httpx.Response) -> float | None:
+    """The seconds PostHog's 429 detail asks to wait, or None when it does not say."""
+    body = decode_or_none(response)
+    detail = str(body.get("detail", "")) if isinstance(body, dict) else ""
+    match = THROTTLE_WAIT.search(detail)
+    return float(match.group(1)) if match else None
 
 
 def personal_api_key() -> str:
@@ -84,6 +97,9 @@ class PostHogClient(ApiClient):
         detail = str(body["detail"])
         attr = body.get("attr")
         return f"{detail} (field: {attr})" if attr else detail
+
+    def throttle_wait(self, response: httpx.Response) -> float | None:
+        return throttle_wait(response)
 
     def list_all(self, path: str, params: dict[str, Any] | None = None) -> list[Any]:
         """Every row of a limit/offset list, following `next` until it is null.

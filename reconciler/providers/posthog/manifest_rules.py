@@ -15,6 +15,7 @@ from reconciler.providers.posthog import manifest_experiments, manifest_flags
 
 class PostHogRules(ManifestRules):
     vendor = "PostHog"
+    settings_section = "posthog"
 
     def check_flags(self, flags: list[FlagSite]) -> list[Problem]:
         problems = list(manifest_flags.flag_problems(flags))

@@ -16,7 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from reconciler.providers.posthog import dependencies, metric_events
-from reconciler.providers.posthog.client import PostHogClient, default_limiter, personal_api_key
+from reconciler.providers.posthog.client import (
+    KEY_VARIABLE,
+    PostHogClient,
+    default_limiter,
+    personal_api_key,
+)
 from reconciler.providers.posthog.execute import Executing
 from reconciler.providers.posthog.planning import FlagWork, Planning
 from reconciler.providers.posthog.promotion import Promoting
@@ -29,7 +34,7 @@ from reconciler.providers.posthog.read import (
     fingerprint,
     holdout_fingerprint,
 )
-from reconciler.workspace import POSTHOG_API_URL, POSTHOG_API_URL_VARIABLE, Workspace
+from reconciler.workspace import Workspace
 
 __all__ = [
     "PROVIDER",
@@ -50,8 +55,9 @@ class PostHogProvider(Planning, Executing, Promoting):
 
     name = "posthog"
     LABEL = "PostHog"
-    DEFAULT_API_URL = POSTHOG_API_URL
-    API_URL_VARIABLE = POSTHOG_API_URL_VARIABLE
+    DEFAULT_API_URL = "https://us.posthog.com"
+    API_URL_VARIABLE = "POSTHOG_API_URL"
+    CREDENTIALS = KEY_VARIABLE
     SUPPORTS_PREFETCH = True
     SUPPORTS_CHANGE_REQUESTS = True
     SUPPORTS_APPROVAL_POLICIES = True
