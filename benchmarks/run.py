@@ -1,22 +1,26 @@
 """flagsync's performance at organisation scale, against the emulator with network latency.
 
     .venv/bin/python benchmarks/run.py                    # both vendors, 100 to 10,000 flags x 3
-    .venv/bin/python benchmarks/run.py --vendors posthog --sizes 10000 --apply-changes 0
-    .venv/bin/python benchmarks/run.py --sizes 100000 --no-baseline   # the long row (opt-in)
+    .venv/bin/python benchmarks/run.py --sizes 10000 --apply-changes 0   # both, side by side
+    .venv/bin/python benchmarks/run.py --sizes 100000 --apply-changes 0 --plan-runs 1  # long row
     .venv/bin/python benchmarks/run.py --sizes 10000 --workers on,off  # do the YAML workers pay?
     .venv/bin/python benchmarks/run.py --sizes 100,1000   # a quicker run
     .venv/bin/python benchmarks/run.py --sizes 10000 --no-baseline --apply-changes 0 \
         --yaml events,composed --plan-runs 5   # the two YAML readers, plans taken in turns
 
-For each size it prints: manifest loading, `flagsync plan` with nothing to change (wall time,
-requests, peak RSS of the flagsync process; the median of three runs), the diff alone, and
-the per-flag refresh baseline (one GET per flag per environment, 10 in parallel, as Terraform
-providers refresh) beside its latency floor (GETs / 10 x latency). The machine may be shared:
-each row says the load average, flagsync's own CPU and the emulator's CPU during the plan
-(from /proc), so the emulator's share is visible. "diff" is the diff of N changed flags
-(`--changed`). Then an apply of 1,000 changes under a configured rate limit: the achieved
-share of the limit and the failures. The emulator runs in its own process, so its memory is
-not counted.
+For each size, both vendors one after the other: the emulator is seeded with the flags
+(`seeding.py`: four created through the API, the rest cloned from them and checked against
+them; `--setup api` creates all of them), then it prints manifest loading, `flagsync plan`
+with nothing to change (wall time, requests, peak RSS of the flagsync process; the median of
+`--plan-runs`), the diff of N changed flags (`--changed`; skipped above `--diff-max`), and
+the per-flag refresh baseline (one GET per flag per environment, 10 in parallel, as
+Terraform providers refresh; skipped above `--baseline-max`) beside its latency floor
+(GETs / 10 x latency). The machine may be shared: each row says the load average,
+flagsync's own CPU and the emulator's CPU during the plan (from /proc) and the emulator's
+CPU as a share of the plan's wall time, and a line per row says whether the emulator was
+the bottleneck. Then an apply of 1,000 changes under a configured rate limit: the achieved
+share of the limit and the failures. The emulator runs in its own process, at flagsync's
+priority unless `--emulator-nice` says otherwise, so its memory is not counted.
 """
 
 from __future__ import annotations
