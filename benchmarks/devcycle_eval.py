@@ -8,17 +8,23 @@ countries, a custom plan and seats, a reusable audience, nested groups), a third
 a fifth with a rollout in progress, one in ten off. Live ids are supplied (every target named,
 as an applied workspace has them), so split and rollout answers are exact. Prints the time to
 build the evaluator, the time to evaluate every flag for every user (including the first use of
-each flag, which compiles it), evaluations per second, and how many answers were inexact.
+each flag, which compiles it), evaluations per second, how many answers were inexact, and the
+evaluation with `eval -o json`'s lines written to /dev/null, in one process and in one worker
+per core.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from reconciler.evaluation import bulk
+from reconciler.evaluation.parallel import write_users
+from reconciler.gc_pause import gc_paused
 from reconciler.model import (
     Audience,
     EnvironmentConfig,
@@ -179,6 +185,7 @@ def main() -> None:
     users = _users(rng, args.users)
     live = _live(flags)
 
+    print(f"load average {os.getloadavg()[0]:.1f}")
     started = time.perf_counter()
     offline = evaluator(desired, live, now=NOW)
     built = time.perf_counter() - started
@@ -199,6 +206,18 @@ def main() -> None:
     print(f"evaluate all: {elapsed:.2f} s ({rate:,.0f} evaluations/s, {1e6 / rate:.2f} us each)")
     print(f"  of which CPU time of this process: {cpu:.2f} s ({1e6 * cpu / total:.2f} us each)")
     print(f"inexact answers: {inexact:,}")
+    for workers in (0, None):
+        started = time.perf_counter()
+        with open(os.devnull, "w", encoding="utf-8") as sink, gc_paused():
+            answer = bulk.answerer(offline, keys, ENV)
+            write_users(bulk.json_lines(answer), users, len(keys), sink, workers=workers)
+        spent = time.perf_counter() - started
+        label = "one process" if workers == 0 else f"{len(os.sched_getaffinity(0))} workers"
+        print(
+            f"evaluate + eval -o json lines to /dev/null, {label}: {spent:.2f} s "
+            f"({spent / total * 1e6:.2f} us each)"
+        )
+    print(f"load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -6,14 +6,18 @@
 
 The flags mix what teams write: a staff condition on email, a country list with a rollout, a
 semver condition, a plan condition, variants with a split and an override, payloads. Users
-carry an email, country, plan and app version. Each figure is the whole command (process start
-included) with its output sent to /dev/null, and the evaluation alone, in this process.
+carry an email, country, plan and app version. Figures: the whole commands (process start
+included, output to /dev/null); in this process, the reference walk on a sample of users, the
+specialised flags on all (and per kind of flag, with the floor: the sha1 hashes the workload
+needs, timed alone), and the evaluation with `eval -o json`'s lines written to /dev/null, in
+one process and in one worker per core.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import subprocess
 import sys
@@ -139,22 +143,101 @@ def timed_command(folder: Path, *args: str) -> tuple[float, int]:
     return time.perf_counter() - started, done.returncode
 
 
-def in_process(folder: Path, people: list[dict[str, object]]) -> float:
-    from reconciler.eval_commands import evaluate_many, flag_keys
+def cpu_seconds() -> float:
+    """CPU time of this process and its waited-for children (the workers): on a shared
+    machine a steadier measure than the wall clock."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+KINDS = {
+    "constant (flag off)": lambda i: i % 4 == 3 and i % 8 == 3,
+    "staff, then Europe at 30 %": lambda i: i % 4 == 0,
+    "staff override, then a 50/50 split": lambda i: i % 4 == 1,
+    "semver and plan at 50 %": lambda i: i % 4 == 2,
+    "enterprise, then everyone at 5 %": lambda i: i % 4 == 3 and i % 8 != 3,
+}
+
+
+def in_process(folder: Path, people: list[dict[str, object]], reference_users: int) -> None:
+    """The evaluation alone, then with `eval -o json`'s lines written to /dev/null."""
+    from reconciler.eval_commands import flag_keys
+    from reconciler.evaluation import bulk
+    from reconciler.evaluation.parallel import write_users
+    from reconciler.gc_pause import gc_paused
     from reconciler.manifest.loader import load_flags
-    from reconciler.providers.posthog.evaluate import evaluator
+    from reconciler.providers.posthog import fast_evaluate
+    from reconciler.providers.posthog.evaluate import evaluator, user_of
     from reconciler.workspace import load_workspace
 
     desired = load_flags(load_workspace(folder))
-    offline = evaluator(desired)
     keys = flag_keys(desired, "production")
-    from reconciler.gc_pause import gc_paused
+    evaluations = len(keys) * len(people)
 
-    started = time.perf_counter()
+    def per_each(seconds: float, count: int, cpu: float | None = None) -> str:
+        used = "" if cpu is None else f"; CPU {cpu:.2f} s, {cpu / count * 1e6:.2f} µs each"
+        return f"{seconds:.2f} s ({seconds / count * 1e6:.2f} µs each{used})"
+
     with gc_paused():  # as the command evaluates
+        sample = people[:reference_users]
+        answer = bulk.answerer(evaluator(desired, reference=True), keys, "production")
+        started, cpu = time.perf_counter(), cpu_seconds()
+        for person in sample:
+            answer(person)
+        alone, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+        count = len(sample) * len(keys)
+        print(f"  reference walk, {len(sample):,} users: {per_each(alone, count, cpu)}", flush=True)
+
+        answer = bulk.answerer(evaluator(desired), keys, "production")
+        started, cpu = time.perf_counter(), cpu_seconds()
         for person in people:
-            evaluate_many(offline, keys, "production", person)
-    return time.perf_counter() - started
+            answer(person)
+        alone, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+        print(f"  specialised flags, all users: {per_each(alone, evaluations, cpu)}", flush=True)
+
+        specialised = evaluator(desired)
+        parsed = [(user_of(p), str(p["distinct_id"]).encode()) for p in people]
+        for kind, chosen in KINDS.items():
+            functions = [
+                specialised._fast_flag(key, "production")  # type: ignore[attr-defined]
+                for index, key in enumerate(keys)
+                if chosen(index)
+            ]
+            cpu = cpu_seconds()
+            for user, identity in parsed:
+                for function in functions:
+                    function(user, identity)
+            each = (cpu_seconds() - cpu) / (len(functions) * len(people)) * 1e6
+            print(f"    {kind} ({len(functions)} flags): {each:.2f} µs CPU each")
+
+        hashes = 0
+        hash_point = fast_evaluate.point
+
+        def counted(prefix: bytes, identity: bytes) -> float:
+            nonlocal hashes
+            hashes += 1
+            return hash_point(prefix, identity)
+
+        fast_evaluate.point = counted
+        answer = bulk.answerer(evaluator(desired), keys, "production")
+        for person in people:
+            answer(person)
+        fast_evaluate.point = hash_point
+        cpu = cpu_seconds()
+        for _ in range(hashes):
+            hash_point(b"bench-0001.", b"user-1234")
+        floor = cpu_seconds() - cpu
+        print(f"    floor: {hashes:,} sha1 hashes alone take {floor:.2f} s CPU", flush=True)
+
+        for workers in (0, None):
+            answer = bulk.answerer(evaluator(desired), keys, "production")
+            with open(os.devnull, "w", encoding="utf-8") as sink:
+                started, cpu = time.perf_counter(), cpu_seconds()
+                write_users(bulk.json_lines(answer), people, len(keys), sink, workers=workers)
+                spent, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+            label = "one process" if workers == 0 else f"{len(os.sched_getaffinity(0))} workers"
+            each = per_each(spent, evaluations, cpu)
+            print(f"  evaluation + JSON lines, {label}: {each}", flush=True)
 
 
 def main() -> None:
@@ -162,7 +245,9 @@ def main() -> None:
     parser.add_argument("--flags", type=int, default=1000)
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--reference-users", type=int, default=500)
     args = parser.parse_args()
+    print(f"load average {os.getloadavg()[0]:.1f}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         people = write_workspace(folder, args.flags, args.users)
@@ -172,14 +257,13 @@ def main() -> None:
         assert code == 0, "test failed"
         print(f"test, {args.cases:,} cases: flagsync test (whole command): {tested:.2f} s")
         print(f"eval, {args.users:,} users x {args.flags:,} flags = {evaluations:,} evaluations")
-        alone = in_process(folder, people)
-        each = alone / evaluations * 1e6
-        print(f"  evaluation alone (in process): {alone:.2f} s ({each:.2f} µs each)", flush=True)
+        in_process(folder, people, args.reference_users)
         command, code = timed_command(
             folder, "eval", "--env", "production", "--users", "users.jsonl", "-o", "json"
         )
         assert code == 0, "eval failed"
         print(f"  flagsync eval -o json (whole command): {command:.2f} s", flush=True)
+    print(f"load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -649,6 +649,8 @@ def eval_(
 ) -> None:
     """Which variation each user gets from each flag, and why (offline, from the manifests)."""
     from reconciler import eval_commands
+    from reconciler.evaluation import bulk
+    from reconciler.evaluation.parallel import write_users
     from reconciler.evaluation.users import parse_user, read_users
 
     if (user_json is None) == (users_file is None):
@@ -661,16 +663,11 @@ def eval_(
     keys = eval_commands.flag_keys(flags, environment, flag_patterns)
     if flag_patterns and not keys:
         raise UsageError(f"--flag {' '.join(flag_patterns)}: no flag in {environment} matches")
-    results = ((u, eval_commands.evaluate_many(evaluator, keys, environment, u)) for u in users)
+    answer = bulk.answerer(evaluator, keys, environment)
+    produce = bulk.json_lines(answer) if output == "json" else eval_commands.text(answer)
     # each user's answers are freed by reference counting once printed: no cycles to collect
     with gc_paused():
-        if output == "json":
-            for user, answers in results:
-                rows = (json.dumps(eval_commands.row(user, a), ensure_ascii=False) for a in answers)
-                sys.stdout.write("".join(f"{row}\n" for row in rows))
-            return
-        for line in eval_commands.render_text(results):
-            sys.stdout.write(f"{line}\n")
+        write_users(produce, list(users), len(keys), sys.stdout)
 
 
 @main.command(name="test")

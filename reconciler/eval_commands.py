@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from reconciler.errors import UsageError
@@ -106,3 +106,8 @@ def render_text(results: Iterable[tuple[UserContext, list[Evaluation]]]) -> Iter
             extra = f"  {_show(dict(answer.values))}" if answer.values else ""
             yield f"  {answer.flag:<{width}}  {served}{extra}"
             yield f"  {'':<{width}}    why: {answer.reason}"
+
+
+def text(answer: Callable[[UserContext], list[Evaluation]]) -> Callable[[UserContext], str]:
+    """One user's text output, from a function answering every flag for a user."""
+    return lambda user: "".join(f"{line}\n" for line in render_text([(user, answer(user))]))

@@ -26,14 +26,16 @@ answers that depend on them are inexact too, never a guess.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from types import MappingProxyType
 from typing import Any
 
 from reconciler.errors import UsageError
 from reconciler.evaluation import Evaluation, Evaluator, UserContext
 from reconciler.model import Experiment, Filter, Flag, FlagSet, Holdout
+from reconciler.providers.posthog import fast_evaluate as fast
 from reconciler.providers.posthog.impact_arithmetic import arithmetic_impact
 from reconciler.providers.posthog.property_match import (
     Inconclusive,
@@ -138,7 +140,7 @@ def _describe(item: Filter) -> str:
 def _check(item: Filter, label: str) -> _Check:
     if item.field in ("cohort", "flag"):
         return _Check(item.field, _describe(item), filter=item, label=label)
-    return _Check("property", _describe(item), property_predicate(item), label=label)
+    return _Check("property", _describe(item), property_predicate(item), item, label=label)
 
 
 def _table(split: list[tuple[str, float]]) -> tuple[tuple[float, float, str], ...]:
@@ -513,7 +515,10 @@ def _live_experiments(live: Any) -> dict[str, dict[str, Experiment]]:
 class PostHogEvaluator:
     """PostHog's evaluation of one workspace's flags, compiled per environment."""
 
-    def __init__(self, desired: FlagSet, live: Any = None) -> None:
+    def __init__(self, desired: FlagSet, live: Any = None, *, reference: bool = False) -> None:
+        """`reference=True` answers every evaluation with the reference walk (`_Run`) instead
+        of the flags' specialised functions (`fast_evaluate`): the same answers, slower; the
+        tests compare the two."""
         self._desired = desired
         self._holdout_ids: Mapping[str, Mapping[str, int]] = (
             live.get("holdout_ids", {}) if isinstance(live, Mapping) else _holdout_ids(live)
@@ -522,6 +527,9 @@ class PostHogEvaluator:
         self._holdouts: dict[str, dict[str, Holdout]] = _live_holdouts(live)
         self._compiled: dict[str, dict[str, _Flag]] = {}
         self._shared: dict[str, _Run] = {}
+        self._reference = reference
+        self._fast: dict[str, dict[str, fast.FastFlag]] = {}
+        self._predicates: dict[tuple[str, ...], Predicate] = {}
 
     def flags(self, environment: str) -> dict[str, _Flag]:
         compiled = self._compiled.get(environment)
@@ -559,10 +567,98 @@ class PostHogEvaluator:
         self, flag_keys: list[str], environment: str, user: UserContext
     ) -> list[Evaluation]:
         """Several flags for one user, reading the user context once."""
-        parsed = user_of(user)
-        return [self.evaluate_user(key, environment, parsed) for key in flag_keys]
+        return self.bulk(flag_keys, environment)(user)
+
+    def bulk(self, flag_keys: list[str], environment: str) -> Callable[[UserContext], list[Any]]:
+        """A function answering `flag_keys` for one user after another: the flags are looked
+        up and compiled once, here, rather than for every user."""
+        parsed_user = user_of
+        if self._reference:
+            evaluate = self._evaluate_reference
+            return lambda user: [evaluate(key, environment, parsed_user(user)) for key in flag_keys]
+        functions = [self._fast_flag(key, environment) for key in flag_keys]
+
+        def answers(user: UserContext) -> list[Evaluation]:
+            parsed = parsed_user(user)
+            identity = _utf8(parsed.distinct_id)
+            return [function(parsed, identity) for function in functions]
+
+        return answers
 
     def evaluate_user(self, flag_key: str, environment: str, user: _User) -> Evaluation:
+        if self._reference:
+            return self._evaluate_reference(flag_key, environment, user)
+        return self._fast_flag(flag_key, environment)(user, _utf8(user.distinct_id))
+
+    def _fast_flag(self, flag_key: str, environment: str) -> fast.FastFlag:
+        compiled = self._fast.setdefault(environment, {})
+        function = compiled.get(flag_key)
+        if function is None:
+            function = compiled[flag_key] = self._specialise(flag_key, environment)
+        return function
+
+    def _specialise(self, flag_key: str, environment: str) -> fast.FastFlag:
+        """The flag's function of the user (see `fast_evaluate`)."""
+
+        def reference(user: Any, identity: bytes | None) -> Evaluation:
+            return self._evaluate_reference(flag_key, environment, user)
+
+        flag = self.flags(environment).get(flag_key)
+        if flag is None or flag.unknown or not flag.active or flag.continuity:
+            everyone = reference(_User("anyone", {}, {}, {}), None)  # the same for every user
+            return lambda user, identity: everyone
+        if not _person_only(flag):
+            return reference
+
+        def answer(variation: bool | str, why: str, rule: str | None) -> Evaluation:
+            values: dict[str, Any] = {"value": variation}
+            payload = flag.payloads.get(variation_of(variation))
+            if payload is not None:
+                values["payload"] = payload
+            shared = MappingProxyType(values)  # one answer is handed to many users: read-only
+            return Evaluation(flag_key, environment, variation_of(variation), why, rule, shared)
+
+        conditions = []
+        for condition in flag.conditions:
+            checks = tuple(
+                (self._remembering(check), check.false_note, check.false_note.startswith(
+                    condition.out_prefix))
+                for check in condition.checks
+            )  # fmt: skip
+            if condition.override is not None:
+                matched = answer(condition.override, condition.matched_override, condition.rule)
+            else:
+                matched = answer(True, condition.matched, condition.rule)
+            compiled = fast.Condition(checks, condition.rollout, condition.out_prefix, matched)
+            if condition.override is None and flag.variants:
+                compiled.bucket_prefix = f"{condition.matched}; variant bucket "
+                compiled.no_bucket = answer(
+                    True, f"{condition.matched}; no variant's bucket", condition.rule
+                )
+                compiled.by_variant = {
+                    key: answer(key, "", condition.rule) for _, _, key in flag.variants
+                }
+            conditions.append(compiled)
+        no_match = answer(False, "no condition matched (the flag has no conditions)", None)
+        return fast.compile_person_flag(
+            flag_key, environment, conditions, flag.variants, flag.early_exit, no_match, reference
+        )
+
+    def _remembering(self, check: _Check) -> Predicate:
+        """The check's predicate, remembering its result per text value (one for all flags with
+        the same filter), except for dates: a relative date moves with the clock, as the SDK
+        reads it on every call."""
+        assert check.predicate is not None
+        item = check.filter
+        if item is None or item.comparator in ("date_before", "date_after"):
+            return check.predicate
+        signature = (str(item.data_key), item.field, item.comparator, repr(item.values))
+        found = self._predicates.get(signature)
+        if found is None:
+            found = self._predicates[signature] = fast.remembered(check.predicate, signature[0])
+        return found
+
+    def _evaluate_reference(self, flag_key: str, environment: str, user: _User) -> Evaluation:
         flags = self.flags(environment)
         flag = flags.get(flag_key)
         if flag is None:
@@ -588,7 +684,30 @@ class PostHogEvaluator:
         )
 
 
-def evaluator(desired: FlagSet, live: Any = None) -> Evaluator:
+def _utf8(distinct_id: str) -> bytes | None:
+    """The id as the hash reads it; None when it cannot be encoded (the reference walk then
+    answers, and fails as it does)."""
+    try:
+        return distinct_id.encode()
+    except UnicodeEncodeError:
+        return None
+
+
+def _person_only(flag: _Flag) -> bool:
+    """Whether every condition reads only person properties (what `fast_evaluate`
+    specialises): no group, cohort, flag dependency or holdout."""
+    return (
+        flag.holdout is None
+        and flag.aggregation is None
+        and all(
+            condition.aggregation is None and all(c.kind == "property" for c in condition.checks)
+            for condition in flag.conditions
+        )
+    )
+
+
+def evaluator(desired: FlagSet, live: Any = None, *, reference: bool = False) -> Evaluator:
     """PostHog's evaluator for `desired`. `live` may carry what only PostHog knows:
-    `{"holdout_ids": {environment: {holdout name: id}}}`."""
-    return PostHogEvaluator(desired, live)
+    `{"holdout_ids": {environment: {holdout name: id}}}`. `reference=True`: see
+    `PostHogEvaluator`."""
+    return PostHogEvaluator(desired, live, reference=reference)
