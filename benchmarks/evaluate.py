@@ -161,7 +161,7 @@ KINDS = {
 
 def in_process(folder: Path, people: list[dict[str, object]], reference_users: int) -> None:
     """The evaluation alone, then with `eval -o json`'s lines written to /dev/null."""
-    from reconciler.eval_commands import flag_keys
+    from reconciler.commands.eval import flag_keys
     from reconciler.evaluation import bulk
     from reconciler.evaluation.parallel import write_users
     from reconciler.gc_pause import gc_paused
