@@ -149,7 +149,7 @@ def render_text(summary: dict[str, Any]) -> str:
             for v in flag["variations"]
         ]
         if flag["inexact"]:
-            rows.append(("inexact", flag["inexact"], _percent(flag["inexact"], users)))
+            rows.append(("(inexact)", flag["inexact"], _percent(flag["inexact"], users)))
         width = max((len(name) for name, _, _ in rows), default=0)
         for name, number, percent in rows:
             lines.append(f"  {name:<{width}}  {number:>8}  {percent:6.2f} %")
