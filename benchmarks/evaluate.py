@@ -163,7 +163,7 @@ KINDS = {
 
 def in_process(folder: Path, people: list[dict[str, object]], reference_users: int) -> None:
     """The evaluation alone, then with `eval -o json`'s lines written to /dev/null."""
-    from reconciler.eval_commands import flag_keys
+    from reconciler.commands.eval import flag_keys
     from reconciler.evaluation import bulk
     from reconciler.evaluation.parallel import write_users
     from reconciler.gc_pause import gc_paused
@@ -245,7 +245,7 @@ def in_process(folder: Path, people: list[dict[str, object]], reference_users: i
 def summary_rows(folder: Path, people: list[dict[str, object]]) -> None:
     """`eval --summary`: the variation-only answers counted, in one process and in workers, and
     the whole command (CPU of the command and its workers, and wall)."""
-    from reconciler.eval_commands import flag_keys
+    from reconciler.commands.eval import flag_keys
     from reconciler.evaluation import summary
     from reconciler.gc_pause import gc_paused
     from reconciler.manifest.loader import load_flags

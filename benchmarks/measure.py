@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import cli
+from reconciler.commands import apply as apply_command
+from reconciler.commands import plan as plan_command
 from reconciler.manifest import fast_yaml, reading
 from reconciler.providers.http import RateLimiter
 
@@ -58,8 +60,8 @@ def main() -> None:
         fast_yaml.load_plain = composed_yaml.load_plain  # before the reading workers fork
     if os.environ.get("FLAGSYNC_BENCH_WORKERS") == "off":
         reading.PARALLEL_MIN_BYTES = sys.maxsize  # every workspace is read in-process
-    cli.load_flags = timed("load_s", cli.load_flags)
-    cli.apply_plan = timed("apply_s", cli.apply_plan)
+    plan_command.load_flags = timed("load_s", plan_command.load_flags)  # plan, drift, apply
+    apply_command.apply_plan = timed("apply_s", apply_command.apply_plan)
     acquire = RateLimiter.acquire
 
     def recording_acquire(self: RateLimiter) -> None:

@@ -142,6 +142,40 @@ class Ref(BaseModel):
         return f"{{{(self.resource or '').replace('_', '-')}-id:{self.key}}}"
 
 
+SubjectKind = Literal[
+    "flag",
+    "experiment",
+    "holdout",
+    "audience",
+    "custom_property",
+    "metric",
+    "variable",
+    "approval_policy",
+    "metric_association",
+    "change_request",
+]
+"""What a call is about: a `Resource`, a link between two (`metric_association`), or a change
+request."""
+
+
+class Subject(BaseModel):
+    """The object a call is about, as data: so that the answer check, the recovery of a lost
+    write and the executor know what a call writes without reading its URL.
+
+    `key` is the object's key (or name) in the manifests; for a change request, or a link,
+    the key of the object it changes. `id` is the vendor's id the call addresses in its path,
+    when it addresses one (a `Ref` token when the object is made by the same apply, filled at
+    send time); None for a create, or where the path names the key. `scope` is where ids are
+    valid (a project), None when the plan has one."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: SubjectKind
+    key: str | None = None
+    id: str | None = None
+    scope: str | None = None
+
+
 class ApiCall(BaseModel):
     """One request a step sends; `path` is relative to the API's base URL."""
 
@@ -164,6 +198,9 @@ class ApiCall(BaseModel):
     """For a write to an object the vendor gives no version to: a fingerprint of the object as
     the plan saw it. The provider reads the object again just before writing and refuses the
     write when it changed (someone edited it since the plan was made)."""
+    subject: Subject | None = None
+    """The object the call is about (see `Subject`); None in plans saved before calls carried
+    it (`reconcile.typed_like` takes it from a fresh plan)."""
 
     def describe(self) -> str:
         query = "&".join(f"{key}={value}" for key, value in self.params.items())
@@ -206,11 +243,15 @@ class ApiCall(BaseModel):
         for ref, value in values.items():
             path = path.replace(ref.token, str(value))
         by_token = {ref.token: (int(v) if ref.number else str(v)) for ref, v in values.items()}
+        subject = self.subject
+        if subject is not None and subject.id in by_token:
+            subject = subject.model_copy(update={"id": str(by_token[subject.id])})
         return self.model_copy(
             update={
                 "path": path,
                 "body": _replace_tokens(self.body, by_token),
                 "refs": [ref for ref in self.refs if ref not in values],
+                "subject": subject,
             }
         )
 

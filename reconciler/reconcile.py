@@ -256,18 +256,39 @@ def beyond_fresh(saved: Plan, fresh: Plan) -> list[str]:
     it may do only what flagsync would do now. Each step is compared whole (every call, path
     and body); a fresh plan may have more (something else changed since), never other."""
 
-    def identity(step: Any) -> str:
-        return json.dumps(step.model_dump(mode="json"), sort_keys=True)
-
-    available = Counter(identity(step) for step in fresh.steps)
+    available = Counter(_identity(step) for step in fresh.steps)
     extra = []
     for step in saved.steps:
-        found = identity(step)
+        found = _identity(step)
         if available[found] > 0:
             available[found] -= 1
         else:
             extra.append(f"{step.action} {step.resource} {step.key}")
     return extra
+
+
+def _identity(step: Any) -> str:
+    """A step as the calls it sends: what each call is about (`ApiCall.subject`) is the
+    planner's description of them, left out (a plan saved before calls carried it compares
+    equal; `typed_like` takes it from the fresh plan)."""
+    data = step.model_dump(mode="json")
+    for call in data["calls"]:
+        call.pop("subject", None)
+    return json.dumps(data, sort_keys=True)
+
+
+def typed_like(saved: Plan, fresh: Plan) -> Plan:
+    """The saved plan with each step replaced by the fresh plan's step that sends the same
+    calls (after `beyond_fresh` found one for every step): the calls are the saved ones, what
+    they are about is the planner's own, never the file's."""
+    available: dict[str, list[Any]] = {}
+    for step in fresh.steps:
+        available.setdefault(_identity(step), []).append(step)
+    steps = []
+    for step in saved.steps:
+        twins = available.get(_identity(step))
+        steps.append(twins.pop(0) if twins else step)
+    return saved.model_copy(update={"steps": steps})
 
 
 def moved_since(plan: Plan, provider: Provider[Any]) -> list[str]:

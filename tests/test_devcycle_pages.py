@@ -80,3 +80,36 @@ def test_a_stream_downloads_before_anyone_reads_it() -> None:
         time.sleep(0.01)
     assert sorted(seen) == [1, 2, 3, 4]  # all fetched while nobody iterated
     assert sum(len(page) for page in stream) == 3500
+
+
+@pytest.mark.parametrize("count_header", [True, False])
+def test_a_stream_reads_only_a_few_pages_ahead_of_its_reader(
+    monkeypatch: pytest.MonkeyPatch, count_header: bool
+) -> None:
+    """Memory holds the pages downloaded and not yet taken: at most `BUFFERED_PAGES`, however
+    long the list (100,000 features would otherwise all wait while the manifests load)."""
+    from reconciler.providers.devcycle import client as client_module
+
+    monkeypatch.setattr(client_module, "BUFFERED_PAGES", 2)
+    transport, seen = _pages(count_header=count_header)
+    stream = PageStream(_client(transport), "/v1/projects/p/features")
+    time.sleep(0.5)  # time enough for all four pages, were nothing holding them back
+    assert len(seen) == 2
+    keys = [item["key"] for page in stream for item in page]
+    assert sorted(keys) == [item["key"] for item in ITEMS]
+    assert sorted(seen) == [1, 2, 3, 4]
+    stream.close()
+
+
+def test_closing_a_stream_that_waits_for_its_reader_ends_its_downloads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reconciler.providers.devcycle import client as client_module
+
+    monkeypatch.setattr(client_module, "BUFFERED_PAGES", 1)
+    transport, seen = _pages(count_header=True)
+    stream = PageStream(_client(transport), "/v1/projects/p/features")
+    time.sleep(0.3)
+    stream.close()
+    time.sleep(0.3)
+    assert seen == [1]

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 
 from reconciler.apply import apply_plan
-from reconciler.plan import ApiCall, Plan, Step
+from reconciler.plan import ApiCall, Plan, Step, Subject
 from reconciler.providers.posthog.client import PostHogClient
 from reconciler.providers.posthog.provider import PostHogProvider
 from reconciler.workspace import EnvironmentSettings, Workspace
@@ -52,7 +52,12 @@ def _plan(call: ApiCall) -> Plan:
 def test_approval_policy_is_reported_as_a_pending_change_request() -> None:
     transport = httpx.MockTransport(lambda request: httpx.Response(409, json=POLICY_ANSWER))
     provider = _provider(transport)
-    call = ApiCall(method="PATCH", path="/api/projects/2/feature_flags/5/", body={"active": True})
+    call = ApiCall(
+        method="PATCH",
+        path="/api/projects/2/feature_flags/5/",
+        body={"active": True},
+        subject=Subject(kind="flag", key="checkout", id="5", scope="2"),
+    )
     lines: list[str] = []
     result = apply_plan(_plan(call), provider, lines.append)
     assert result.ok
@@ -73,7 +78,12 @@ def test_a_version_conflict_is_still_an_error() -> None:
     }
     transport = httpx.MockTransport(lambda request: httpx.Response(409, json=conflict))
     provider = _provider(transport)
-    call = ApiCall(method="PATCH", path="/api/projects/2/feature_flags/5/", body={"active": True})
+    call = ApiCall(
+        method="PATCH",
+        path="/api/projects/2/feature_flags/5/",
+        body={"active": True},
+        subject=Subject(kind="flag", key="checkout", id="5", scope="2"),
+    )
     result = apply_plan(_plan(call), provider, lambda line: None)
     assert not result.ok
     assert "updated by someone else" in str(result.error)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.commands.refs import run_refs
 from reconciler.errors import ValidationFailed
-from reconciler.refs_command import run_refs
 from reconciler.workspace import load_workspace
 
 POSTHOG_CODE = {

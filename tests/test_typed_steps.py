@@ -247,3 +247,25 @@ def test_a_posthog_experiment_create_names_the_ids_it_needs() -> None:
     assert step.calls[1].refs == [Ref(resource="flag", key="pricing", scope="7")]
     assert step.calls[1].path == "/api/projects/7/feature_flags/{flag-id:pricing}/"
     assert step.calls[2].refs == [Ref(resource="experiment", key="pricing", scope="7")]
+
+
+def test_vendor_code_reads_what_a_call_is_about_from_data_not_its_url() -> None:
+    """Answer checks, executors and recovery know what a call writes from its `subject` (and
+    its `role`, `refs`, `makes`): no vendor module takes a call's path apart (`split`,
+    `rsplit`, `removesuffix`, `strip`, a regex match) to find a resource, key, id or project."""
+    import ast
+
+    providers = Path(__file__).resolve().parent.parent / "reconciler" / "providers"
+    parsing = {"split", "rsplit", "removesuffix", "removeprefix", "strip", "partition"}
+    found = []
+    for path in sorted(providers.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+                continue
+            on_path = isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "path"
+            if on_path and node.func.attr in parsing:
+                found.append(f"{path.name}:{node.lineno} .path.{node.func.attr}()")
+            reads_path = any(isinstance(a, ast.Attribute) and a.attr == "path" for a in node.args)
+            if node.func.attr in ("match", "fullmatch", "search") and reads_path:
+                found.append(f"{path.name}:{node.lineno} a regex over .path")
+    assert found == []

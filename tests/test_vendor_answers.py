@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from reconciler.errors import ApiError
-from reconciler.plan import ApiCall
+from reconciler.plan import ApiCall, Subject
 from reconciler.providers.devcycle.client import Credentials, DevCycleClient
 from reconciler.providers.devcycle.provider import DevCycleProvider
 from reconciler.providers.http import RetryPolicy
@@ -66,7 +66,10 @@ def _answers(status: int, content: bytes) -> Handler:
 
 
 CREATE_FEATURE = ApiCall(
-    method="POST", path="/v2/projects/demo/features", body={"key": "dark-mode", "name": "Dark"}
+    method="POST",
+    path="/v2/projects/demo/features",
+    body={"key": "dark-mode", "name": "Dark"},
+    subject=Subject(kind="flag", key="dark-mode"),
 )
 NOT_WRITTEN = [
     (b"", "the answer is not a feature"),
@@ -123,7 +126,10 @@ def test_a_devcycle_list_item_without_a_key_is_an_error_naming_the_call() -> Non
 
 
 CREATE_FLAG = ApiCall(
-    method="POST", path="/api/projects/1/feature_flags/", body={"key": "dark-mode", "name": ""}
+    method="POST",
+    path="/api/projects/1/feature_flags/",
+    body={"key": "dark-mode", "name": ""},
+    subject=Subject(kind="flag", key="dark-mode", scope="1"),
 )
 
 
@@ -155,3 +161,19 @@ def test_a_posthog_flag_of_another_shape_is_an_error_naming_the_call() -> None:
     with pytest.raises(ApiError, match=r"GET /api/projects/1/feature_flags/: .*filters\.groups"):
         provider.read({"dark-mode"})
     provider.close()
+
+
+def test_a_devcycle_status_change_answered_with_another_feature_is_an_error() -> None:
+    """What a call writes is its `subject`: the status PATCH of `dark-mode` (whose URL ends in
+    `/status`, not in the key) must answer with `dark-mode`."""
+    from reconciler.model import Flag
+    from reconciler.providers.devcycle.feature_status import status_call
+
+    flag = Flag.model_validate({"key": "dark-mode", "name": "Dark", "status": "archived"})
+    call = status_call("/v1/projects/demo", flag)
+    other = {"_id": "f2", "key": "light-mode", "name": "Light", "tags": []}
+    provider = _devcycle(_answers(200, json.dumps(other).encode()))
+    with pytest.raises(ApiError, match="the answer is a feature 'light-mode', not the 'dark-mode'"):
+        provider.execute(call)
+    mine = {"_id": "f1", "key": "dark-mode", "name": "Dark", "tags": []}
+    assert _devcycle(_answers(200, json.dumps(mine).encode())).execute(call)["_id"] == "f1"

@@ -8,7 +8,7 @@ and as many JSON lines. Two things make that affordable, both vendor-neutral:
 - `JsonLines`: the line of an answer is the user's JSON (encoded once per user) and the
   answer's (encoded once per answer object, or, for answers that share everything but their
   reason, once per shared part plus the reason's text). The lines are byte for byte those of
-  `json.dumps(row, ensure_ascii=False)` of the command's row (`eval_commands.row`): user,
+  `json.dumps(row, ensure_ascii=False)` of the command's row (`reconciler.commands.eval.row`): user,
   environment, flag, variation, values, rule, reason, exact.
 """
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from reconciler.errors import Problem
@@ -29,10 +30,27 @@ class DatedFlag:
     line: int
 
 
-def _flags(workspace: DeclaredManifests) -> list[tuple[Document, int, dict[str, Any]]]:
+def _may_name(path: Path, field: str) -> bool:
+    """Whether the file's text could declare `field` as a key. YAML spells a key either as
+    written or through a double-quoted escape (`"\\x65xpires"`), so a file with neither the word
+    nor a backslash cannot: it need not be parsed again (a plan asks this of every file)."""
+    try:
+        text = path.read_bytes()
+    except OSError:
+        return True  # read_yaml words the problem
+    return field.encode() in text or b"\\" in text
+
+
+def _flags(
+    workspace: DeclaredManifests, naming: str | None = None
+) -> list[tuple[Document, int, dict[str, Any]]]:
+    """Every flag mapping with a string key, with its document and index; with `naming`, only
+    files that may declare that field are parsed (the others cannot hold what is looked for)."""
     files, _ = manifest_files(workspace)
     found = []
     for path in files:
+        if naming is not None and not _may_name(path, naming):
+            continue
         document = read_yaml(path, display_name(path))
         if not isinstance(document, Document) or not isinstance(document.data, dict):
             continue
@@ -54,7 +72,8 @@ def lifecycle_findings(
     """(problems: required fields missing, warnings: flags past their date)."""
     problems: list[Problem] = []
     warnings: list[Problem] = []
-    for document, index, flag in _flags(workspace):
+    naming = None if required else "expires"  # only expired flags to find: files naming it
+    for document, index, flag in _flags(workspace, naming):
         key = flag["key"]
         missing = [field for field in required if _missing(field, flag)]
         if missing:
@@ -81,7 +100,7 @@ def lifecycle_findings(
 def dated_flags(workspace: DeclaredManifests) -> list[DatedFlag]:
     """Every flag with a valid `expires`, in manifest order."""
     dated = []
-    for document, index, flag in _flags(workspace):
+    for document, index, flag in _flags(workspace, "expires"):
         when = expiry(flag)
         if when is not None:
             line, _ = document.locate(["flags", index], False)

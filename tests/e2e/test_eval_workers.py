@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.eval_commands import flag_keys, row
+from reconciler.commands.eval import flag_keys, row
 from reconciler.evaluation.parallel import PARALLEL_MIN_ANSWERS
 from reconciler.manifest.loader import load_flags
 from reconciler.providers.posthog.evaluate import evaluator

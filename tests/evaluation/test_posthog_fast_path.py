@@ -17,7 +17,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.eval_commands import row
+from reconciler.commands.eval import row
 from reconciler.evaluation.bulk import JsonLines, answers_for
 from reconciler.model import EnvironmentConfig, Flag, FlagSet, Target
 from reconciler.providers.posthog.evaluate import evaluator

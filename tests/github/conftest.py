@@ -35,6 +35,16 @@ MERGE_SHA = "2222222dddddddeeeeeeefffffff222222222222"
 CLIENT_ID, CLIENT_SECRET = "action-client", "action-secret-value"
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test of the Action's runs on real plans (`real_plans`: nine runs of the Action against
+    the emulator, about 12 s of CPU once per session, the largest single cost of the quick
+    loop) is `slow`: the full suite runs them; the quick loop keeps the Action's other tests."""
+    for item in items:
+        if "real_plans" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def github_server() -> Iterator[FakeGitHub]:
     with FakeGitHubServer(FakeGitHub()) as fake:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.model import Flag, FlagSet
-from reconciler.plan import ApiCall, Change, PendingRequest, Step
+from reconciler.plan import ApiCall, Change, PendingRequest, Step, Subject
 from reconciler.providers.base import Provider
 from reconciler.providers.http import ApiClient
 
@@ -59,7 +59,8 @@ class StubProvider(Provider[StubLive]):
         adopt: bool = False,
         cancel_stale: bool = False,
     ) -> StubWork:
-        call = ApiCall(method="POST", path="/flags", body={"key": desired.key})
+        about = Subject(kind="flag", key=desired.key)  # what the call writes, for its executor
+        call = ApiCall(method="POST", path="/flags", body={"key": desired.key}, subject=about)
         return StubWork(
             changes=changes, steps=[Step(action="create", key=desired.key, calls=[call])]
         )
@@ -68,9 +69,9 @@ class StubProvider(Provider[StubLive]):
         return StubWork()
 
     def delete_step(self, key: str) -> Step:
-        return Step(
-            action="delete", key=key, calls=[ApiCall(method="DELETE", path=f"/flags/{key}")]
-        )
+        about = Subject(kind="flag", key=key)
+        call = ApiCall(method="DELETE", path=f"/flags/{key}", subject=about)
+        return Step(action="delete", key=key, calls=[call])
 
     def execute(self, call: ApiCall) -> Any:
         self.sent.append(call)

@@ -10,7 +10,6 @@ models are checked, not used: readers keep the vendor's dictionaries.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -191,37 +190,33 @@ CHANGE_REQUEST = TypeAdapter(ChangeRequest)
 CHANGE_REQUESTS = TypeAdapter(list[ChangeRequest])
 
 _WRITTEN: dict[str, tuple[TypeAdapter[Any], str]] = {
-    "features": (FEATURE, "a feature"),
-    "audiences": (AUDIENCE, "an audience"),
-    "metrics": (METRIC, "a metric"),
-    "customProperties": (CUSTOM_PROPERTY, "a custom property"),
-    "change-requests": (CHANGE_REQUEST, "a change request"),
+    "flag": (FEATURE, "a feature"),
+    "audience": (AUDIENCE, "an audience"),
+    "metric": (METRIC, "a metric"),
+    "custom_property": (CUSTOM_PROPERTY, "a custom property"),
 }
 
 
 def check_written(call: ApiCall, answer: Any) -> None:
     """A create or update must answer with the object written: of its resource's shape, and,
-    where the call names the key (body or path), under that key. Anything else (no body, an
-    error body with a 2xx status, another object) is an error, never a success."""
-    if call.method not in ("POST", "PATCH", "PUT"):
+    where the call names the key, under that key (opening a change request: with a change
+    request). Anything else (no body, an error body with a 2xx status, another object) is an
+    error, never a success. What the call writes is its `subject`, never read from the URL."""
+    about = call.subject
+    if call.method not in ("POST", "PATCH", "PUT") or about is None:
         return
-    parts = call.path.strip("/").split("/")
-    # /v1|v2/projects/{p}/{resource}[/{key}[/{action}]]
-    if len(parts) < 4:
-        return
-    resource = parts[3]
-    if resource == "features" and len(parts) > 5 and parts[5] == "change-requests":
-        resource = "change-requests"
-    if resource not in _WRITTEN or (resource == "change-requests" and len(parts) > 7):
-        return
-    adapter, what = _WRITTEN[resource]
     described = f"{call.method} {call.path}"
-    check(described, adapter, answer, what)
-    if resource == "change-requests":
+    if about.kind == "change_request":
+        if call.role == "open-request":
+            check(described, CHANGE_REQUEST, answer, "a change request")
         return
+    if about.kind not in _WRITTEN:
+        return
+    adapter, what = _WRITTEN[about.kind]
+    check(described, adapter, answer, what)
     wanted = (call.body or {}).get("key") if isinstance(call.body, dict) else None
-    if wanted is None and len(parts) == 5:
-        wanted = unquote(parts[4])
+    if wanted is None:
+        wanted = about.key
     found = answer.get("key")
     if wanted is not None and found != wanted and answer.get("_id") != wanted:
         raise AnswerShapeError(

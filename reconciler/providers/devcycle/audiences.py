@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from reconciler.model import ReusableAudience
 from reconciler.ownership import LEGACY_MARKER, Ownership, without_markers
-from reconciler.plan import ApiCall, Plan, Ref, Resource, Step, field_changes
+from reconciler.plan import ApiCall, Plan, Ref, Resource, Step, Subject, field_changes
 from reconciler.providers.devcycle.translate import (
     OWNERSHIP_TAG,
     audience_body,
@@ -137,7 +137,11 @@ def plan_audiences(
             fields = field_changes({}, _fields(audience))
             body = create_body(audience, marker=marker)
             call = ApiCall(
-                method="POST", path=f"{base}/audiences", body=body, makes=audience_ref(key)
+                method="POST",
+                path=f"{base}/audiences",
+                body=body,
+                makes=audience_ref(key),
+                subject=Subject(kind=RESOURCE, key=key),
             )
             plan.add("create", RESOURCE, key, call, fields)
             continue
@@ -164,7 +168,13 @@ def plan_audiences(
         if not fields:
             continue
         body = update_body(audience, current, raw, adopting, marker=marker)
-        plan.add("update", RESOURCE, key, ApiCall(method="PATCH", path=path, body=body), fields)
+        plan.add(
+            "update",
+            RESOURCE,
+            key,
+            ApiCall(method="PATCH", path=path, body=body, subject=Subject(kind=RESOURCE, key=key)),
+            fields,
+        )
     for key, raw in sorted(by_key.items()):
         if key in desired or creates_only:
             continue
@@ -176,7 +186,8 @@ def plan_audiences(
                 plan.unmanaged.append(f"audience {key}")
         elif prune:
             path = f"{base}/audiences/{quote(key, safe='')}"
-            plan.add("delete", RESOURCE, key, ApiCall(method="DELETE", path=path))
+            call = ApiCall(method="DELETE", path=path, subject=Subject(kind=RESOURCE, key=key))
+            plan.add("delete", RESOURCE, key, call)
         else:
             plan.orphans.append(f"audience {key}")
 

@@ -15,7 +15,7 @@ import re
 from typing import Any, Literal
 from urllib.parse import quote
 
-from reconciler.plan import ApiCall, PendingRequest, Ref, Step
+from reconciler.plan import ApiCall, PendingRequest, Ref, Step, Subject
 
 CREATED_REQUEST = Ref(to="previous", field="_id")
 """The `_id` of the change request the step's previous call created: submitted under it."""
@@ -49,13 +49,14 @@ def request_step(
 
     `suffix` names the PATCH it carries: "" the feature's own, "/status" its status."""
     feature = f"{project_path}/features/{quote(key, safe='')}"
-    calls = _cancels(feature, cancel)
+    calls = _cancels(feature, key, cancel)
     calls.append(
         ApiCall(
             method="POST",
             path=f"{feature}/change-requests",
             role="open-request",
             body={"path": f"{feature}{suffix}", "method": "PATCH", "body": body},
+            subject=Subject(kind="change_request", key=key),
         )
     )
     calls.append(
@@ -65,6 +66,7 @@ def request_step(
             role="submit-request",
             refs=[CREATED_REQUEST],
             body={"description": description, "reviewers": reviewers},
+            subject=Subject(kind="change_request", key=key, id=CREATED_REQUEST.token),
         )
     )
     return Step(
@@ -81,17 +83,30 @@ def request_step(
 def cancel_step(project_path: str, key: str, cancel: tuple[str, ...]) -> Step:
     """Only cancel stale requests (the manifests no longer want any change)."""
     feature = f"{project_path}/features/{quote(key, safe='')}"
-    calls = _cancels(feature, cancel)
+    calls = _cancels(feature, key, cancel)
     return Step(kind="cancel-requests", action="update", key=key, calls=calls, via="change-request")
 
 
-def _cancels(feature: str, cancel: tuple[str, ...]) -> list[ApiCall]:
+def _cancels(feature: str, key: str, cancel: tuple[str, ...]) -> list[ApiCall]:
     return [
         ApiCall(
-            method="PATCH", path=f"{feature}/change-requests/{rid}/cancel", role="cancel-request"
+            method="PATCH",
+            path=f"{feature}/change-requests/{rid}/cancel",
+            role="cancel-request",
+            subject=Subject(kind="change_request", key=key, id=rid),
         )
         for rid in cancel
     ]
+
+
+def requests_path(project_path: str, key: str) -> str:
+    """The change requests of feature `key` (where one is opened, and listed)."""
+    return f"{project_path}/features/{quote(key, safe='')}/change-requests"
+
+
+def request_path(project_path: str, key: str, request_id: str) -> str:
+    """One change request of feature `key`."""
+    return f"{requests_path(project_path, key)}/{quote(request_id, safe='')}"
 
 
 def classify(key: str, requests: list[dict[str, Any]], digest: str | None) -> list[PendingRequest]:

@@ -47,6 +47,10 @@ pages that never run short, are an error rather than an endless download."""
 AUDIENCE = "https://api.devcycle.com/"
 TOKEN_REFRESH_MARGIN = 60.0  # seconds before expiry a token counts as expired
 PAGE_WORKERS = 4
+BUFFERED_PAGES = 10
+"""Pages a `PageStream` downloads ahead of its reader: the downloads overlap with the caller's
+work up to 10,000 objects, and memory stays flat beyond that (100,000 features would otherwise
+wait as 100 answers while the manifests load)."""
 
 
 @dataclass(frozen=True)
@@ -262,6 +266,8 @@ class PageStream:
         self._path = path
         self._query = {**(params or {}), "perPage": MAX_PAGE_SIZE, "page": 1}
         self._arrived: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._room = threading.Semaphore(BUFFERED_PAGES)
+        self._stopped = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=PAGE_WORKERS)
         self._pool.submit(self._guarded, self._start)
 
@@ -274,7 +280,16 @@ class PageStream:
     def _fetch(self, number: int) -> httpx.Response:
         return self._client.request("GET", self._path, params={**self._query, "page": number})
 
+    def _wait_for_room(self) -> bool:
+        """Wait until fewer than `BUFFERED_PAGES` pages are downloaded and not yet taken;
+        False once the stream is closed."""
+        while not self._stopped.is_set():
+            if self._room.acquire(timeout=0.1):
+                return True
+        return False
+
     def _start(self) -> None:
+        self._wait_for_room()
         first = self._fetch(1)
         total = _count_header(first)
         if total is None:  # no count header: read until a short page
@@ -284,6 +299,8 @@ class PageStream:
                 number += 1
                 if number > MAX_PAGES:
                     raise self._too_many(f"pages of {MAX_PAGE_SIZE} never ran short")
+                if not self._wait_for_room():
+                    return
                 page = _page_items(self._fetch(number), self._path)
                 self._arrived.put(page)
             self._arrived.put(_FINISHED)
@@ -305,6 +322,8 @@ class PageStream:
         )
 
     def _fetch_into_queue(self, number: int, pages: int) -> None:
+        if not self._wait_for_room():
+            return
         self._arrived.put((number, pages, self._fetch(number)))
 
     def __iter__(self) -> Iterator[list[Any]]:
@@ -320,6 +339,7 @@ class PageStream:
                 expected = item
                 continue
             taken += 1
+            self._room.release()  # room for the next download
             if isinstance(item, list):
                 page = item
             else:
@@ -337,6 +357,7 @@ class PageStream:
 
     def close(self) -> None:
         """Stop: requests not yet sent are dropped; one in flight finishes on its own."""
+        self._stopped.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 

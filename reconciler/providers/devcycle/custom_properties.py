@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from reconciler.model import CustomProperty
-from reconciler.plan import ApiCall, Plan, Ref, Resource, field_changes
+from reconciler.plan import ApiCall, Plan, Ref, Resource, Subject, field_changes
 
 RESOURCE: Resource = "custom_property"
 
@@ -58,7 +58,11 @@ def plan_custom_properties(
             fields = field_changes({}, _fields(prop))
             made = Ref(resource=RESOURCE, key=key, field="_id")
             call = ApiCall(
-                method="POST", path=f"{base}/customProperties", body=body(prop), makes=made
+                method="POST",
+                path=f"{base}/customProperties",
+                body=body(prop),
+                makes=made,
+                subject=Subject(kind=RESOURCE, key=key),
             )
             plan.add("create", RESOURCE, key, call, fields)
             continue
@@ -71,7 +75,10 @@ def plan_custom_properties(
         wanted, before = body(prop), body(current)
         changed = {name: value for name, value in wanted.items() if before[name] != value}
         path = f"{base}/customProperties/{quote(key, safe='')}"
-        plan.add("update", RESOURCE, key, ApiCall(method="PATCH", path=path, body=changed), fields)
+        call = ApiCall(
+            method="PATCH", path=path, body=changed, subject=Subject(kind=RESOURCE, key=key)
+        )
+        plan.add("update", RESOURCE, key, call, fields)
     if desired and not creates_only:
         plan.unmanaged.extend(
             f"custom property {key}" for key in sorted(by_key) if key not in desired

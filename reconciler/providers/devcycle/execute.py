@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from reconciler.errors import ApiError, ConflictError
+from reconciler.errors import ApiError, ConflictError, PlanError
 from reconciler.plan import ApiCall
 from reconciler.providers.devcycle import answers, audiences, translate, variables
 from reconciler.providers.devcycle.read import concurrency_fingerprint
@@ -54,7 +54,10 @@ class Executing(Recovering):
         against one state of a feature reads it again first and refuses when it moved: an edit
         made in the dashboard since the plan is not overwritten silently. (The read and the
         write are two requests; an edit landing between them is not caught.)"""
-        feature_path = call.path.removesuffix("/status") if call.role == "status" else call.path
+        key = call.subject.key if call.subject is not None else None
+        if key is None:
+            raise PlanError(f"{call.describe()}: the write names no feature to compare first")
+        feature_path = f"{self._v2}/features/{quote(key, safe='')}"
         feature = self.client.json("GET", feature_path)
         check(f"GET {feature_path}", answers.FEATURE, feature, "a feature")
         found = None
@@ -66,7 +69,6 @@ class Executing(Recovering):
                 self.workspace.environment_names,
             )
         if found is None or concurrency_fingerprint(found) != call.if_unchanged:
-            key = feature_path.rsplit("/", 1)[-1]
             raise ConflictError(
                 call.describe(),
                 f"feature '{key}' changed in DevCycle since it was planned (someone edited it "

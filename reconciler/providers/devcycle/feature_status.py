@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from reconciler.model import Flag
-from reconciler.plan import ApiCall, Change, FieldChange
+from reconciler.plan import ApiCall, Change, FieldChange, Subject
 
 LIFECYCLE_FIELDS = frozenset({"metrics", "status", "static_variation"})
 """Flag fields that are not sent in the feature's own PATCH body."""
@@ -32,7 +32,13 @@ def status_body(flag: Flag) -> dict[str, Any]:
 
 def status_call(v2: str, flag: Flag) -> ApiCall:
     path = f"{v2}/features/{quote(flag.key, safe='')}/status"
-    return ApiCall(method="PATCH", path=path, role="status", body=status_body(flag))
+    return ApiCall(
+        method="PATCH",
+        path=path,
+        role="status",
+        body=status_body(flag),
+        subject=Subject(kind="flag", key=flag.key),
+    )
 
 
 def status_changed(desired: Flag, live: Flag | None) -> bool:

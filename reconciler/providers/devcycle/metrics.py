@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from reconciler.model import Flag, Metric
-from reconciler.plan import ApiCall, Change, Ref, Step, field_changes
+from reconciler.plan import ApiCall, Change, Ref, Step, Subject, field_changes
 
 METRIC_FIELDS = ("name", "description", "event", "dimension", "optimize")
 
@@ -92,14 +92,25 @@ def plan(
             fields = field_changes({}, _fields(metric))
             changes.append(Change(action="create", resource="metric", key=key, fields=fields))
             made = Ref(resource="metric", key=key, field="_id")
-            call = ApiCall(method="POST", path=f"{v1}/metrics", body=body, makes=made)
+            call = ApiCall(
+                method="POST",
+                path=f"{v1}/metrics",
+                body=body,
+                makes=made,
+                subject=Subject(kind="metric", key=key),
+            )
             steps.append(Step(action="create", resource="metric", key=key, calls=[call]))
         elif current != metric:
             fields = field_changes(_fields(current), _fields(metric))
             changes.append(Change(action="update", resource="metric", key=key, fields=fields))
             before = metric_body(current)
             patch = {name: value for name, value in body.items() if before[name] != value}
-            call = ApiCall(method="PATCH", path=_path(v1, key), body=patch)
+            call = ApiCall(
+                method="PATCH",
+                path=_path(v1, key),
+                body=patch,
+                subject=Subject(kind="metric", key=key),
+            )
             steps.append(Step(action="update", resource="metric", key=key, calls=[call]))
     left = [f"metric {key}" for key in sorted(set(live) - set(desired))]
     return changes, steps, left
@@ -114,6 +125,7 @@ def association_calls(v1: str, desired: Flag, live: tuple[str, ...]) -> list[Api
             path=path,
             role="associate",
             body={"metric": key, "feature": desired.key},
+            subject=Subject(kind="metric_association", key=desired.key),
         )
         for key in desired.metrics
         if key not in live
@@ -124,6 +136,7 @@ def association_calls(v1: str, desired: Flag, live: tuple[str, ...]) -> list[Api
             path=path,
             role="dissociate",
             params={"metric": key, "feature": desired.key},
+            subject=Subject(kind="metric_association", key=desired.key),
         )
         for key in live
         if key not in desired.metrics

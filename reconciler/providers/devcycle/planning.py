@@ -14,7 +14,7 @@ from reconciler.errors import PlanError
 from reconciler.manifest.loader import locate_audience_reference
 from reconciler.manifest.suggest import did_you_mean
 from reconciler.model import EnvironmentConfig, Flag, FlagSet, Metric
-from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Ref, Step
+from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Ref, Step, Subject
 from reconciler.providers.devcycle import (
     answers,
     approvals,
@@ -90,6 +90,7 @@ class Planning(Reading):
             method="DELETE",
             path=f"{self._v1}/features/{quote(key, safe='')}",
             params={"deleteVariables": "true"},
+            subject=Subject(kind="flag", key=key),
         )
         return Step(action="delete", key=key, calls=[call])
 
@@ -127,7 +128,8 @@ class Planning(Reading):
         if direct:
             body = self._update_body(desired, direct, live, adopt)
             path = f"{self._v2}/features/{quote(desired.key, safe='')}"
-            calls = [ApiCall(method="PATCH", path=path, body=body)] if body else []
+            subject = Subject(kind="flag", key=desired.key)
+            calls = [ApiCall(method="PATCH", path=path, body=body, subject=subject)] if body else []
             if "variables" in body:
                 calls.extend(self._variable_deletions(desired, live))
             if calls:
@@ -145,7 +147,7 @@ class Planning(Reading):
         )
         work = self._with_lifecycle(work, desired, current, lifecycle, not status_reviewed)
         audiences.with_refs(work.steps, live.audience_ids)
-        return _guarded(work, f"{self._v2}/features/{quote(desired.key, safe='')}", current)
+        return _guarded(work, current)
 
     def _with_lifecycle(
         self,
@@ -230,6 +232,7 @@ class Planning(Reading):
             body=body,
             expect=model_fingerprint(made),
             makes=Ref(resource="flag", key=desired.key, field="_id"),
+            subject=Subject(kind="flag", key=desired.key),
         )
         create = Step(action="create", key=desired.key, calls=[call])
         work = FlagWork(
@@ -378,7 +381,7 @@ class Planning(Reading):
         ]
 
 
-def _guarded(work: FlagWork, feature_path: str, current: Flag) -> FlagWork:
+def _guarded(work: FlagWork, current: Flag) -> FlagWork:
     """Mark the first direct write to the feature with the state the plan saw, so it is
     refused if the feature changed meanwhile (later calls of the step follow flagsync's own
     write, and are not checked)."""
@@ -386,7 +389,8 @@ def _guarded(work: FlagWork, feature_path: str, current: Flag) -> FlagWork:
         if step.via != "direct":
             continue
         for index, call in enumerate(step.calls):
-            if call.role == "status" or (call.role == "write" and call.path == feature_path):
+            about = call.subject.kind if call.subject is not None else None
+            if about == "flag" and call.role in ("write", "status"):
                 guarded = call.model_copy(update={"if_unchanged": concurrency_fingerprint(current)})
                 step.calls[index] = guarded
                 return work

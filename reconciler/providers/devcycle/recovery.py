@@ -13,6 +13,7 @@ from reconciler.plan import ApiCall
 from reconciler.providers.devcycle import (
     answers,
     audiences,
+    change_requests,
     custom_properties,
     metrics,
     translate,
@@ -45,14 +46,18 @@ class Recovering(Reading):
             return None
         if call.role == "associate" and error.status == 409:
             return {}  # the association made by the lost attempt (it has no other content)
+        about = call.subject
+        if about is None or about.kind != "change_request" or about.key is None:
+            return None
         if call.role == "open-request":
-            found = self.client.json("GET", call.path)
-            check(f"GET {call.path}", answers.CHANGE_REQUESTS, found, "a list of change requests")
+            path = change_requests.requests_path(self._v2, about.key)
+            found = self.client.json("GET", path)
+            check(f"GET {path}", answers.CHANGE_REQUESTS, found, "a list of change requests")
             drafts = [r for r in found if r.get("status") == "draft"]
             return drafts[0] if len(drafts) == 1 else None
-        if call.role in ("submit-request", "cancel-request"):
-            # the request itself: the call's path less its last segment (`/submit`, `/cancel`)
-            request = self.client.json("GET", call.path.rsplit("/", 1)[0])
+        if call.role in ("submit-request", "cancel-request") and about.id is not None:
+            path = change_requests.request_path(self._v2, about.key, about.id)
+            request = self.client.json("GET", path)
             wanted = "pending" if call.role == "submit-request" else "cancelled"
             return (
                 request if isinstance(request, dict) and request.get("status") == wanted else None

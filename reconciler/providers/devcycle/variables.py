@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from reconciler.errors import ApiError
 from reconciler.model import FlagSet
-from reconciler.plan import ApiCall, Change, Plan, Step
+from reconciler.plan import ApiCall, Change, Plan, Step, Subject
 from reconciler.providers.devcycle.translate import OWNERSHIP_TAG
 from reconciler.providers.http import ApiClient
 
@@ -45,6 +45,7 @@ def delete_call(project_path: str, key: str) -> ApiCall:
         path=f"{project_path}/variables/{quote(key, safe='')}",
         role="cleanup",
         headers=dict(DELETE_HEADERS),
+        subject=Subject(kind="variable", key=key),
     )
 
 

@@ -9,7 +9,6 @@ pass unchecked. The models are checked, not used: readers keep PostHog's diction
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
@@ -101,29 +100,29 @@ HOLDOUT = TypeAdapter(Holdout)
 HOLDOUTS = TypeAdapter(list[Holdout])
 GROUP_TYPES = TypeAdapter(list[GroupType])
 
-_WRITE = re.compile(
-    r"^/api/projects/\d+/(?P<resource>feature_flags|experiments|experiment_holdouts)/"
-    r"(?:(?P<id>\d+)/)?$"
-)
 _WRITTEN: dict[str, tuple[TypeAdapter[Any], str]] = {
-    "feature_flags": (FLAG, "a feature flag"),
-    "experiments": (EXPERIMENT, "an experiment"),
-    "experiment_holdouts": (HOLDOUT, "a holdout"),
+    "flag": (FLAG, "a feature flag"),
+    "experiment": (EXPERIMENT, "an experiment"),
+    "holdout": (HOLDOUT, "a holdout"),
 }
 
 
 def check_written(call: ApiCall, answer: Any) -> None:
     """A create or update of a flag, experiment or holdout must answer with the object
-    written: of its shape, with the id the path names, under the key or name sent. Anything
-    else (no body, an error body with a 2xx status, another object) is an error."""
-    match = _WRITE.match(call.path)
-    if call.method not in ("POST", "PATCH") or match is None:
+    written: of its shape, with the id the call addresses, under the key or name sent.
+    Anything else (no body, an error body with a 2xx status, another object) is an error.
+    What the call writes is its `subject` (a lifecycle call such as `launch/` answers
+    otherwise, and is not checked), never read from the URL."""
+    about = call.subject
+    if call.method not in ("POST", "PATCH") or about is None or about.kind not in _WRITTEN:
         return
-    adapter, what = _WRITTEN[match.group("resource")]
+    if call.role not in ("write", "tag"):
+        return
+    adapter, what = _WRITTEN[about.kind]
     described = f"{call.method} {call.path}"
     check(described, adapter, answer, what)
     body = call.body if isinstance(call.body, dict) else {}
-    for name, wanted in (("id", match.group("id")), ("key", body.get("key"))):
+    for name, wanted in (("id", about.id), ("key", body.get("key"))):
         if wanted is not None and str(answer.get(name)) != str(wanted):
             raise AnswerShapeError(
                 described, f"the answer is {what} with {name} {answer.get(name)!r}, not {wanted!r}"

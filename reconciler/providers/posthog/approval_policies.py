@@ -31,7 +31,7 @@ from typing import Any
 
 from reconciler.errors import WorkspaceError
 from reconciler.ownership import Ownership
-from reconciler.plan import ApiCall, Change, Plan, Step, field_changes
+from reconciler.plan import ApiCall, Change, Plan, Step, Subject, field_changes
 
 MARKER_KEY = "flagsync"
 DEFAULT_EXPIRY = 14 * 24 * 3600.0
@@ -196,7 +196,12 @@ def plan_policies(
                     env,
                     {},
                     body,
-                    ApiCall(method="POST", path=base, body=_sent(body)),
+                    ApiCall(
+                        method="POST",
+                        path=base,
+                        body=_sent(body),
+                        subject=Subject(kind="approval_policy", key=action, scope=str(project_id)),
+                    ),
                 )
                 continue
             now = live_body(current, label)
@@ -220,7 +225,12 @@ def plan_policies(
                 env,
                 now,
                 body,
-                ApiCall(method="PATCH", path=path, body=_sent(body)),
+                ApiCall(
+                    method="PATCH",
+                    path=path,
+                    body=_sent(body),
+                    subject=_about(action, current, project_id),
+                ),
             )
         for action, policy in sorted(by_action.items()):
             if action in declared_here:
@@ -234,7 +244,13 @@ def plan_policies(
                 continue
             path = f"{base}{policy['id']}/"
             before = live_body(policy, label)
-            _add(plan, "delete", action, env, before, {}, ApiCall(method="DELETE", path=path))
+            call = ApiCall(method="DELETE", path=path, subject=_about(action, policy, project_id))
+            _add(plan, "delete", action, env, before, {}, call)
+
+
+def _about(action: str, policy: dict[str, Any], project_id: int) -> Subject:
+    """What a call to a live approval policy is about (its action is its key)."""
+    return Subject(kind="approval_policy", key=action, id=str(policy["id"]), scope=str(project_id))
 
 
 def _add(

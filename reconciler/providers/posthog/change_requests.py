@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from reconciler.errors import ApiError
-from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Step
+from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Step, Subject
 from reconciler.providers.posthog import approvals
 
 OPEN = ("pending", "approved")
@@ -251,7 +251,8 @@ class Reviews:
 
 def _cancel_call(project_id: int, request_id: str) -> ApiCall:
     path = f"/api/projects/{project_id}/change_requests/{request_id}/cancel/"
-    return ApiCall(method="POST", path=path, role="cancel-request")
+    about = Subject(kind="change_request", id=request_id, scope=str(project_id))
+    return ApiCall(method="POST", path=path, role="cancel-request", subject=about)
 
 
 def _cancel_step(key: str, env: str, project_id: int, found: list[PendingRequest]) -> Step:

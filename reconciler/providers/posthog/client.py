@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -107,17 +107,21 @@ class PostHogClient(ApiClient):
         Only `limit` and `offset` are taken from `next`: the request goes to the configured
         base URL, so a `next` pointing at another host never receives the key.
         """
+        return [row for page in self.pages(path, params) for row in page]
+
+    def pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[list[Any]]:
+        """`list_all`'s rows a page at a time, each requested when the previous one was taken
+        (a reader that lets go of each page holds one page, not the whole list)."""
         query: dict[str, Any] = {**(params or {}), "limit": PAGE_SIZE, "offset": 0}
-        rows: list[Any] = []
         call = f"GET {path}"
         for _ in range(MAX_PAGES):
             body = self.json("GET", path, params=query)
             if not isinstance(body, dict) or not isinstance(body.get("results"), list):
                 raise AnswerShapeError(call, "expected a paginated list ({count, results})")
-            rows.extend(body["results"])
             following = _next_page(body.get("next"))
             if following is None:
-                return rows
+                yield body["results"]
+                return
             if not body["results"]:
                 raise AnswerShapeError(
                     call, "an empty page points to a next one: the list never ends"
@@ -128,6 +132,7 @@ class PostHogClient(ApiClient):
                     f"the next page (offset {following.get('offset')}) does not move past this "
                     f"one (offset {query.get('offset')}): the list would never end",
                 )
+            yield body["results"]  # a page is handed out once its link is known to move on
             query = {**query, **following}
         raise AnswerShapeError(
             call, f"more than {MAX_PAGES:,} pages of {PAGE_SIZE:,}: more than flagsync reads"

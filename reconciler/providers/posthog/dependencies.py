@@ -15,7 +15,6 @@ carries the ref (see `context.py`).
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -24,13 +23,7 @@ from reconciler.errors import PlanError
 from reconciler.plan import ApiCall, Ref, Step
 from reconciler.providers.posthog.context import flag_ref, placeholder_key
 
-_PROJECT = re.compile(r"^/api/projects/(\d+)/feature_flags/")
 WAIT_SECONDS = 300.0
-
-
-def project_of(call: ApiCall) -> int | None:
-    match = _PROJECT.match(call.path)
-    return int(match.group(1)) if match else None
 
 
 def flag_properties(body: Any) -> Iterator[dict[str, Any]]:

@@ -22,7 +22,16 @@ from typing import Any
 from reconciler.errors import PlanError
 from reconciler.model import EXPERIMENT_STATUSES, Experiment
 from reconciler.ownership import LEGACY_MARKER, Ownership
-from reconciler.plan import ApiCall, CallRole, Change, FieldChange, Ref, Step, field_changes
+from reconciler.plan import (
+    ApiCall,
+    CallRole,
+    Change,
+    FieldChange,
+    Ref,
+    Step,
+    Subject,
+    field_changes,
+)
 from reconciler.providers.posthog import experiments as translate
 from reconciler.providers.posthog.context import flag_ref
 from reconciler.providers.posthog.holdouts import holdout_ref, placeholder_name
@@ -126,13 +135,16 @@ def _create_step(
     base = f"/api/projects/{project_id}"
     body = translate.create_body(desired, holdout)
     flag = flag_ref(desired.key, project_id)
+    made = experiment_ref(desired.key, project_id)
+    scope = str(project_id)
     calls = [
         ApiCall(
             method="POST",
             path=f"{base}/experiments/",
             body=body,
             refs=_holdout_refs(holdout, project_id),
-            makes=experiment_ref(desired.key, project_id),
+            makes=made,
+            subject=Subject(kind="experiment", key=desired.key, scope=scope),
         ),
         ApiCall(
             method="PATCH",
@@ -140,23 +152,34 @@ def _create_step(
             role="tag",
             refs=[flag],
             body=translate.ownership_body(None, marker),
+            subject=Subject(kind="flag", key=desired.key, id=flag.token, scope=scope),
         ),
     ]
-    made = experiment_ref(desired.key, project_id)
-    calls.extend(_lifecycle(base, made, "draft", desired.status))
+    about = Subject(kind="experiment", key=desired.key, id=made.token, scope=scope)
+    calls.extend(_lifecycle(base, made, "draft", desired.status, about))
     return Step(
         action="create", resource="experiment", key=desired.key, environments=[env], calls=calls
     )
 
 
-def _lifecycle(base: str, experiment: str | Ref, current: str, wanted: str) -> list[ApiCall]:
+def _lifecycle(
+    base: str, experiment: str | Ref, current: str, wanted: str, about: Subject | None = None
+) -> list[ApiCall]:
     """`launch/` and `end/` calls that move `current` forward to `wanted`; `experiment` is the
-    live experiment's id, or the ref to the one the step creates."""
+    live experiment's id, or the ref to the one the step creates; `about` what the calls are
+    about."""
     refs = [experiment] if isinstance(experiment, Ref) else []
     path = f"{base}/experiments/{experiment.token if isinstance(experiment, Ref) else experiment}"
 
     def call(action: CallRole) -> ApiCall:
-        return ApiCall(method="POST", path=f"{path}/{action}/", role=action, refs=refs, body={})
+        return ApiCall(
+            method="POST",
+            path=f"{path}/{action}/",
+            role=action,
+            refs=refs,
+            body={},
+            subject=about,
+        )
 
     calls = []
     if current == "draft" and wanted != "draft":
@@ -227,13 +250,18 @@ def _update(
     experiment_id = str(live.raw["id"])
     calls = []
     flag_path = f"{base}/feature_flags/{(live.flag or {}).get('id')}/"
+    scope = str(live.project_id)
+    flag_about = Subject(
+        kind="flag", key=desired.key, id=str((live.flag or {}).get("id")), scope=scope
+    )
+    about = Subject(kind="experiment", key=desired.key, id=experiment_id, scope=scope)
     payloads = (
         None if live.flag is None else translate.flag_payloads_body(desired, current, live.flag)
     )
     if payloads is not None:
         # The flag first: PostHog refuses variants whose flag still has a payload for a variant
         # that is going away, and the flag's complete filters carry the new variants anyway.
-        calls.append(ApiCall(method="PATCH", path=flag_path, body=payloads))
+        calls.append(ApiCall(method="PATCH", path=flag_path, body=payloads, subject=flag_about))
     body = translate.update_body(desired, current, live.raw, holdout)
     if body is not None:
         calls.append(
@@ -242,6 +270,7 @@ def _update(
                 path=f"{base}/experiments/{experiment_id}/",
                 body=body,
                 refs=_holdout_refs(holdout, live.project_id),
+                subject=about,
             )
         )
     if live.flag is not None and adopting:
@@ -251,9 +280,10 @@ def _update(
                 path=flag_path,
                 role="tag",
                 body=translate.ownership_body(live.flag, ownership.marker),
+                subject=flag_about,
             )
         )
-    calls.extend(_lifecycle(base, experiment_id, current.status, desired.status))
+    calls.extend(_lifecycle(base, experiment_id, current.status, desired.status, about))
     work.changes.append(change)
     work.steps.append(
         Step(

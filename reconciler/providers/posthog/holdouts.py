@@ -22,7 +22,7 @@ from typing import Any
 from reconciler.errors import PlanError
 from reconciler.model import Holdout
 from reconciler.ownership import LEGACY_MARKER, Ownership
-from reconciler.plan import Action, ApiCall, Change, FieldChange, Ref, Step, field_changes
+from reconciler.plan import Action, ApiCall, Change, FieldChange, Ref, Step, Subject, field_changes
 
 MARKER = f" [{LEGACY_MARKER}]"
 _MARKED = re.compile(rf"^(?P<text>.*?) ?\[(?P<marker>{LEGACY_MARKER}(?::[^\]]+)?)\]$", re.DOTALL)
@@ -181,7 +181,8 @@ def plan_holdouts(
                 path = f"/api/projects/{project_ids[env]}/experiment_holdouts/"
                 body = holdout_body(holdout, ownership.marker)
                 made = holdout_ref(name, project_ids[env])
-                call = ApiCall(method="POST", path=path, body=body, makes=made)
+                about = Subject(kind="holdout", key=name, scope=str(project_ids[env]))
+                call = ApiCall(method="POST", path=path, body=body, makes=made, subject=about)
                 work.changes.append(_change("create", name, env, {}, _comparable(holdout)))
                 work.steps.append(_step("create", name, env, call))
                 work.created.add((env, name))
@@ -228,7 +229,12 @@ def _update(
             "update",
             holdout.name,
             env,
-            ApiCall(method="PATCH", path=path, body=holdout_body(holdout, ownership.marker)),
+            ApiCall(
+                method="PATCH",
+                path=path,
+                body=holdout_body(holdout, ownership.marker),
+                subject=_about(holdout.name, live),
+            ),
         )
     )
 
@@ -248,4 +254,10 @@ def _retire(
         )
     path = f"/api/projects/{live.project_id}/experiment_holdouts/{live.raw['id']}/"
     work.changes.append(Change(action="delete", resource="holdout", key=name, environment=env))
-    work.steps.append(_step("delete", name, env, ApiCall(method="DELETE", path=path)))
+    call = ApiCall(method="DELETE", path=path, subject=_about(name, live))
+    work.steps.append(_step("delete", name, env, call))
+
+
+def _about(name: str, live: LiveHoldout) -> Subject:
+    """What a call to a live holdout is about."""
+    return Subject(kind="holdout", key=name, id=str(live.raw["id"]), scope=str(live.project_id))

@@ -5,14 +5,13 @@ soft deletions, experiments and holdouts, and the order of the finished plan.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.errors import PlanError
 from reconciler.model import Experiment, Flag, FlagSet
-from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Ref, Step, field_changes
+from reconciler.plan import ApiCall, Change, PendingRequest, Plan, Ref, Step, Subject, field_changes
 from reconciler.providers.posthog import dependencies, metric_events, translate
 from reconciler.providers.posthog.context import ProjectContext, flag_ref
 from reconciler.providers.posthog.experiment_steps import plan_experiment
@@ -21,8 +20,6 @@ from reconciler.providers.posthog.holdouts import placeholder as holdout_placeho
 from reconciler.providers.posthog.read import LiveState
 from reconciler.providers.posthog.reviewing import Reviewing
 from reconciler.providers.posthog.staleness import stale_notes
-
-_EXPERIMENT_WRITE = re.compile(r"^/api/projects/(\d+)/experiments/(?:\d+/)?$")
 
 _ORIGINAL = ("key", "name", "filters", "active", "tags", *translate.SETTINGS)
 
@@ -100,6 +97,7 @@ class Planning(Reviewing):
                     body=body,
                     refs=_refs(body, context),
                     makes=flag_ref(desired.key, context.project_id),
+                    subject=Subject(kind="flag", key=desired.key, scope=str(context.project_id)),
                 )
             ],
         )
@@ -117,7 +115,20 @@ class Planning(Reviewing):
             action="update",
             key=desired.key,
             environments=[env],
-            calls=[ApiCall(method="PATCH", path=path, body=body, refs=_refs(body, context))],
+            calls=[
+                ApiCall(
+                    method="PATCH",
+                    path=path,
+                    body=body,
+                    refs=_refs(body, context),
+                    subject=Subject(
+                        kind="flag",
+                        key=desired.key,
+                        id=str(raw["id"]),
+                        scope=str(context.project_id),
+                    ),
+                )
+            ],
         )
 
     def _retire_step(self, key: str, env: str, live: LiveState) -> Step:
@@ -148,7 +159,8 @@ class Planning(Reviewing):
     @staticmethod
     def _soft_delete(project_id: int, raw: dict[str, Any]) -> ApiCall:
         path = f"/api/projects/{project_id}/feature_flags/{raw['id']}/"
-        return ApiCall(method="PATCH", path=path, body={"deleted": True})
+        about = Subject(kind="flag", key=raw.get("key"), id=str(raw["id"]), scope=str(project_id))
+        return ApiCall(method="PATCH", path=path, body={"deleted": True}, subject=about)
 
     def plan_experiments(
         self,
@@ -205,10 +217,12 @@ class Planning(Reviewing):
         `allow_unknown_events`, and the plan says so; a missing action stops the plan."""
         for step in steps:
             for call in step.calls:
-                found = _EXPERIMENT_WRITE.match(call.path)
-                if not found or call.method not in ("POST", "PATCH") or not call.body:
+                about = call.subject
+                if about is None or about.kind != "experiment" or about.scope is None:
                     continue
-                project_id = int(found.group(1))
+                if call.role != "write" or call.method not in ("POST", "PATCH") or not call.body:
+                    continue
+                project_id = int(about.scope)
                 where = f"experiment '{step.key}' [{', '.join(step.environments)}]"
                 unseen = metric_events.prepare_write(self._taxonomy, project_id, call.body, where)
                 if unseen:

@@ -89,8 +89,8 @@ class PostHogProvider(Planning, Executing, Promoting):
     def close(self) -> None:
         """Stop what a prefetch has not started yet, and close the connections (a project read
         still running then fails in its thread, unheard)."""
-        for pending in (self._prefetched or {}).values():
-            pending.cancel()
+        for stream in (self._prefetched or {}).values():
+            stream.close()
         self._prefetched = None
         self.client.close()
 

@@ -9,10 +9,12 @@ call per flag, plus one for its group types when a group filter needs them.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -28,6 +30,7 @@ from reconciler.providers.posthog.holdouts import LiveHoldout
 from reconciler.providers.posthog.importing import imported
 from reconciler.providers.posthog.merge import merge_projects
 from reconciler.providers.posthog.staleness import STALE, stale_notes
+from reconciler.providers.posthog.streaming import ProjectStream, Put
 from reconciler.providers.shape import check
 from reconciler.workspace import Workspace
 
@@ -40,6 +43,18 @@ Rows = list[dict[str, Any]]
 ProjectRead = tuple[ProjectContext, Rows, Rows, Rows]
 
 """One project as read: its names and ids, flags, experiments and holdouts."""
+
+
+@dataclass
+class ProjectHead:
+    """What a project's flag pages are compared with: its names and ids (its flags' ids are
+    added as their pages are taken), experiments and holdouts."""
+
+    context: ProjectContext
+    experiments: Rows
+    holdouts: Rows
+
+
 _COMPARED = ("key", "name", "filters", "active", "tags", "deleted", "version")
 
 
@@ -84,47 +99,130 @@ class Reading(Provider[LiveState]):
     _holdout_ids: dependencies.CreatedFlags
     _planned_holdouts: set[tuple[str, str]]
     _last: LiveState | None
-    _prefetched: dict[str, Future[ProjectRead]] | None
+    _prefetched: dict[str, ProjectStream] | None
     _taxonomy: metric_events.ProjectTaxonomy
 
     def prefetch(self) -> None:
-        """Start reading every project in background threads; the next `read` uses the result.
-        A plan calls this before it loads the manifests, so the downloads overlap with that
-        work."""
-        if self._prefetched is not None:
-            return
+        """Start reading every project in background threads; the next `read` takes their
+        pages. A plan calls this before it loads the manifests, so the downloads overlap with
+        that work (up to `streaming.BUFFERED_PAGES` pages a project)."""
+        if self._prefetched is None:
+            self._prefetched = self._streams()
+
+    def _streams(self) -> dict[str, ProjectStream]:
         pool = ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="posthog-read")
-        self._prefetched = {
-            env: pool.submit(self._read_project, (env, project_id))
+        streams = {
+            env: ProjectStream(pool, partial(self._stream_project, env, project_id))
             for env, project_id in self.workspace.project_ids.items()
         }
         pool.shutdown(wait=False)
+        return streams
 
     def read(self, keys: set[str], desired: Mapping[str, Flag] | None = None) -> LiveState:
-        """Read every project; translate only the flags named in `keys` (`desired` is not used:
-        PostHog projects are read whole, and a flag is merged from its copies first)."""
-        read = self._read_projects()
-        contexts = {env: context for env, (context, _, _, _) in read.items()}
-        copies: dict[str, dict[str, dict[str, Any]]] = {}
+        """Read every project; translate only the flags named in `keys` that differ from
+        `desired`. The projects' flag pages are compared as they arrive: a flag whose every
+        copy holds what flagsync would send is counted as unchanged and let go as soon as its
+        last copy is seen, so memory holds the flags still waiting for a copy, not the
+        projects' lists."""
+        streams, self._prefetched = self._prefetched or self._streams(), None
+        try:
+            return self._read_streams(streams, keys, desired or {})
+        finally:
+            for stream in streams.values():
+                stream.close()
+
+    def _read_streams(
+        self, streams: dict[str, ProjectStream], keys: set[str], wanted: Mapping[str, Flag]
+    ) -> LiveState:
+        heads: dict[str, ProjectHead] = {env: stream.head() for env, stream in streams.items()}
+        contexts = {env: head.context for env, head in heads.items()}
         live = LiveState(flags=FlagSet(), fingerprints={}, projects=contexts)
-        wanted = desired or {}
-        for env, (context, flags, experiments, holdouts) in read.items():
-            for holdout in holdouts:
+        for env, head in heads.items():
+            for holdout in head.holdouts:
                 name = str(holdout.get("name") or "")
                 live.holdouts.setdefault(name, {}).setdefault(env, []).append(
-                    LiveHoldout(holdout, context.project_id, env)
+                    LiveHoldout(holdout, head.context.project_id, env)
                 )
-            by_key = {str(raw["key"]): raw for raw in flags}
-            for raw in flags:
-                self._ids.note(context.project_id, str(raw["key"]), int(raw["id"]))
-            for experiment in experiments:
+        experiment_keys = {
+            env: {str(e.get("feature_flag_key") or "") for e in head.experiments}
+            for env, head in heads.items()
+        }
+        shared = set(live.holdouts).union(*experiment_keys.values())
+        experiment_flags: dict[str, dict[str, dict[str, Any]]] = {env: {} for env in heads}
+        copies: dict[str, dict[str, dict[str, Any]]] = {}
+        settled: set[str] = set()
+        marker = self.workspace.ownership.marker
+        iterators = {env: stream.pages() for env, stream in streams.items()}
+        while iterators:  # a page of each project in turn: a flag's copies arrive together
+            for env in list(iterators):
+                page = next(iterators[env], None)
+                if page is None:
+                    del iterators[env]
+                    continue
+                context = contexts[env]
+                for raw in page:
+                    key = str(raw["key"])
+                    context.flags[key] = int(raw["id"])
+                    self._ids.note(context.project_id, key, int(raw["id"]))
+                    if key in experiment_keys[env]:
+                        experiment_flags[env][key] = raw
+                    elif key not in settled:  # PostHog keeps a key unique in a project
+                        per_env = copies.setdefault(key, {})
+                        per_env[env] = raw
+                        flag = wanted.get(key)
+                        if (
+                            len(per_env) == len(contexts)
+                            and flag is not None
+                            and key in keys
+                            and key not in shared
+                            and self._unchanged(flag, per_env, contexts, marker)
+                        ):
+                            del copies[key]
+                            settled.add(key)
+                            live.owned.add(key)
+                            live.unchanged.add(key)
+        for env, head in heads.items():
+            for experiment in head.experiments:
                 key = str(experiment.get("feature_flag_key") or "")
                 live.experiments.setdefault(key, {})[env] = LiveExperiment(
-                    experiment, by_key.pop(key, None), context.project_id, env
+                    experiment, experiment_flags[env].pop(key, None), head.context.project_id, env
                 )
-            for key, raw in by_key.items():
-                copies.setdefault(key, {})[env] = raw
-        del read  # each project's list: what is kept from here on is in `copies`
+        self._compare_rest(copies, keys, wanted, live)
+        copies.clear()
+        live.others.sort()
+        live.fingerprints = LazyFingerprints(live.raw, live.experiments, live.holdouts)
+        self._last = live
+        return live
+
+    def _unchanged(
+        self,
+        desired: Flag,
+        copies: dict[str, dict[str, Any]],
+        contexts: Mapping[str, ProjectContext],
+        marker: str,
+    ) -> bool:
+        """Whether a flag with a copy in every project can be let go now: owned, every copy as
+        flagsync would send it, none with what the plan names (unmanaged filter keys, stale)."""
+        ownership = self.workspace.ownership
+        return (
+            all(ownership.verdict(raw.get("tags")) == "mine" for raw in copies.values())
+            and _as_sent(desired, copies, contexts, marker)
+            and not any(
+                translate.unmanaged_filter_keys(raw) or raw.get("status") == STALE
+                for raw in copies.values()
+            )
+        )
+
+    def _compare_rest(
+        self,
+        copies: dict[str, dict[str, dict[str, Any]]],
+        keys: set[str],
+        wanted: Mapping[str, Flag],
+        live: LiveState,
+    ) -> None:
+        """The flags not let go while reading (a copy missing, differing, or another's):
+        ownership, and models for those the plan compares."""
+        contexts = live.projects
         models: dict[str, Flag] = {}
         ownership = self.workspace.ownership
         for key, per_env in copies.items():
@@ -158,21 +256,56 @@ class Reading(Provider[LiveState]):
                     continue
                 models[key] = model
             live.raw[key] = per_env
-        copies.clear()
         live.flags = FlagSet(flags=models)
-        live.others.sort()
-        live.fingerprints = LazyFingerprints(live.raw, live.experiments, live.holdouts)
-        self._last = live
-        return live
 
-    def _read_projects(self) -> dict[str, ProjectRead]:
-        """Every project, read concurrently (or as the prefetch read it: used once)."""
-        prefetched, self._prefetched = self._prefetched, None
-        if prefetched is not None:
-            return {env: pending.result() for env, pending in prefetched.items()}
-        projects = self.workspace.project_ids
-        with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
-            return dict(zip(projects, pool.map(self._read_project, projects.items()), strict=True))
+    def _stream_project(self, env: str, project_id: int, put: Put) -> None:
+        """One project for `read`: its head (cohorts, experiments, holdouts), then its flag
+        pages, archived ones last, each without deleted flags and counted once."""
+        base = f"/api/projects/{project_id}"
+        path = f"{base}/feature_flags/"
+        listed = self._project_pages(env, project_id, path, "flags", None)
+        first = next(listed, [])
+        cohorts = self._list(f"{base}/cohorts/", answers.COHORTS, "cohorts")
+        experiments = [
+            e
+            for e in self._with_archived(f"{base}/experiments/", answers.EXPERIMENTS, "experiments")
+            if not e.get("deleted")
+        ]
+        holdouts = self._list(
+            f"{base}/experiment_holdouts/", answers.HOLDOUTS, "experiment holdouts"
+        )
+        context = ProjectContext(
+            environment=env,
+            project_id=project_id,
+            cohorts={str(c["name"]): int(c["id"]) for c in cohorts if not c.get("deleted")},
+            load_group_types=lambda: self._group_types(base),
+        )
+        put("head", ProjectHead(context, experiments, holdouts))
+        seen: set[Any] = set()
+        for page in itertools.chain([first], listed):
+            seen.update(row.get("id") for row in page)
+            put("flags", [row for row in page if not row.get("deleted")])
+        asked = {"archived": "true"}
+        for page in self._project_pages(env, project_id, path, "archived flags", asked):
+            rows = [r for r in page if r.get("id") not in seen and not r.get("deleted")]
+            put("flags", rows)
+
+    def _project_pages(
+        self, env: str, project_id: int, path: str, what: str, params: dict[str, Any] | None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """A flag list's pages, each checked against the shape flagsync reads; a project the
+        key cannot see is the workspace's problem, named as such."""
+        try:
+            for page in self.client.pages(path, params):
+                check(f"GET {path}", answers.FLAG_HEADS, page, f"a list of {what}")
+                yield page
+        except ApiError as error:
+            if error.status in (403, 404):
+                raise WorkspaceError(
+                    f"{self.workspace.file}: environment '{env}': PostHog project {project_id} "
+                    f"not found, or the personal API key cannot see it ({error})"
+                ) from None
+            raise
 
     def _read_project(self, item: tuple[str, int]) -> ProjectRead:
         env, project_id = item

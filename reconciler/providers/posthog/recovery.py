@@ -24,7 +24,8 @@ class Recovering(Reading):
         - A create whose first answer was lost and that was committed: the flag found under the
           key is flagsync's (tagged), so the create happened.
         """
-        gated = change_requests.recovered(error, self.workspace.api_url, call.path.split("/")[3])
+        scope = call.subject.scope if call.subject is not None else None
+        gated = change_requests.recovered(error, self.workspace.api_url, scope or "")
         if gated is not None:
             return gated
         created = dependencies.creates(call)

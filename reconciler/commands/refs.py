@@ -15,12 +15,12 @@ from pathlib import Path
 import click
 
 from reconciler.code_patterns import Pattern
+from reconciler.commands.options import workspace_option
 from reconciler.errors import FlagsyncError, UsageError, ValidationFailed
 from reconciler.gc_pause import gc_paused
 from reconciler.lifecycle import today
 from reconciler.manifest.loader import load_flags
 from reconciler.manifest.metadata import flag_metadata
-from reconciler.options import workspace_option
 from reconciler.providers.registry import VENDORS
 from reconciler.refs.config import load_refs_config
 from reconciler.refs.files import source_files

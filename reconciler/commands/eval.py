@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import sys
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
+import click
+
+from reconciler.commands.options import workspace_option
 from reconciler.errors import UsageError
 from reconciler.evaluation import Evaluation, Evaluator, UserContext
+from reconciler.exits import reports_errors
+from reconciler.gc_pause import gc_paused
+from reconciler.manifest.loader import load_flags
 from reconciler.model import FlagSet
 from reconciler.providers.evaluators import evaluator_for
-from reconciler.workspace import Workspace
+from reconciler.workspace import Workspace, load_workspace
 
 
 def flag_keys(flags: FlagSet, environment: str, patterns: tuple[str, ...] = ()) -> list[str]:
@@ -111,3 +119,63 @@ def render_text(results: Iterable[tuple[UserContext, list[Evaluation]]]) -> Iter
 def text(answer: Callable[[UserContext], list[Evaluation]]) -> Callable[[UserContext], str]:
     """One user's text output, from a function answering every flag for a user."""
     return lambda user: "".join(f"{line}\n" for line in render_text([(user, answer(user))]))
+
+
+@click.command(name="eval")
+@workspace_option
+@click.option("--env", "environment", required=True, help="The environment to evaluate in.")
+@click.option("--user", "user_json", metavar="JSON", help="One user context, a JSON object.")
+@click.option(
+    "--users",
+    "users_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="User contexts, one JSON object per line.",
+)
+@click.option("--flag", "flag_patterns", multiple=True, metavar="PATTERN", help="Only these.")
+@click.option("--live", is_flag=True, help="Evaluate the live state instead of the manifests.")
+@click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--summary", is_flag=True, help="How many users get each variation, instead of each answer."
+)
+@reports_errors
+def eval_(
+    workspace_path: Path | None,
+    environment: str,
+    user_json: str | None,
+    users_file: Path | None,
+    flag_patterns: tuple[str, ...],
+    live: bool,
+    output: str,
+    summary: bool = False,
+) -> None:
+    """Which variation each user gets from each flag, and why (offline, from the manifests)."""
+    from reconciler.evaluation import bulk
+    from reconciler.evaluation.parallel import write_users
+    from reconciler.evaluation.users import parse_user, read_users
+
+    if (user_json is None) == (users_file is None):
+        raise UsageError("give one of --user JSON or --users FILE.jsonl")
+    users = [parse_user(user_json)] if user_json is not None else read_users(Path(str(users_file)))
+    workspace = load_workspace(workspace_path)
+    with gc_paused():
+        desired = load_flags(workspace)
+    evaluator, flags = build_evaluator(workspace, desired, environment, live)
+    keys = flag_keys(flags, environment, flag_patterns)
+    if flag_patterns and not keys:
+        raise UsageError(f"--flag {' '.join(flag_patterns)}: no flag in {environment} matches")
+    if summary:
+        from reconciler.evaluation import summary as summaries
+
+        with gc_paused():
+            people = list(users)
+            variations = summaries.variations(evaluator, keys, environment)
+            counts = summaries.summarise(variations, people, len(keys))
+        found = summaries.report(keys, environment, len(people), counts)
+        render = summaries.render_json if output == "json" else summaries.render_text
+        click.echo(render(found), nl=False)
+        return
+    answer = bulk.answerer(evaluator, keys, environment)
+    produce = bulk.json_lines(answer) if output == "json" else text(answer)
+    # each user's answers are freed by reference counting once printed: no cycles to collect
+    with gc_paused():
+        write_users(produce, list(users), len(keys), sys.stdout)

@@ -18,10 +18,10 @@ from typing import Any
 
 import click
 
+from reconciler.commands.options import workspace_option
 from reconciler.errors import FlagsyncError, ValidationFailed, WorkspaceError
 from reconciler.gc_pause import gc_paused
 from reconciler.manifest.loader import load_flags
-from reconciler.options import workspace_option
 from reconciler.promote import ChecksPromotion, Promotion, as_json, promote, summary
 from reconciler.reconcile import PlanOptions, make_plan, open_provider
 from reconciler.render import RENDERERS
