@@ -91,3 +91,26 @@ def test_a_refused_user_stops_the_summary_with_its_message(tmp_path: Path) -> No
     assert result.returncode == 1
     assert 'a PostHog user needs a "distinct_id"' in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.slow
+def test_enough_users_for_workers_count_what_one_process_counts(tmp_path: Path) -> None:
+    from reconciler.commands.eval import flag_keys
+    from reconciler.evaluation import summary
+    from reconciler.evaluation.parallel import PARALLEL_MIN_ANSWERS
+    from reconciler.manifest.loader import load_flags
+    from reconciler.providers.posthog.evaluate import evaluator
+    from reconciler.workspace import load_workspace
+
+    cli = _workspace(tmp_path, "posthog")
+    desired = load_flags(load_workspace(cli.cwd / "flagsync.yaml"))
+    keys = flag_keys(desired, "production")
+    users = _users(PARALLEL_MIN_ANSWERS // len(keys) + 1000)
+    (cli.cwd / "users.jsonl").write_text("".join(json.dumps(u) + "\n" for u in users))
+    alone = summary.summarise(
+        summary.variations(evaluator(desired), keys, "production"), users, len(keys), workers=0
+    )
+    expected = summary.report(keys, "production", len(users), alone)
+    result = cli("eval", "--env", "production", "--users", "users.jsonl", "--summary", "-o", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == json.loads(summary.render_json(expected))
