@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/devcycle_eval.py                  # 10,000 users x 1,000 flags
     .venv/bin/python benchmarks/devcycle_eval.py --users 1000     # a quicker run
+    .venv/bin/python benchmarks/devcycle_eval.py --summary-only   # eval --summary's rows alone
 
 The flags are a deterministic mix like a real project's: 1-3 targets each (staff by email,
 countries, a custom plan and seats, a reusable audience, nested groups), a third with a split,
@@ -10,7 +11,7 @@ as an applied workspace has them), so split and rollout answers are exact. Print
 build the evaluator, the time to evaluate every flag for every user (including the first use of
 each flag, which compiles it), evaluations per second, how many answers were inexact, and the
 evaluation with `eval -o json`'s lines written to /dev/null, in one process and in one worker
-per core.
+per core, and `eval --summary`'s variation-only counting, the same two ways.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from reconciler.evaluation import bulk
+from reconciler.evaluation import bulk, summary
 from reconciler.evaluation.parallel import write_users
 from reconciler.gc_pause import gc_paused
 from reconciler.model import (
@@ -161,10 +162,37 @@ def _users(rng: random.Random, count: int) -> list[dict[str, Any]]:
     return users
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its waited-for children (the workers)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def summary_rows(offline: Any, keys: list[str], users: list[dict[str, Any]]) -> None:
+    """`eval --summary`: the variation-only answers counted, in one process and in workers."""
+    total = len(users) * len(keys)
+    for workers in (0, None):
+        with gc_paused():
+            answer = summary.variations(offline, keys, ENV)
+            started, cpu = time.perf_counter(), cpu_seconds()
+            counts = summary.summarise(answer, users, len(keys), workers=workers)
+            spent, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+        used = summary.worker_count(total, None) if workers is None else workers
+        label = f"{used} workers" if used > 1 else "one process"
+        inexact = sum(n for c in counts for v, n in c.items() if isinstance(v, summary.Inexact))
+        print(
+            f"summary (variation only, counted), {label}: wall {spent:.2f} s, CPU {cpu:.2f} s "
+            f"({cpu / total * 1e6:.2f} us each; {inexact:,} inexact; "
+            f"load average {os.getloadavg()[0]:.1f})",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--flags", type=int, default=1_000)
+    parser.add_argument("--summary-only", action="store_true", help="eval --summary alone")
     args = parser.parse_args()
     rng = random.Random(16)
     flags = {flag.key: flag for flag in (_flag(rng, i) for i in range(args.flags))}
@@ -190,8 +218,13 @@ def main() -> None:
     offline = evaluator(desired, live, now=NOW)
     built = time.perf_counter() - started
 
-    inexact = 0
     keys = list(flags)
+    if args.summary_only:
+        print(f"users x flags: {len(users):,} x {len(keys):,}")
+        summary_rows(offline, keys, users)
+        print(f"load average {os.getloadavg()[0]:.1f}")
+        return
+    inexact = 0
     started, cpu = time.perf_counter(), time.process_time()
     for user in users:
         for key in keys:
@@ -217,6 +250,7 @@ def main() -> None:
             f"evaluate + eval -o json lines to /dev/null, {label}: {spent:.2f} s "
             f"({spent / total * 1e6:.2f} us each)"
         )
+    summary_rows(offline, keys, users)
     print(f"load average {os.getloadavg()[0]:.1f}")
 
 

@@ -3,6 +3,7 @@
 
     .venv/bin/python benchmarks/evaluate.py                 # 1,000 flags, 10,000 users/cases
     .venv/bin/python benchmarks/evaluate.py --flags 100 --users 1000
+    .venv/bin/python benchmarks/evaluate.py --summary-only  # eval --summary's rows alone
 
 The flags mix what teams write: a staff condition on email, a country list with a rollout, a
 semver condition, a plan condition, variants with a split and an override, payloads. Users
@@ -10,7 +11,8 @@ carry an email, country, plan and app version. Figures: the whole commands (proc
 included, output to /dev/null); in this process, the reference walk on a sample of users, the
 specialised flags on all (and per kind of flag, with the floor: the sha1 hashes the workload
 needs, timed alone), and the evaluation with `eval -o json`'s lines written to /dev/null, in
-one process and in one worker per core.
+one process and in one worker per core; `eval --summary`'s variation-only counting, the same
+two ways, and its whole command.
 """
 
 from __future__ import annotations
@@ -240,17 +242,65 @@ def in_process(folder: Path, people: list[dict[str, object]], reference_users: i
             print(f"  evaluation + JSON lines, {label}: {each}", flush=True)
 
 
+def summary_rows(folder: Path, people: list[dict[str, object]]) -> None:
+    """`eval --summary`: the variation-only answers counted, in one process and in workers, and
+    the whole command (CPU of the command and its workers, and wall)."""
+    from reconciler.commands.eval import flag_keys
+    from reconciler.evaluation import summary
+    from reconciler.gc_pause import gc_paused
+    from reconciler.manifest.loader import load_flags
+    from reconciler.providers.evaluators import evaluator_for
+    from reconciler.workspace import load_workspace
+
+    workspace = load_workspace(folder)
+    desired = load_flags(workspace)
+    keys = flag_keys(desired, "production")
+    count = len(keys) * len(people)
+    with gc_paused():
+        for workers in (0, None):
+            answer = summary.variations(
+                evaluator_for(workspace.provider, desired), keys, "production"
+            )
+            started, cpu = time.perf_counter(), cpu_seconds()
+            summary.summarise(answer, people, len(keys), workers=workers)
+            spent, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+            used = summary.worker_count(count, None) if workers is None else workers
+            label = f"{used} workers" if used > 1 else "one process"
+            print(
+                f"  summary (variation only, counted), {label}: wall {spent:.2f} s, "
+                f"CPU {cpu:.2f} s ({cpu / count * 1e6:.2f} µs each)",
+                flush=True,
+            )
+    cpu = cpu_seconds()
+    command, code = timed_command(
+        folder, "eval", "--env", "production", "--users", "users.jsonl", "--summary"
+    )
+    cpu = cpu_seconds() - cpu
+    assert code == 0, "eval --summary failed"
+    print(
+        f"  flagsync eval --summary (whole command): wall {command:.2f} s, CPU {cpu:.2f} s "
+        f"(load average {os.getloadavg()[0]:.1f})",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--flags", type=int, default=1000)
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--reference-users", type=int, default=500)
+    parser.add_argument("--summary-only", action="store_true", help="eval --summary alone")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         people = write_workspace(folder, args.flags, args.users)
+        if args.summary_only:
+            print(f"eval --summary, {args.users:,} users x {args.flags:,} flags")
+            summary_rows(folder, people)
+            print(f"load average {os.getloadavg()[0]:.1f}")
+            return
         write_tests(folder, people, args.flags, args.cases)
         evaluations = args.flags * args.users
         tested, code = timed_command(folder, "test")
@@ -263,6 +313,7 @@ def main() -> None:
         )
         assert code == 0, "eval failed"
         print(f"  flagsync eval -o json (whole command): {command:.2f} s", flush=True)
+        summary_rows(folder, people)
     print(f"load average {os.getloadavg()[0]:.1f}")
 
 

@@ -1,22 +1,26 @@
 """flagsync's performance at organisation scale, against the emulator with network latency.
 
     .venv/bin/python benchmarks/run.py                    # both vendors, 100 to 10,000 flags x 3
-    .venv/bin/python benchmarks/run.py --vendors posthog --sizes 10000 --apply-changes 0
-    .venv/bin/python benchmarks/run.py --sizes 100000 --no-baseline   # the long row (opt-in)
+    .venv/bin/python benchmarks/run.py --sizes 10000 --apply-changes 0   # both, side by side
+    .venv/bin/python benchmarks/run.py --sizes 100000 --apply-changes 0 --plan-runs 1  # long row
     .venv/bin/python benchmarks/run.py --sizes 10000 --workers on,off  # do the YAML workers pay?
     .venv/bin/python benchmarks/run.py --sizes 100,1000   # a quicker run
     .venv/bin/python benchmarks/run.py --sizes 10000 --no-baseline --apply-changes 0 \
         --yaml events,composed --plan-runs 5   # the two YAML readers, plans taken in turns
 
-For each size it prints: manifest loading, `flagsync plan` with nothing to change (wall time,
-requests, peak RSS of the flagsync process; the median of three runs), the diff alone, and
-the per-flag refresh baseline (one GET per flag per environment, 10 in parallel, as Terraform
-providers refresh) beside its latency floor (GETs / 10 x latency). The machine may be shared:
-each row says the load average, flagsync's own CPU and the emulator's CPU during the plan
-(from /proc), so the emulator's share is visible. "diff" is the diff of N changed flags
-(`--changed`). Then an apply of 1,000 changes under a configured rate limit: the achieved
-share of the limit and the failures. The emulator runs in its own process, so its memory is
-not counted.
+For each size, both vendors one after the other: the emulator is seeded with the flags
+(`seeding.py`: four created through the API, the rest cloned from them and checked against
+them; `--setup api` creates all of them), then it prints manifest loading, `flagsync plan`
+with nothing to change (wall time, requests, peak RSS of the flagsync process; the median of
+`--plan-runs`), the diff of N changed flags (`--changed`; skipped above `--diff-max`), and
+the per-flag refresh baseline (one GET per flag per environment, 10 in parallel, as
+Terraform providers refresh; skipped above `--baseline-max`) beside its latency floor
+(GETs / 10 x latency). The machine may be shared: each row says the load average,
+flagsync's own CPU and the emulator's CPU during the plan (from /proc) and the emulator's
+CPU as a share of the plan's wall time, and a line per row says whether the emulator was
+the bottleneck. Then an apply of 1,000 changes under a configured rate limit: the achieved
+share of the limit and the failures. The emulator runs in its own process, at flagsync's
+priority unless `--emulator-nice` says otherwise, so its memory is not counted.
 """
 
 from __future__ import annotations
@@ -33,8 +37,12 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import seeding  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 ENVIRONMENTS = ("development", "staging", "production")
@@ -45,9 +53,17 @@ SETUP_ATTEMPTS = 3
 idempotent, so the next one does what is left."""
 BASELINE_PARALLEL = 10
 PLAN_RUNS = 3
-EMULATOR_NICENESS = 10
 """Each plan is run this many times and the median run reported: one run on a shared machine
 can be a second off either way."""
+STARTUP_TIMEOUT = 60.0
+"""Seconds an emulator may take to answer; a seeded one loads its state first (100,000 flags
+x 3: tens of seconds on a busy machine), so it gets more."""
+EMULATOR_NICENESS = 0
+"""The emulator's priority during the measurements (`--emulator-nice`). At nice 10 on a busy
+machine (load 9 on 2 cores) it got a few percent of a core: its 2 s of CPU for a 10,000-flag
+PostHog plan stretched over a minute of the plan's wall time, so the plan measured the
+emulator's starvation. At the same priority as flagsync it takes its share, which the rows
+show (emulator CPU beside flagsync's)."""
 CLIENT_ID, CLIENT_SECRET = "emulator", "emulator-secret"
 
 
@@ -131,40 +147,55 @@ class Emulator:
     """The emulator in a child process (`emulator_process.py`); faults are set through its
     control endpoint. Its CPU time is read from /proc, so a row can say what it cost."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        state_file: Path | None = None,
+        seed: Path | None = None,
+        start_timeout: float = STARTUP_TIMEOUT,
+    ) -> None:
+        """`state_file`: persist every write there; `seed`: start from that state (see
+        `emulator_process.py`). A start that takes longer than `start_timeout` stops the
+        child and raises."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.setup_marker = folder / "emulator-setup"
         self.setup_marker.touch()
+        extra = ["--state-file", str(state_file)] if state_file is not None else []
+        extra += ["--seed", str(seed)] if seed is not None else []
         self.process = subprocess.Popen(
             [
                 sys.executable,
                 str(REPO / "benchmarks" / "emulator_process.py"),
                 str(self.port),
                 str(self.setup_marker),
+                *extra,
             ],
             cwd=REPO,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 60  # a busy machine starts Python slowly
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"{self.url}/_emulator/stats", timeout=1)
-                return
-            except httpx.HTTPError:
-                if self.process.poll() is not None:
-                    break
-                time.sleep(0.1)
+        deadline = time.monotonic() + start_timeout  # a busy machine starts Python slowly
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    httpx.get(f"{self.url}/_emulator/stats", timeout=5)
+                    return
+                except httpx.HTTPError:
+                    if self.process.poll() is not None:
+                        break
+                    time.sleep(0.2)
+        except BaseException:
+            self.stop()
+            raise
         self.stop()
-        raise RuntimeError("the emulator did not start")
+        raise RuntimeError(f"the emulator did not start within {start_timeout:.0f} s")
 
-    def setup_done(self) -> None:
-        """From now on every write takes the emulator's rollback snapshot, as it always does.
-        The set-up runs at normal priority (on a busy machine a lowered one starves it); the
-        measurements at a lower one: the vendor's servers take no CPU from the machine flagsync
-        runs on, and at a lower priority the emulator serves with what flagsync leaves idle."""
+    def setup_done(self, niceness: int | None = None) -> None:
+        """The set-up is over (see `emulator_process.py`); the measurements run with the
+        emulator at `niceness` (EMULATOR_NICENESS unless given)."""
         self.setup_marker.unlink(missing_ok=True)
-        os.setpriority(os.PRIO_PROCESS, self.process.pid, EMULATOR_NICENESS)
+        nice = EMULATOR_NICENESS if niceness is None else niceness
+        os.setpriority(os.PRIO_PROCESS, self.process.pid, nice)
 
     def cpu_seconds(self) -> float:
         """The emulator process's CPU time so far (user + system)."""
@@ -252,6 +283,29 @@ def set_up(emulator: Emulator, folder: Path, vendor: str) -> None:
             print(f"(set-up apply failed, attempt {attempt}; running it again)", file=sys.stderr)
 
 
+def seeded_emulator(folder: Path, count: int, vendor: str) -> Emulator:
+    """An emulator holding the workspace's `count` flags, as `seeding.py` writes them: the
+    first few created by `flagsync apply` through the API, the rest cloned from them (and
+    checked against them). Minutes quicker than creating every flag at 10,000 and more."""
+    template = folder.parent / f"{folder.name}-template"
+    write_workspace(template, seeding.TEMPLATE_FLAGS, vendor=vendor)
+    state_file = template / "state.json"
+    state_file.unlink(missing_ok=True)
+    maker = Emulator(template, state_file=state_file)
+    try:
+        set_up(maker, template, vendor)
+    finally:
+        maker.stop()
+    seed = folder / "seed.json"
+    seeding.seeded_file(state_file, vendor, count, seed)
+    shutil.rmtree(template, ignore_errors=True)
+    try:
+        # Loading 300,000 records takes a while on a busy machine.
+        return Emulator(folder, seed=seed, start_timeout=STARTUP_TIMEOUT + count / 200)
+    finally:
+        seed.unlink(missing_ok=True)
+
+
 def baseline_paths(emulator: Emulator, count: int, vendor: str) -> tuple[dict[str, str], list[str]]:
     """The authorization header and one single-object GET per flag per environment."""
     if vendor == "posthog":
@@ -334,15 +388,22 @@ def bench_size(
     variants: tuple[Variant, ...] = (("events", "on"),),
     vendor: str = "devcycle",
     changed: int = 1000,
+    setup: str = "seed",
+    niceness: int = EMULATOR_NICENESS,
+    with_diff: bool = True,
 ) -> list[dict[str, object]]:
-    """One row per variant; their plans are taken in turns, against the same live state."""
+    """One row per variant; their plans are taken in turns, against the same live state.
+    `setup`: `seed` (see `seeded_emulator`) or `api` (`flagsync apply` creates every flag)."""
     folder = work / f"{vendor}-{count}"
     write_workspace(folder, count, vendor=vendor)
     load_before = os.getloadavg()[0]
-    emulator = Emulator(folder)
+    started = time.perf_counter()
+    emulator = seeded_emulator(folder, count, vendor) if setup == "seed" else Emulator(folder)
     try:
-        set_up(emulator, folder, vendor)  # without latency
-        emulator.setup_done()
+        if setup != "seed":
+            set_up(emulator, folder, vendor)  # without latency
+        setup_s = time.perf_counter() - started
+        emulator.setup_done(niceness)
         emulator.faults(latency_ms=latency_ms)
         runs: dict[Variant, list[tuple[float, dict[str, float], int]]] = {v: [] for v in variants}
         for _ in range(plan_runs):
@@ -360,10 +421,14 @@ def bench_size(
             while hold.exists():
                 time.sleep(1)
         refresh = baseline_refresh(emulator, count, vendor) if baseline else (nan, nan, 0)
-        diff = diff_seconds(folder, count, changed, vendor)
+        diff = diff_seconds(folder, count, changed, vendor) if with_diff else (nan, 0)
         load = (load_before, os.getloadavg()[0])
         return [
-            median_row(count, variant, taken, refresh, diff, latency_ms, vendor, load)
+            {
+                **median_row(count, variant, taken, refresh, diff, latency_ms, vendor, load),
+                "setup_s": setup_s,
+                "setup": setup,
+            }
             for variant, taken in runs.items()
         ]
     finally:
@@ -371,6 +436,19 @@ def bench_size(
 
 
 nan = float("nan")
+
+
+def verdict(row: dict[str, Any]) -> str:
+    """Whether the emulator was the bottleneck of a row's plan, with its figures: it was not
+    when its CPU time is a minor share of the plan's wall time and below flagsync's own."""
+    emulator, own, wall = (float(row[k]) for k in ("emulator_cpu_s", "plan_cpu_s", "plan_s"))
+    bottleneck = emulator > own or emulator > 0.5 * wall
+    said = "IS the bottleneck" if bottleneck else "is not the bottleneck"
+    return (
+        f"{row['vendor']} {int(str(row['flags'])):,} x 3: the emulator {said}: {emulator:.2f} s "
+        f"of CPU during a {wall:.2f} s plan ({emulator / wall:.0%} of its wall time), "
+        f"flagsync {own:.2f} s"
+    )
 
 
 def median_row(
@@ -396,6 +474,7 @@ def median_row(
         "plan_s": wall,
         "plan_cpu_s": measured["cpu_s"],
         "emulator_cpu_s": measured["emulator_cpu_s"],
+        "emulator_share": measured["emulator_cpu_s"] / wall,
         "requests": plan_requests,
         "rss_mb": measured["max_rss_mb"],
         "diff_s": diff[0],
@@ -458,6 +537,33 @@ def main() -> None:
     parser.add_argument(
         "--no-baseline", action="store_true", help="skip the per-flag refresh (minutes)"
     )
+    parser.add_argument(
+        "--baseline-max",
+        type=int,
+        default=10000,
+        help="skip the per-flag refresh above this many flags (100,000 x 3 GETs: many minutes)",
+    )
+    parser.add_argument(
+        "--diff-max",
+        type=int,
+        default=10000,
+        help="skip the diff of changed flags above this many flags (it loads the manifests "
+        "twice in the benchmark's own process)",
+    )
+    parser.add_argument(
+        "--setup",
+        default="seed",
+        choices=("seed", "api"),
+        help="seed: clone API-created flags into the emulator's state (seeding.py); "
+        "api: flagsync apply creates every flag",
+    )
+    parser.add_argument(
+        "--emulator-nice",
+        type=int,
+        default=EMULATOR_NICENESS,
+        help="the emulator's niceness while measuring (10: it serves with what flagsync "
+        "leaves idle, which on a busy machine starves it)",
+    )
     parser.add_argument("--plan-runs", type=int, default=PLAN_RUNS, help="median of this many")
     parser.add_argument(
         "--yaml", default="events", help="YAML readers, comma-separated: events, composed"
@@ -473,12 +579,14 @@ def main() -> None:
     columns = [
         ("vendor", 8, "vendor", "s"),
         ("flags", 7, "flags", "d"),
+        ("setup s", 7, "setup_s", ".0f"),
         ("YAML/wk", 10, "yaml", "s"),
         ("loadavg", 9, "load", "s"),
         ("manif s", 7, "load_s", ".2f"),
         ("plan s", 7, "plan_s", ".2f"),
         ("CPU s", 6, "plan_cpu_s", ".2f"),
         ("emu CPU", 7, "emulator_cpu_s", ".2f"),
+        ("emu/wall", 8, "emulator_share", ".0%"),
         ("reqs", 5, "requests", "d"),
         ("RSS MB", 7, "rss_mb", ".0f"),
         ("diff s", 7, "diff_s", ".3f"),
@@ -492,27 +600,39 @@ def main() -> None:
     try:
         print(
             f"latency {args.latency_ms:g} ms per request; 3 environments per flag; "
-            f"median of {args.plan_runs} plans; {os.cpu_count()} cores; load average "
+            f"median of {args.plan_runs} plans; emulator at nice {args.emulator_nice}; "
+            f"setup {args.setup}; {os.cpu_count()} cores; load average "
             f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}\n"
         )
         header = " ".join(f"{title:>{width}}" for title, width, _, _ in columns)
         print(header)
         print("-" * len(header))
-        for vendor in args.vendors.split(","):
-            for count in (int(size) for size in args.sizes.split(",")):
+        verdicts = []
+        for count in (int(size) for size in args.sizes.split(",")):
+            for vendor in args.vendors.split(","):  # both vendors side by side, per size
                 rows = bench_size(
                     count,
                     args.latency_ms,
                     work,
-                    baseline=not args.no_baseline,
+                    baseline=not args.no_baseline and count <= args.baseline_max,
                     plan_runs=args.plan_runs,
                     variants=variants,
                     vendor=vendor,
                     changed=args.changed,
+                    setup=args.setup,
+                    niceness=args.emulator_nice,
+                    with_diff=count <= args.diff_max,
                 )
                 for found in rows:
                     cells = [f"{found[key]:>{width}{spec}}" for _, width, key, spec in columns]
                     print(" ".join(cells), flush=True)
+                    verdicts.append(verdict(found))
+        print("\n" + "\n".join(verdicts))
+        if args.no_baseline or any(int(size) > args.baseline_max for size in args.sizes.split(",")):
+            print(
+                f"(no per-flag refresh above {args.baseline_max:,} flags or with --no-baseline: "
+                "its latency floor alone is GETs / 10 x latency, 600 s at 100,000 x 3)"
+            )
         if args.apply_changes:
             row = bench_rate_limited_apply(
                 args.apply_changes, args.apply_limit, args.latency_ms, work

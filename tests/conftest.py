@@ -13,6 +13,11 @@ from hypothesis import settings
 
 VALIDATION_ENV = "FLAGSYNC_TEST_POSTHOG_VALIDATION"
 
+# The PostHog emulator checks that every write journals what it changes and that undoing a
+# failed write gives back the state before it (costs a copy of the state per write; the
+# emulators the tests start in threads or child processes inherit it).
+os.environ.setdefault("FLAGSYNC_EMULATOR_CHECK_JOURNAL", "1")
+
 # Hypothesis profiles. "default" is hypothesis' own and is what CI runs. "quick", for the daily
 # loop (FLAGSYNC_HYPOTHESIS_PROFILE=quick pytest -m "not slow"), tries at most QUICK_EXAMPLES
 # examples per property, also where a test asks for more with its own @settings.

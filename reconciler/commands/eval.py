@@ -134,6 +134,9 @@ def text(answer: Callable[[UserContext], list[Evaluation]]) -> Callable[[UserCon
 @click.option("--flag", "flag_patterns", multiple=True, metavar="PATTERN", help="Only these.")
 @click.option("--live", is_flag=True, help="Evaluate the live state instead of the manifests.")
 @click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--summary", is_flag=True, help="How many users get each variation, instead of each answer."
+)
 @reports_errors
 def eval_(
     workspace_path: Path | None,
@@ -143,6 +146,7 @@ def eval_(
     flag_patterns: tuple[str, ...],
     live: bool,
     output: str,
+    summary: bool = False,
 ) -> None:
     """Which variation each user gets from each flag, and why (offline, from the manifests)."""
     from reconciler.evaluation import bulk
@@ -159,6 +163,17 @@ def eval_(
     keys = flag_keys(flags, environment, flag_patterns)
     if flag_patterns and not keys:
         raise UsageError(f"--flag {' '.join(flag_patterns)}: no flag in {environment} matches")
+    if summary:
+        from reconciler.evaluation import summary as summaries
+
+        with gc_paused():
+            people = list(users)
+            variations = summaries.variations(evaluator, keys, environment)
+            counts = summaries.summarise(variations, people, len(keys))
+        found = summaries.report(keys, environment, len(people), counts)
+        render = summaries.render_json if output == "json" else summaries.render_text
+        click.echo(render(found), nl=False)
+        return
     answer = bulk.answerer(evaluator, keys, environment)
     produce = bulk.json_lines(answer) if output == "json" else text(answer)
     # each user's answers are freed by reference counting once printed: no cycles to collect

@@ -42,14 +42,16 @@ Produce = Callable[[Any], str]
 """One user's whole output (all its lines)."""
 
 
-def worker_count(answers: int, stream: IO[str]) -> int:
-    """How many processes should write `answers` answers to `stream` now: 0 means in-process."""
+def worker_count(answers: int, stream: IO[str] | None) -> int:
+    """How many processes should write `answers` answers to `stream` now (None: processes
+    that write nothing, only hand back a result): 0 means in-process."""
     if answers < PARALLEL_MIN_ANSWERS or not sys.platform.startswith("linux"):
         return 0
     if threading.active_count() > 1:
         return 0  # forking now could leave a child waiting on a lock another thread held
     try:
-        stream.fileno()
+        if stream is not None:
+            stream.fileno()
     except (AttributeError, OSError, io.UnsupportedOperation):
         return 0
     cores = len(os.sched_getaffinity(0))
@@ -196,3 +198,87 @@ def _stop(children: list[int]) -> None:
     for pid in children:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
+
+
+def gather(
+    work: Callable[[Sequence[Any]], Any], chunks: list[Sequence[Any]], workers: int
+) -> list[Any]:
+    """`work(chunk)` for every chunk, in order: in `workers` forked processes (chunks dealt
+    round-robin, each result pickled back through a pipe of its own), or in-process when
+    `workers` < 2. For results that are small beside the work (a summary's counts).
+
+    A worker that fails hands its exception back; the first failure (in chunk order) is raised
+    after every worker has been waited for."""
+    if workers < 2 or len(chunks) < 2:
+        return [work(chunk) for chunk in chunks]
+    workers = min(workers, len(chunks))
+    readers: list[int] = []
+    children: list[int] = []
+    try:
+        for index in range(workers):
+            reading, writing = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: never returns
+                os.close(reading)
+                _gather_worker(work, chunks[index::workers], writing)
+            os.close(writing)  # each pipe's only writer is its child: EOF when it exits
+            readers.append(reading)
+            children.append(pid)
+        reported = []
+        for reading in readers:
+            with os.fdopen(reading, "rb", closefd=False) as pipe:
+                reported.append(pipe.read())
+        for pid in children:
+            os.waitpid(pid, 0)
+        children.clear()
+    except BaseException:  # Ctrl-C or a failed fork: stop the workers started so far
+        _stop(children)
+        raise
+    finally:
+        for reading in readers:
+            os.close(reading)
+    outcomes: list[tuple[str, Any]] = [("failed", None)] * len(chunks)
+    for index, data in enumerate(reported):
+        try:
+            done = pickle.loads(data)
+        except Exception:
+            done = [("failed", FlagsyncError("an evaluation worker process failed"))]
+        for number, outcome in zip(range(index, len(chunks), workers), done, strict=False):
+            outcomes[number] = outcome
+    results = []
+    for kind, value in outcomes:  # the first failure in the users' order, as in one process
+        if kind == "failed":
+            raise (
+                value
+                if isinstance(value, BaseException)
+                else FlagsyncError("an evaluation worker process failed")
+            )
+        results.append(value)
+    return results
+
+
+def _gather_worker(
+    work: Callable[[Sequence[Any]], Any], mine: list[Sequence[Any]], fd: int
+) -> None:
+    """Each of `mine` worked in turn, up to the first failure; the outcomes pickled to `fd`."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the command's to answer
+    gc.disable()  # the counts form no cycles; the process exits right after
+    status = 0
+    try:
+        outcomes: list[tuple[str, Any]] = []
+        for chunk in mine:
+            try:
+                outcomes.append(("done", work(chunk)))
+            except Exception as error:
+                outcomes.append(("failed", error))
+                break
+        try:
+            data = pickle.dumps(outcomes)
+        except Exception:  # an exception that does not pickle: its message
+            last = outcomes.pop()
+            data = pickle.dumps([*outcomes, ("failed", FlagsyncError(str(last[1])))])
+        _write_all(fd, data)
+    except BaseException:
+        status = 1
+    finally:
+        os._exit(status)

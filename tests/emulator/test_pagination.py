@@ -124,3 +124,17 @@ def test_created_by_filter_and_source_from_referrer(api: httpx.Client, project: 
     mine = api.get(path, params={"createdBy": "test-client@clients"})
     assert mine.headers["count"] == "2"
     assert api.get(path, params={"createdBy": "someone-else"}).json() == []
+
+
+def test_a_write_between_two_pages_shows_in_the_next_page(
+    api: httpx.Client, project: Project
+) -> None:
+    """A list's selection is kept between reads only: a feature created between two pages is
+    counted by the next page (and the page after it shifts)."""
+    _create_features(api, project["key"], ["one", "two", "three"])
+    path = f"/v2/projects/{project['key']}/features"
+    first = api.get(path, params={"page": 1, "perPage": 2})
+    _create_features(api, project["key"], ["four"])
+    second = api.get(path, params={"page": 2, "perPage": 2})
+    assert (first.headers["count"], second.headers["count"]) == ("3", "4")
+    assert [f["key"] for f in second.json()] == ["two", "one"]

@@ -29,7 +29,7 @@ from .feature_checks import check_feature
 from .feature_locks import ensure_direct_write, ensure_unlocked
 from .http import Call, Reply, encode_json
 from .metrics import forget_feature
-from .pagination import check_enum, paginate, parse_page_query
+from .pagination import check_enum, parse_page_query, select
 from .store import DevCycleStore, Doc
 from .targeting import apply_config
 from .validation import validate_body
@@ -220,7 +220,14 @@ def list_features(call: Call) -> Reply:
             and (not keys or feature["key"] in keys)
         )
 
-    page, total = paginate(store.in_project("features", project["_id"]), query, matches)
+    # Each page of a list asks for the same selection: kept until the next write.
+    order = (query.sort_by, query.descending, query.search, query.created_by)
+    cache_key = ("features", project["_id"], order, kind, status, frozenset(keys))
+    selected: list[Any] = store.cached_read(
+        cache_key, lambda: select(store.in_project("features", project["_id"]), query, matches)
+    )
+    start = (query.page - 1) * query.per_page
+    page, total = selected[start : start + query.per_page], len(selected)
     # Encoded here, under the store's lock, so the page can share the stored documents.
     body = render_features(store, [dict(feature) for feature in page], shared=True)
     return Reply(encoded=encode_json(body), headers={"count": str(total)})

@@ -106,6 +106,17 @@ def paginate(
     matches: Callable[[Mapping[str, Any]], bool] | None = None,
 ) -> tuple[list[Mapping[str, Any]], int]:
     """Filter, sort and cut one page; returns the page and the total number of matches."""
+    selected = select(items, query, matches)
+    start = (query.page - 1) * query.per_page
+    return selected[start : start + query.per_page], len(selected)
+
+
+def select(
+    items: Iterable[Mapping[str, Any]],
+    query: PageQuery,
+    matches: Callable[[Mapping[str, Any]], bool] | None = None,
+) -> list[Mapping[str, Any]]:
+    """Every match of a list query, in its order (what each of its pages is cut from)."""
     needle = query.search.lower() if query.search else None
     selected = [
         item
@@ -118,8 +129,7 @@ def paginate(
         key=lambda item: (_sort_value(item, query.sort_by), str(item["_id"])),
         reverse=query.descending,
     )
-    start = (query.page - 1) * query.per_page
-    return selected[start : start + query.per_page], len(selected)
+    return selected
 
 
 def _contains(item: Mapping[str, Any], needle: str) -> bool:

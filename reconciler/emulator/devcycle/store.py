@@ -58,6 +58,9 @@ class DevCycleStore:
         self._attached: dict[str, list[str]] | None = None
         """feature `_id` -> the `_id`s of its variables, in storage order (same lifetime)."""
         self._indexing = False
+        self._read_cache: dict[Any, Any] = {}
+        """Answers computed during reads (a project's documents in order, a list's selection),
+        kept for the following reads and dropped by every write, as the indexes are."""
 
     # -- request bracketing ------------------------------------------------------------------
 
@@ -77,6 +80,19 @@ class DevCycleStore:
     def drop_indexes(self) -> None:
         self._keys.clear()
         self._attached = None
+        self._read_cache.clear()
+
+    def cached_read(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """`compute()`, kept for the following reads until a write (each page of a list asks
+        for the same selection); outside a read it is computed each time. The caller must not
+        change what it gets."""
+        if not self._indexing:
+            return compute()
+        try:
+            return self._read_cache[key]
+        except KeyError:
+            found = self._read_cache[key] = compute()
+            return found
 
     def _key_index(self, collection: str) -> dict[tuple[str | None, str], str]:
         index = self._keys.get(collection)
@@ -162,7 +178,14 @@ class DevCycleStore:
     # -- lookups ---------------------------------------------------------------------------
 
     def in_project(self, collection: str, project_id: str) -> list[Doc]:
-        """Every document of a collection that belongs to a project, in creation order."""
+        """Every document of a collection that belongs to a project, in creation order (a new
+        list: the caller may change it)."""
+        if self._indexing:
+            key = ("in_project", collection, project_id)
+            return list(self.cached_read(key, lambda: self._in_project(collection, project_id)))
+        return self._in_project(collection, project_id)
+
+    def _in_project(self, collection: str, project_id: str) -> list[Doc]:
         docs = [
             doc for doc in self.collections[collection].values() if doc["_project"] == project_id
         ]

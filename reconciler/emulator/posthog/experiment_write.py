@@ -283,8 +283,8 @@ def update_experiment(
     if is_draft(experiment) and fields.get("start_date") is not None:
         flag = state.flag_by_id(experiment["feature_flag_id"])
         assert flag is not None
-        set_active(flag, True)
-        touch(flag)
+        set_active(flag, True, state=state)
+        touch(flag, state=state)
     if "holdout" in fields:
         merged["holdout_id"] = merged.pop("holdout")
     merged["updated_at"] = now_iso()
@@ -310,8 +310,8 @@ def launch(state: PostHogState, experiment: Record) -> Record:
             experiment.get(name), experiment["start_date"], experiment.get("stats_config"),
             experiment.get("exposure_criteria"),
         )  # fmt: skip
-    set_active(flag, True)
-    touch(flag)
+    set_active(flag, True, state=state)
+    touch(flag, state=state)
     experiment["updated_at"] = now_iso()
     return experiment
 
@@ -330,7 +330,7 @@ def pause(state: PostHogState, experiment: Record) -> Record:
     assert flag is not None
     if not flag["active"]:
         raise _lifecycle_error("Experiment is already paused.")
-    set_active(flag, False)
+    set_active(flag, False, state=state)
     return experiment
 
 
@@ -341,7 +341,7 @@ def resume(state: PostHogState, experiment: Record) -> Record:
     assert flag is not None
     if flag["active"]:
         raise _lifecycle_error("Experiment is not paused.")
-    set_active(flag, True)
+    set_active(flag, True, state=state)
     return experiment
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .dependencies import check_flag_dependencies
+from .dependencies import check_flag_dependencies, flag_properties
 from .errors import ApiError, validation_error
 from .fields import type_name
 from .state import PostHogState, Record
@@ -239,10 +239,9 @@ def _check_aggregation(filters: dict[str, Any], ctx: FilterContext) -> None:
             p.get("type") != "group" or p.get("group_type_index") != aggregation for p in properties
         ):
             raise _error("Filters are not valid (can only use group properties)")
-    if person_groups:
-        check_flag_dependencies(
-            {"groups": person_groups}, ctx.flag_key, ctx.state.flags_of(ctx.project_id)
-        )
+    person_filters = {"groups": person_groups}
+    if any(True for _ in flag_properties(person_filters)):  # else there is nothing to check
+        check_flag_dependencies(person_filters, ctx.flag_key, ctx.state.flags_of(ctx.project_id))
 
 
 def _check_variants(filters: dict[str, Any], strict: bool = True) -> set[str]:

@@ -41,8 +41,8 @@ def _validate_key(state: PostHogState, project_id: int, value: Any, instance: Re
     key = as_str(value, "key", allow_blank=False, max_length=400)
     assert key is not None
     taken = any(
-        f["key"] == key and not f["deleted"] and (instance is None or f["id"] != instance["id"])
-        for f in state.flags_of(project_id)
+        not f["deleted"] and (instance is None or f["id"] != instance["id"])
+        for f in state.flags_with_key(project_id, key)
     )
     if taken:
         raise validation_error("There is already a feature flag with this key.", "key", "unique")

@@ -192,6 +192,19 @@ def list_flags(state: PostHogState, project_id: int, query: QueryParams) -> list
     listed only when the query has an `archived` parameter (`exclude_archived_unless_requested`),
     which then filters by its value.
     """
+    # Each page of a list asks for the same rows: kept until the next write (the query
+    # without its page).
+    page = ("limit", "offset")
+    key = (
+        "list_flags",
+        project_id,
+        tuple(sorted(i for i in query.multi_items() if i[0] not in page)),
+    )
+    rows: list[Record] = state.cached_read(key, lambda: _list_flags(state, project_id, query))
+    return rows
+
+
+def _list_flags(state: PostHogState, project_id: int, query: QueryParams) -> list[Record]:
     flags = [f for f in state.flags_of(project_id) if not f["deleted"]]
     if "archived" not in query:
         flags = [f for f in flags if not f.get("archived")]

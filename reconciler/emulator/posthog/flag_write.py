@@ -33,8 +33,8 @@ def _free_tombstones(state: PostHogState, project_id: int, key: str, keep: Recor
     """Hard-delete soft-deleted flags holding `key`, unless an experiment still points at one."""
     tombstones = [
         f
-        for f in state.flags_of(project_id)
-        if f["key"] == key and f["deleted"] and (keep is None or f["id"] != keep["id"])
+        for f in state.flags_with_key(project_id, key)
+        if f["deleted"] and (keep is None or f["id"] != keep["id"])
     ]
     for tombstone in tombstones:
         if state.experiments_of_flag(tombstone["id"]):
@@ -43,7 +43,7 @@ def _free_tombstones(state: PostHogState, project_id: int, key: str, keep: Recor
                 "Please delete the experiment before deleting the flag."
             )
     for tombstone in tombstones:
-        state.feature_flags.remove(tombstone)
+        state.discard(state.feature_flags, tombstone)
 
 
 def create_flag(state: PostHogState, project_id: int, user: Record, data: dict[str, Any]) -> Record:
@@ -87,15 +87,16 @@ def create_flag(state: PostHogState, project_id: int, user: Record, data: dict[s
     }
     if fields.get("_should_create_usage_dashboard", True):
         dashboard_id = state.next_id("dashboard")
-        state.dashboards.append(
+        state.add(
+            state.dashboards,
             {
                 "id": dashboard_id,
                 "team_id": project_id,
                 "name": f"Generated Dashboard: {flag['key']} Usage",
-            }
+            },
         )
         flag["usage_dashboard"] = dashboard_id
-    state.feature_flags.append(flag)
+    state.add(state.feature_flags, flag)
     return flag
 
 
@@ -134,16 +135,15 @@ def _check_delete(state: PostHogState, flag: Record, fields: dict[str, Any]) -> 
 
 
 def _check_active_toggle(state: PostHogState, flag: Record, fields: dict[str, Any]) -> None:
-    flags = state.flags_of(flag["team_id"])
     if fields.get("active") is False and flag["active"] is True:
-        dependents = dependents_of(flag, flags)
+        dependents = dependents_of(flag, state.flags_of(flag["team_id"]))
         if dependents:
             raise validation_error(
                 "Cannot disable this feature flag because other flags depend on it: "
                 f"{_listing(dependents)}. Please update or disable the dependent flags first."
             )
     if fields.get("active") is True and flag["active"] is False:
-        disabled = disabled_dependencies_of(flag, flags)
+        disabled = disabled_dependencies_of(flag, state.flags_of(flag["team_id"]))
         if disabled:
             raise validation_error(
                 "Cannot enable this feature flag because it depends on disabled flags: "
@@ -235,6 +235,7 @@ def update_flag(
     if fields.get("active"):
         fields["performed_rollback"] = False
     fields.pop("version", None)
+    state.changing(flag)
     flag.update(fields)
     flag["version"] = current_version + 1
     flag["last_modified_by_id"] = user["id"]
@@ -259,12 +260,16 @@ def _propagate_variants(state: PostHogState, flag: Record) -> None:
         experiment["updated_at"] = now_iso()
 
 
-def set_active(flag: Record, active: bool) -> None:
+def set_active(flag: Record, active: bool, *, state: PostHogState | None = None) -> None:
     """A lifecycle toggle that bypasses the serializer (`flag.save(update_fields=["active"])`):
-    no version bump, no validation."""
+    no version bump, no validation. `state`: the flag's, so a failed request can undo it."""
+    if state is not None:
+        state.changing(flag)
     flag["active"] = active
 
 
-def touch(flag: Record) -> None:
+def touch(flag: Record, *, state: PostHogState | None = None) -> None:
     """`flag.save()` from a service: `updated_at` moves, `version` does not."""
+    if state is not None:
+        state.changing(flag)
     flag["updated_at"] = now_iso()

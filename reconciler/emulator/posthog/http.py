@@ -149,9 +149,9 @@ def resource(
         raw = await request.body()
         method = "GET" if request.method == "HEAD" else request.method
         with state.lock:
-            # Django runs each request in a transaction that an error rolls back; the snapshot
-            # gives writes the same all-or-nothing behaviour.
-            snapshot = state.rollback_point() if method in WRITE_METHODS else None
+            # Django runs each request in a transaction that an error rolls back; the write
+            # journal gives writes the same all-or-nothing behaviour.
+            journal = state.begin_write() if method in WRITE_METHODS else None
             state.begin(method in WRITE_METHODS)
             try:
                 body = _LazyBody(request, raw if method in WRITE_METHODS else b"")
@@ -169,12 +169,12 @@ def resource(
             except ApiError as error:
                 if getattr(error, "keeps_state", False):
                     on_change()  # a gated write: its change request is committed
-                elif snapshot is not None:
-                    state.restore(snapshot)
+                elif journal is not None:
+                    journal.undo()
                 return render_error(error)
             except Exception:
-                if snapshot is not None:
-                    state.restore(snapshot)
+                if journal is not None:
+                    journal.undo()
                 logger.exception("PostHog emulator: unhandled error on %s %s", method, request.url)
                 return render_error(server_error())
             finally:

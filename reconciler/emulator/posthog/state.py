@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import marshal
+import os
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -117,6 +118,112 @@ _STORED = (
 )
 """The attributes a rollback puts back (with `next_ids`)."""
 
+_JOURNALED = ("feature_flags", "dashboards")
+"""The collections that grow with the flags (a flag and its usage dashboard): a write's undo
+journal records the rows it adds or removes and a copy of each record before its first
+in-place change, so undoing costs what the request touched. The other collections of
+`_STORED` are small (experiments, holdouts, cohorts, taxonomy, the organization and its
+projects) and are copied whole at the start of each write."""
+_WHOLE = tuple(name for name in _STORED if name not in _JOURNALED)
+
+CHECK_JOURNAL = os.environ.get("FLAGSYNC_EMULATOR_CHECK_JOURNAL") == "1"
+"""With FLAGSYNC_EMULATOR_CHECK_JOURNAL=1 (the test suite sets it) every write also takes a
+full copy of the state, checks at its end that each flag or dashboard it changed was
+recorded in the journal, and after an undo that the state equals the copy."""
+
+
+class WriteJournal:
+    """What one write request changed in the PostHog state, so a failed request can be undone
+    (Django runs each request in a transaction that an error rolls back).
+
+    Costs what the request touches: appending and removing rows of the journaled collections
+    records the row and its position; `PostHogState.changing` copies a record (`marshal`, one
+    C-level pass) before its first in-place change; the small collections are copied whole.
+    """
+
+    def __init__(self, state: PostHogState) -> None:
+        self.state = state
+        self.lists = {name: getattr(state, name) for name in _JOURNALED}
+        self.whole = _copy([getattr(state, name) for name in _WHOLE] + [state.next_ids])
+        self.saved: dict[int, tuple[Record, bytes | Any]] = {}
+        self.rows: list[tuple[list[Record], Record, int | None]] = []
+        """(collection, row, index it was removed from; None for an added row), in order."""
+        self.full = _rolled_back(state) if CHECK_JOURNAL else None
+        self.before = _record_bytes(state) if CHECK_JOURNAL else None
+
+    def save(self, record: Record) -> None:
+        if id(record) not in self.saved:
+            self.saved[id(record)] = (record, _copy(record))
+
+    def undo(self) -> None:
+        """Put back everything the request changed."""
+        state = self.state
+        for rows, row, index in reversed(self.rows):
+            if index is None:
+                position = next(i for i in range(len(rows) - 1, -1, -1) if rows[i] is row)
+                del rows[position]
+            else:
+                rows.insert(index, row)
+        for record, saved in self.saved.values():
+            record.clear()
+            record.update(_copied(saved))
+        for name, rows in self.lists.items():
+            setattr(state, name, rows)
+        *whole, next_ids = _copied(self.whole)
+        for name, value in zip(_WHOLE, whole, strict=True):
+            setattr(state, name, value)
+        state.next_ids = next_ids
+        state.reset_indexes()
+        state._journal = None
+        if self.full is not None and _rolled_back(state) != self.full:
+            raise AssertionError("undoing a write did not give back the state before it")
+
+    def check(self) -> None:
+        """(FLAGSYNC_EMULATOR_CHECK_JOURNAL) every changed flag or dashboard was journaled."""
+        if self.before is None:
+            return
+        after = _record_bytes(self.state)
+        added = {id(row) for _, row, index in self.rows if index is None}
+        for key, data in after.items():
+            if key in self.before and self.before[key] != data and key not in self.saved:
+                # marshal's bytes also depend on which objects are shared: compare the values.
+                was, now = marshal.loads(self.before[key]), marshal.loads(data)
+                changed = sorted(k for k in {*was, *now} if was.get(k) != now.get(k))
+                if changed:
+                    raise AssertionError(
+                        f"a write changed {changed} of a record it did not journal: {now!r}"
+                    )
+            if key not in self.before and key not in added:
+                raise AssertionError("a write added a row it did not journal")
+        removed = {id(row) for _, row, index in self.rows if index is not None}
+        for key in self.before:
+            if key not in after and key not in removed:
+                raise AssertionError("a write removed a row it did not journal")
+
+
+def _copy(value: Any) -> Any:
+    """A copy to put back later: `marshal` bytes (one C-level pass), or a deep copy when a
+    value is something marshal cannot write."""
+    try:
+        return marshal.dumps(value)
+    except ValueError:
+        return copy.deepcopy(value)
+
+
+def _copied(saved: Any) -> Any:
+    """A fresh object from what `_copy` kept (it may be put back more than once)."""
+    return marshal.loads(saved) if isinstance(saved, bytes) else copy.deepcopy(saved)
+
+
+def _rolled_back(state: PostHogState) -> dict[str, Any]:
+    """The part of the state a rollback puts back, as a deep copy."""
+    whole = state.to_json()
+    return {name: whole[name] for name in (*_STORED, "next_ids")}
+
+
+def _record_bytes(state: PostHogState) -> dict[int, bytes]:
+    return {id(row): marshal.dumps(row) for name in _JOURNALED for row in getattr(state, name)}
+
 
 @dataclass
 class PostHogState:
@@ -146,8 +253,22 @@ class PostHogState:
     PostHog Cloud; `lenient`: they are accepted, as an unconfigured deployment does. A run-time
     setting, not part of the snapshot."""
     _flags_by_id: dict[int, Record] | None = field(default=None, repr=False, compare=False)
-    """Flags by id, first stored first; built by a lookup during a read, dropped by writes."""
+    """Flags by id, first stored first; built by the first lookup, kept across writes by `add`
+    and `discard` (ids never change), dropped when records are replaced wholesale."""
     _indexing: bool = field(default=False, repr=False, compare=False)
+    _journal: WriteJournal | None = field(default=None, repr=False, compare=False)
+    _by_key: dict[tuple[int, str], list[Record]] | None = field(
+        default=None, repr=False, compare=False
+    )
+    """Flags by (project, key), soft-deleted ones included. Unlike the read indexes it lives
+    across writes: each write updates it for the flags its journal shows it added, removed or
+    changed, so a create's key check costs O(1), not a scan of every flag."""
+    _key_of: dict[int, tuple[int, str]] = field(default_factory=dict, repr=False, compare=False)
+    _read_cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    """Answers computed during reads (a project's flags, a list's order), dropped by writes."""
+
+    STORED_LISTS = (*_STORED, "approval_policies", "change_requests")
+    """Every stored attribute but `next_ids`, as a snapshot names them."""
 
     # -- construction and persistence -------------------------------------------------------
 
@@ -196,6 +317,10 @@ class PostHogState:
         state._check_references()
         return state
 
+    def check_references(self) -> None:
+        """The cross-record rules of a loaded snapshot; a ValueError names what is wrong."""
+        self._check_references()
+
     def to_json(self) -> dict[str, Any]:
         """A deep copy of everything, loadable by `from_json`."""
         with self.lock:
@@ -229,22 +354,133 @@ class PostHogState:
             except ValueError:
                 return self.to_json()
 
+    def begin_write(self) -> WriteJournal:
+        """Called under `lock` before a write request: from now on the request's changes are
+        recorded, and `WriteJournal.undo` puts them back."""
+        self._journal = WriteJournal(self)
+        return self._journal
+
+    def changing(self, record: Record) -> Record:
+        """Called before a record of `feature_flags` or `dashboards` is changed in place, so a
+        failed request can put it back. Returns the record."""
+        if self._journal is not None:
+            self._journal.save(record)
+        return record
+
+    def add(self, rows: list[Record], row: Record) -> None:
+        """Append a row to one of the state's collections, recorded for an undo."""
+        rows.append(row)
+        if self._journal is not None:
+            self._journal.rows.append((rows, row, None))
+        if rows is self.feature_flags:
+            if self._by_key is not None:
+                self._index_key(row)
+            if self._flags_by_id is not None:
+                self._flags_by_id.setdefault(row["id"], row)
+
+    def discard(self, rows: list[Record], row: Record) -> None:
+        """Remove a row (this very object) from one of the state's collections, recorded for
+        an undo."""
+        index = next(i for i, other in enumerate(rows) if other is row)
+        del rows[index]
+        if self._journal is not None:
+            self._journal.rows.append((rows, row, index))
+        if rows is self.feature_flags:
+            if self._by_key is not None:
+                self._unindex_key(row)
+            if self._flags_by_id is not None and self._flags_by_id.get(row["id"]) is row:
+                self._flags_by_id = None  # another flag may hold the same id: rebuild
+
     def begin(self, writes: bool) -> None:
-        """Called under `lock` before each request: reads may use the id index, writes drop it."""
+        """Called under `lock` before each request: reads may use the indexes, writes drop
+        them."""
         self._indexing = not writes
         if writes:
-            self._flags_by_id = None
+            self.drop_indexes()
 
     def end(self, writes: bool) -> None:
         """Called under `lock` after each request."""
         self._indexing = False
         if writes:
-            self._flags_by_id = None
+            self.drop_indexes()
+            if self._journal is not None:
+                self._reindex_written(self._journal)
+                self._journal.check()
+            self._journal = None
+
+    def drop_indexes(self) -> None:
+        """Forget the cached answers of reads (they are computed again by the next read)."""
+        self._read_cache.clear()
+
+    def reset_indexes(self) -> None:
+        """Forget every index and cached answer: after records were replaced wholesale (an
+        undo, a restored snapshot, a loaded state)."""
+        self.drop_indexes()
+        self._flags_by_id = None
+        self._by_key = None
+        self._key_of = {}
+
+    def flags_with_key(self, project_id: int, key: str) -> list[Record]:
+        """The project's flags (soft-deleted ones included) whose key is `key`."""
+        if self._by_key is None:
+            self._by_key, self._key_of = {}, {}
+            for row in self.feature_flags:
+                self._index_key(row)
+        found = [
+            f
+            for f in self._by_key.get((project_id, key), [])
+            if f["key"] == key and f["team_id"] == project_id
+        ]
+        if CHECK_JOURNAL:
+            scanned = {id(f) for f in self._scan(project_id) if f["key"] == key}
+            assert {id(f) for f in found} == scanned, f"the key index is stale for {key!r}"
+        return found
+
+    def _index_key(self, row: Record) -> None:
+        assert self._by_key is not None
+        where = (row["team_id"], row["key"])
+        self._by_key.setdefault(where, []).append(row)
+        self._key_of[id(row)] = where
+
+    def _unindex_key(self, row: Record) -> None:
+        assert self._by_key is not None
+        where = self._key_of.pop(id(row), None)
+        if where is not None:
+            rows = self._by_key[where]
+            rows[:] = [other for other in rows if other is not row]
+
+    def _reindex_written(self, journal: WriteJournal) -> None:
+        """After a committed write: the key index follows the flags it added, removed or
+        changed (a key can change on update, restore or soft delete)."""
+        if self._by_key is None:
+            return
+        present: dict[int, tuple[Record, bool]] = {}
+        for rows, row, index in journal.rows:
+            if rows is self.feature_flags:
+                present[id(row)] = (row, index is None)
+        for record, _ in journal.saved.values():
+            if id(record) in self._key_of and id(record) not in present:
+                present[id(record)] = (record, True)
+        for row, stored in present.values():
+            self._unindex_key(row)
+            if stored:
+                self._index_key(row)
+
+    def cached_read(self, key: Any, compute: Any) -> Any:
+        """`compute()`, kept for the following reads until a write: a list's pages each ask
+        for the same filtered, ordered rows. The caller must not change what it gets."""
+        if not self._indexing:
+            return compute()
+        try:
+            return self._read_cache[key]
+        except KeyError:
+            found = self._read_cache[key] = compute()
+            return found
 
     def restore(self, snapshot: bytes | dict[str, Any]) -> None:
-        """Put back a snapshot taken with `rollback_point` or `to_json` (a failed request's
+        """Put back a snapshot taken with `rollback_point` or `to_json` (a whole-state
         rollback)."""
-        self._flags_by_id = None
+        self.reset_indexes()
         if isinstance(snapshot, bytes):
             with self.lock:
                 *rows, next_ids = marshal.loads(snapshot)
@@ -340,33 +576,37 @@ class PostHogState:
         return next((p for p in self.projects if p["api_token"] == token), None)
 
     def flags_of(self, project_id: int) -> list[Record]:
-        """Every flag of a project, soft-deleted ones included."""
+        """Every flag of a project, soft-deleted ones included (a new list: the caller may
+        change it)."""
+        if self._indexing:
+            return list(self.cached_read(("flags_of", project_id), lambda: self._scan(project_id)))
+        return self._scan(project_id)
+
+    def _scan(self, project_id: int) -> list[Record]:
         return [f for f in self.feature_flags if f["team_id"] == project_id]
 
     def _indexed_flag(self, flag_id: int) -> Record | None:
+        """The first stored flag with this id. The index lives across writes: adding and
+        removing flags through `add` and `discard` keep it (ids never change)."""
         if self._flags_by_id is None:
             index: dict[int, Record] = {}
             for row in self.feature_flags:
                 index.setdefault(row["id"], row)
             self._flags_by_id = index
         found = self._flags_by_id.get(flag_id)
-        return found if found is not None and found["id"] == flag_id else None
+        if CHECK_JOURNAL:
+            scanned = next((f for f in self.feature_flags if f["id"] == flag_id), None)
+            assert found is scanned, f"the id index is stale for flag {flag_id}"
+        return found
 
     def flag(self, project_id: int, flag_id: int) -> Record | None:
         """A flag by id within a project."""
-        if self._indexing:
-            found = self._indexed_flag(flag_id)
-            return found if found is not None and found["team_id"] == project_id else None
-        return next(
-            (f for f in self.feature_flags if f["id"] == flag_id and f["team_id"] == project_id),
-            None,
-        )
+        found = self._indexed_flag(flag_id)
+        return found if found is not None and found["team_id"] == project_id else None
 
     def flag_by_id(self, flag_id: int) -> Record | None:
         """A flag by its global id."""
-        if self._indexing:
-            return self._indexed_flag(flag_id)
-        return next((f for f in self.feature_flags if f["id"] == flag_id), None)
+        return self._indexed_flag(flag_id)
 
     def cohorts_of(self, project_id: int) -> list[Record]:
         """Every cohort of a project, deleted ones included."""

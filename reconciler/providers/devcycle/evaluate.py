@@ -21,7 +21,7 @@ user context without them gets an inexact answer when such a filter is read.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -29,6 +29,7 @@ from typing import Any
 
 from reconciler.errors import FlagsyncError
 from reconciler.evaluation.result import Evaluation, UserContext
+from reconciler.evaluation.summary import variation_of as summary_variation
 from reconciler.model import Audience, Filter, Flag, FlagSet, Rollout, Target
 from reconciler.providers.devcycle import bucketing
 from reconciler.providers.devcycle.impact_arithmetic import (
@@ -165,6 +166,70 @@ class DevCycleEvaluator:
             if target.audience(sdk_user):
                 return self._serve(rules, target, sdk_user, inexact)
         return _inexact(rules.none, inexact)
+
+    def variations(
+        self, flag_keys: list[str], environment: str
+    ) -> Callable[[UserContext], list[Any]]:
+        """Every flag's variation key for one user after another (an `Inexact` where the
+        answer is not exact): what `eval --summary` counts. The first-match walk of `evaluate`
+        without its answers; a path that could be inexact (an id DevCycle has not assigned
+        yet, a platform field the user lacks) is answered by `evaluate` itself, so the
+        exactness and its reason are that walk's."""
+        rules = [self._rules_of(key, environment) for key in flag_keys]
+        pairs = list(zip(flag_keys, rules, strict=True))
+
+        def answers(user: UserContext) -> list[Any]:
+            sdk_user: SdkUser | None = None
+            found: list[Any] = []
+            for key, flag_rules in pairs:
+                if flag_rules.fixed is not None:
+                    found.append(flag_rules.fixed.variation)
+                    continue
+                if sdk_user is None:
+                    sdk_user = self._last_user = sdk_user_of(user)
+                    self._last_context = user
+                found.append(self._variation(key, environment, flag_rules, user, sdk_user))
+            return found
+
+        return answers
+
+    def _variation(
+        self, key: str, environment: str, rules: _Rules, user: UserContext, sdk_user: SdkUser
+    ) -> Any:
+        def full() -> Any:
+            return summary_variation(self.evaluate(key, environment, user))
+
+        if rules.reads_platform and None in (sdk_user.platform, sdk_user.platform_version):
+            return full()
+        passthrough = self.passthrough
+        for target in rules.targets:
+            share = target.rollout
+            if share is not None and passthrough and share < 1:
+                if share == 0:
+                    continue
+                if target.unknown_id is not None:
+                    return full()
+                if bucketing.rollout_hash(sdk_user.user_id, target.seed) > share:
+                    continue
+            if not target.audience(sdk_user):
+                continue
+            if share is not None and not passthrough:
+                if 0 < share < 1 and target.unknown_id is not None:
+                    return full()
+                if not self._in_rollout(target, sdk_user):
+                    return rules.none.variation
+            if not target.splits:
+                return target.served[0].variation
+            if target.unknown_id is not None or target.unknown_order is not None:
+                return full()
+            return self._served(target, sdk_user).variation
+        return rules.none.variation
+
+    def _rules_of(self, flag_key: str, environment: str) -> _Rules:
+        rules = self._rules.get((flag_key, environment))
+        if rules is None:
+            rules = self._rules[(flag_key, environment)] = self._compile(flag_key, environment)
+        return rules
 
     def _serve(
         self, rules: _Rules, target: _Target, sdk_user: SdkUser, inexact: str | None

@@ -34,6 +34,7 @@ from typing import Any
 
 from reconciler.errors import UsageError
 from reconciler.evaluation import Evaluation, Evaluator, UserContext
+from reconciler.evaluation.summary import variation_of as summary_variation
 from reconciler.model import Experiment, Filter, Flag, FlagSet, Holdout
 from reconciler.providers.posthog import fast_evaluate as fast
 from reconciler.providers.posthog.impact_arithmetic import arithmetic_impact
@@ -609,6 +610,16 @@ class PostHogEvaluator:
             return lambda user, identity: everyone
         if not _person_only(flag):
             return reference
+        conditions, no_match = self._conditions(flag_key, environment, flag)
+        return fast.compile_person_flag(
+            flag_key, environment, conditions, flag.variants, flag.early_exit, no_match, reference
+        )
+
+    def _conditions(
+        self, flag_key: str, environment: str, flag: _Flag
+    ) -> tuple[list[fast.Condition], Evaluation]:
+        """A person-property flag's conditions with their answers prebuilt, and the answer
+        when none matches (what both specialised walks share)."""
 
         def answer(variation: bool | str, why: str, rule: str | None) -> Evaluation:
             values: dict[str, Any] = {"value": variation}
@@ -640,8 +651,44 @@ class PostHogEvaluator:
                 }
             conditions.append(compiled)
         no_match = answer(False, "no condition matched (the flag has no conditions)", None)
-        return fast.compile_person_flag(
-            flag_key, environment, conditions, flag.variants, flag.early_exit, no_match, reference
+        return conditions, no_match
+
+    def variations(
+        self, flag_keys: list[str], environment: str
+    ) -> Callable[[UserContext], list[Any]]:
+        """Like `bulk`, the variation key only (an `Inexact` where the answer is not exact):
+        what `eval --summary` counts, without a reason or an answer object per user and flag."""
+        parsed_user = user_of
+        if self._reference:
+            evaluate = self._evaluate_reference
+            return lambda user: [
+                summary_variation(evaluate(key, environment, parsed_user(user)))
+                for key in flag_keys
+            ]
+        functions = [self._variation_flag(key, environment) for key in flag_keys]
+
+        def answers(user: UserContext) -> list[Any]:
+            parsed = parsed_user(user)
+            identity = _utf8(parsed.distinct_id)
+            return [function(parsed, identity) for function in functions]
+
+        return answers
+
+    def _variation_flag(self, flag_key: str, environment: str) -> fast.FastVariation:
+        """The flag's variation-only function of the user (see `fast_evaluate`)."""
+
+        def reference(user: Any, identity: bytes | None) -> Any:
+            return summary_variation(self._evaluate_reference(flag_key, environment, user))
+
+        flag = self.flags(environment).get(flag_key)
+        if flag is None or flag.unknown or not flag.active or flag.continuity:
+            everyone = reference(_User("anyone", {}, {}, {}), None)  # the same for every user
+            return lambda user, identity: everyone
+        if not _person_only(flag):
+            return reference
+        conditions, no_match = self._conditions(flag_key, environment, flag)
+        return fast.compile_person_variation(
+            flag_key, conditions, flag.variants, flag.early_exit, no_match.variation, reference
         )
 
     def _remembering(self, check: _Check) -> Predicate:

@@ -197,3 +197,70 @@ def compile_person_flag(
         return no_match_for(misses, named_bucket)
 
     return run
+
+
+Answer = Any
+"""A variation-only answer: the variation key (str or None), or the summary's `Inexact`."""
+FastVariation = Callable[[Any, bytes | None], Answer]
+
+
+def compile_person_variation(
+    key: str,
+    conditions: list[Condition],
+    variants: tuple[tuple[float, float, str], ...],
+    early_exit: bool,
+    no_match: str | None,
+    reference: FastVariation,
+) -> FastVariation:
+    """`compile_person_flag`'s walk answering the variation key only (what `eval --summary`
+    counts): no reason is formatted and no answer object made, so a bucket's position is
+    compared, never printed."""
+    rollout_prefix = f"{key}.".encode()
+    variant_salt = b"variant"
+    walk = tuple(
+        (
+            tuple((predicate, ends) for predicate, _, ends in c.checks),
+            c.hashes,
+            c.threshold,
+            c.matched.variation,
+            c.no_bucket is not None,
+            None if c.no_bucket is None else c.no_bucket.variation,
+            tuple(
+                (low, high, c.by_variant[v].variation)
+                for low, high, v in (variants if c.no_bucket is not None else ())
+            ),
+        )
+        for c in conditions
+    )
+
+    def run(user: Any, identity: bytes | None) -> Answer:
+        if identity is None:
+            return reference(user, identity)
+        props = user.person
+        try:
+            for checks, hashes, threshold, matched, splits, no_bucket, split in walk:
+                missed = False
+                ends = False
+                for predicate, ends_walk in checks:
+                    if not predicate(props):
+                        missed, ends = True, ends_walk
+                        break
+                if not missed:
+                    if hashes and point(rollout_prefix, identity) > threshold:
+                        if early_exit:
+                            break
+                        continue
+                    if not splits:
+                        return matched
+                    where = point(rollout_prefix, identity + variant_salt)
+                    for low, high, variation in split:
+                        if low <= where < high:
+                            return variation
+                    return no_bucket
+                if early_exit and ends:
+                    break
+        except Inconclusive:
+            return reference(user, identity)
+        return no_match
+
+    return run
