@@ -184,3 +184,23 @@ def test_formatting_keeps_meaning_and_comments_and_is_idempotent(
     for marker in comments:
         assert f"# {marker}" in formatted
     assert format_text(formatted) == formatted
+
+
+TRICKY = ["0:?", "0:?x", "a:?", "1:2", "? a", ": b", "0:,", "a:[", "x:]", "x:{", "x:}"]
+"""Strings with `:` before an indicator: libyaml (flagsync's reader) refuses `0:?` plain in a
+flow collection (its scanner stops at `:` followed by one of `,?[]{}`), though YAML 1.2
+reads it as a string."""
+
+
+@pytest.mark.parametrize("value", TRICKY)
+@pytest.mark.parametrize("flow", [True, False])
+def test_strings_with_a_colon_before_an_indicator_format_and_read_back(
+    value: str, flow: bool
+) -> None:
+    quoted = json.dumps(value)
+    tags = f"[{quoted}, x]" if flow else f"\n      - {quoted}\n      - x"
+    text = f"flags:\n  - key: f\n    name: {quoted}\n    tags: {tags}\n"
+    formatted = format_text(text)
+    assert load_plain(formatted) == load_plain(text)
+    assert load_plain(formatted)["flags"][0]["tags"] == [value, "x"]
+    assert format_text(formatted) == formatted

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.manifest.build import build_flag
 from reconciler.manifest.experiments import build_experiment
+from reconciler.manifest.fast_yaml import load_plain
 from reconciler.manifest.holdouts import build_holdout
 from reconciler.manifest.write import flag_data
 from reconciler.manifest.write_experiments import experiment_data, holdout_data
@@ -133,3 +135,23 @@ def test_written_posthog_manifests_pass_validation(
         experiments=generated.experiments,
         holdouts=generated.holdouts,
     )
+
+
+@pytest.mark.parametrize("value", ["0:?", "0:?x", "1:2", "? a", ": b", "0:,", "x:}"])
+def test_import_writes_strings_with_a_colon_before_an_indicator_so_they_read_back(
+    value: str,
+) -> None:
+    from reconciler.manifest.emit import render_manifest, update_manifest
+
+    """libyaml refuses `0:?` plain inside a flow collection (see tests/test_format.py): an
+    entry import appends to a section written in flow style is written in flow style too."""
+    entry = {"key": "f", "name": value, "tags": [value]}
+    block = "flags:\n  - {key: f, name: x, tags: [x]}\n  - {key: g, tags: [y]}\n"
+    flow = "flags: [{key: g, tags: [y]}]\n"
+    for text in (
+        render_manifest([entry]),
+        update_manifest(block, [entry]),
+        update_manifest(flow, [entry]),
+    ):
+        [flag] = [item for item in load_plain(text)["flags"] if item["key"] == "f"]
+        assert (flag["name"], flag["tags"]) == (value, [value])

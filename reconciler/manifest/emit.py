@@ -9,6 +9,7 @@ order survive.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,15 +36,28 @@ Sections = Mapping[str, list[dict[str, Any]]]
 
 
 _UNICODE_BREAKS = ("\x85", "\u2028", "\u2029")
+_FLOW_UNSAFE = re.compile(r"^[?:]|:[,?\[\]{}]")
+"""Plain strings libyaml (which reads the manifests) refuses or misreads inside a flow
+collection, though ruamel writes them plain there: a leading `?` or `:` (`[? a]` is a mapping,
+`[: b]` an error), and `:` followed by one of `,?[]{}` (`[0:?]`: libyaml's scanner,
+`yaml_parser_scan_plain_scalar` in src/scanner.c, stops with "found unexpected ':'", where
+YAML 1.2 reads the string `0:?`)."""
+
+
+def needs_quotes(data: str) -> bool:
+    """Whether `data` must be written quoted for libyaml to read it back as the same string,
+    in block or flow style alike (quoted when in doubt)."""
+    return _FLOW_UNSAFE.search(data) is not None or any(c in data for c in _UNICODE_BREAKS)
 
 
 class _Representer(RoundTripRepresenter):
     """Strings with NEL, LS or PS are written double-quoted, where they are escapes: in a
     plain or single-quoted scalar ruamel writes them raw, and YAML 1.1 readers (libyaml, which
-    reads the manifests) take them for line breaks, so the text would not read back."""
+    reads the manifests) take them for line breaks, so the text would not read back. So are
+    the strings ruamel would write plain where libyaml cannot read them (`needs_quotes`)."""
 
     def represent_str(self, data: str) -> Any:
-        if any(char in data for char in _UNICODE_BREAKS):
+        if needs_quotes(data):
             return self.represent_scalar("tag:yaml.org,2002:str", data, style='"')
         return super().represent_str(data)
 
