@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.commands.options import quiet_option, workspace_option
+from reconciler.commands.options import output_option, quiet_option, workspace_option
 from reconciler.commands.plan import read_only_plan
 from reconciler.exits import EXIT_CHANGES, EXIT_OK, reports_errors
 from reconciler.reconcile import PlanOptions
@@ -19,14 +19,7 @@ from reconciler.workspace import load_workspace
 
 @click.command()
 @workspace_option
-@click.option(
-    "--output",
-    "-o",
-    type=click.Choice(sorted(RENDERERS)),
-    default="text",
-    show_default=True,
-    help="How to print the report (json for alerting).",
-)
+@output_option("How to print the report (json for alerting).")
 @quiet_option
 @reports_errors
 def drift(workspace_path: Path | None, output: str, quiet: bool) -> None:

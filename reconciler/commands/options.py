@@ -4,8 +4,9 @@ the selection and ownership switches of `plan` and `apply`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -14,6 +15,7 @@ from reconciler.exits import F
 from reconciler.exits import notes as _notes
 from reconciler.manifest.loader import load_flags
 from reconciler.reconcile import PlanOptions
+from reconciler.render import RENDERERS
 from reconciler.workspace import Workspace, load_workspace
 
 workspace_option = click.option(
@@ -25,6 +27,22 @@ workspace_option = click.option(
     envvar="FLAGSYNC_WORKSPACE",
     help="The workspace file or its folder (default: ./flagsync.yaml).",
 )
+
+
+def output_option(
+    help: str, choices: Iterable[str] | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--output/-o`: how a command prints what it found (text by default); the choices are the
+    plan renderers unless the command prints something else (problems, for `validate`)."""
+    return click.option(
+        "--output",
+        "-o",
+        type=click.Choice(sorted(RENDERERS if choices is None else choices)),
+        default="text",
+        show_default=True,
+        help=help,
+    )
+
 
 quiet_option = click.option(
     "--quiet", "-q", is_flag=True, help="Print only the plan and the outcome, not every request."

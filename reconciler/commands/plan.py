@@ -14,6 +14,7 @@ import click
 
 from reconciler import redact
 from reconciler.commands.options import (
+    output_option,
     plan_options,
     quiet_option,
     retry_note,
@@ -35,14 +36,7 @@ from reconciler.workspace import Workspace, load_workspace
 
 @click.command()
 @workspace_option
-@click.option(
-    "--output",
-    "-o",
-    type=click.Choice(sorted(RENDERERS)),
-    default="text",
-    show_default=True,
-    help="How to print the plan.",
-)
+@output_option("How to print the plan.")
 @click.option(
     "--out",
     "out_file",

@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from reconciler.commands.options import workspace_option
+from reconciler.commands.options import output_option, workspace_option
 from reconciler.errors import FlagsyncError, ValidationFailed, WorkspaceError
 from reconciler.gc_pause import gc_paused
 from reconciler.manifest.loader import load_flags
@@ -124,14 +124,7 @@ def run_promote(
     is_flag=True,
     help="Promote into an environment that takes changes as change requests.",
 )
-@click.option(
-    "--output",
-    "-o",
-    type=click.Choice(sorted(RENDERERS)),
-    default="text",
-    show_default=True,
-    help="How to print the plan that follows (json: the whole outcome as JSON).",
-)
+@output_option("How to print the plan that follows (json: the whole outcome as JSON).")
 def promote_command(**options: Any) -> None:
     """Make TO's targeting equal FROM's in the manifests, comments and layout kept.
 

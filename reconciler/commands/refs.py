@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from reconciler.code_patterns import Pattern
-from reconciler.commands.options import workspace_option
+from reconciler.commands.options import output_option, workspace_option
 from reconciler.errors import FlagsyncError, UsageError, ValidationFailed
 from reconciler.gc_pause import gc_paused
 from reconciler.lifecycle import today
@@ -70,14 +70,7 @@ def run_refs(workspace: Workspace, paths: tuple[Path, ...]) -> RefsReport:
 
 @click.command("refs")
 @workspace_option
-@click.option(
-    "--output",
-    "-o",
-    type=click.Choice(sorted(RENDERERS)),
-    default="text",
-    show_default=True,
-    help="How to print the report (markdown: for a pull request comment).",
-)
+@output_option("How to print the report (markdown: for a pull request comment).")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 def refs_command(workspace_path: Path | None, output: str, paths: tuple[Path, ...]) -> None:
     """Find where code names the flags: unreferenced flags, undeclared keys, expired flags.

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from reconciler.commands.options import workspace_option
+from reconciler.commands.options import output_option, workspace_option
 from reconciler.errors import ValidationFailed
 from reconciler.exits import EXIT_ERROR, reports_errors
 from reconciler.gc_pause import gc_paused
@@ -23,13 +23,9 @@ from reconciler.workspace import Workspace, load_workspace
 
 @click.command()
 @workspace_option
-@click.option(
-    "--output",
-    "-o",
-    type=click.Choice(sorted(PROBLEM_RENDERERS)),
-    default="text",
-    show_default=True,
-    help="How to print problems: github = workflow commands (annotations), sarif = SARIF 2.1.0.",
+@output_option(
+    "How to print problems: github = workflow commands (annotations), sarif = SARIF 2.1.0.",
+    PROBLEM_RENDERERS,
 )
 @reports_errors
 def validate(workspace_path: Path | None, output: str = "text") -> None:

@@ -265,22 +265,7 @@ class Reading(Provider[LiveState]):
         path = f"{base}/feature_flags/"
         listed = self._project_pages(env, project_id, path, "flags", None)
         first = next(listed, [])
-        cohorts = self._list(f"{base}/cohorts/", answers.COHORTS, "cohorts")
-        experiments = [
-            e
-            for e in self._with_archived(f"{base}/experiments/", answers.EXPERIMENTS, "experiments")
-            if not e.get("deleted")
-        ]
-        holdouts = self._list(
-            f"{base}/experiment_holdouts/", answers.HOLDOUTS, "experiment holdouts"
-        )
-        context = ProjectContext(
-            environment=env,
-            project_id=project_id,
-            cohorts={str(c["name"]): int(c["id"]) for c in cohorts if not c.get("deleted")},
-            load_group_types=lambda: self._group_types(base),
-        )
-        put("head", ProjectHead(context, experiments, holdouts))
+        put("head", self._project_head(env, project_id))
         seen: set[Any] = set()
         for page in itertools.chain([first], listed):
             seen.update(row.get("id") for row in page)
@@ -300,26 +285,24 @@ class Reading(Provider[LiveState]):
                 check(f"GET {path}", answers.FLAG_HEADS, page, f"a list of {what}")
                 yield page
         except ApiError as error:
-            if error.status in (403, 404):
-                raise WorkspaceError(
-                    f"{self.workspace.file}: environment '{env}': PostHog project {project_id} "
-                    f"not found, or the personal API key cannot see it ({error})"
-                ) from None
-            raise
+            raise self._unseen_project(env, project_id, error) from None
 
-    def _read_project(self, item: tuple[str, int]) -> ProjectRead:
-        env, project_id = item
+    def _unseen_project(self, env: str, project_id: int, error: ApiError) -> Exception:
+        """A 403 or 404 on a project's flags is the workspace's problem (a wrong project id or
+        a key without access), named as such; any other error stays what it was."""
+        if error.status in (403, 404):
+            return WorkspaceError(
+                f"{self.workspace.file}: environment '{env}': PostHog project {project_id} "
+                f"not found, or the personal API key cannot see it ({error})"
+            )
+        return error
+
+    def _project_head(
+        self, env: str, project_id: int, flags: list[dict[str, Any]] | None = None
+    ) -> ProjectHead:
+        """What a project's flags are read against: its cohorts (by name), experiments and
+        holdouts; `flags`: the project's flags when they are already read (their ids by key)."""
         base = f"/api/projects/{project_id}"
-        try:
-            flags = self._with_archived(f"{base}/feature_flags/", answers.FLAG_HEADS, "flags")
-        except ApiError as error:
-            if error.status in (403, 404):
-                raise WorkspaceError(
-                    f"{self.workspace.file}: environment '{env}': PostHog project {project_id} "
-                    f"not found, or the personal API key cannot see it ({error})"
-                ) from None
-            raise
-        flags = [flag for flag in flags if not flag.get("deleted")]
         cohorts = self._list(f"{base}/cohorts/", answers.COHORTS, "cohorts")
         experiments = [
             e
@@ -333,10 +316,21 @@ class Reading(Provider[LiveState]):
             environment=env,
             project_id=project_id,
             cohorts={str(c["name"]): int(c["id"]) for c in cohorts if not c.get("deleted")},
-            flags={str(f["key"]): int(f["id"]) for f in flags},
+            flags={str(f["key"]): int(f["id"]) for f in flags or ()},
             load_group_types=lambda: self._group_types(base),
         )
-        return context, flags, experiments, holdouts
+        return ProjectHead(context, experiments, holdouts)
+
+    def _read_project(self, item: tuple[str, int]) -> ProjectRead:
+        env, project_id = item
+        path = f"/api/projects/{project_id}/feature_flags/"
+        try:
+            flags = self._with_archived(path, answers.FLAG_HEADS, "flags")
+        except ApiError as error:
+            raise self._unseen_project(env, project_id, error) from None
+        flags = [flag for flag in flags if not flag.get("deleted")]
+        head = self._project_head(env, project_id, flags)
+        return head.context, flags, head.experiments, head.holdouts
 
     def _list(
         self,
