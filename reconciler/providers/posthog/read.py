@@ -285,17 +285,17 @@ class Reading(Provider[LiveState]):
                 check(f"GET {path}", answers.FLAG_HEADS, page, f"a list of {what}")
                 yield page
         except ApiError as error:
-            raise self._unseen_project(env, project_id, error) from None
+            self._name_unseen_project(env, project_id, error)
+            raise
 
-    def _unseen_project(self, env: str, project_id: int, error: ApiError) -> Exception:
+    def _name_unseen_project(self, env: str, project_id: int, error: ApiError) -> None:
         """A 403 or 404 on a project's flags is the workspace's problem (a wrong project id or
-        a key without access), named as such; any other error stays what it was."""
+        a key without access): raised as such. Any other error is left to the caller."""
         if error.status in (403, 404):
-            return WorkspaceError(
+            raise WorkspaceError(
                 f"{self.workspace.file}: environment '{env}': PostHog project {project_id} "
                 f"not found, or the personal API key cannot see it ({error})"
-            )
-        return error
+            ) from None
 
     def _project_head(
         self, env: str, project_id: int, flags: list[dict[str, Any]] | None = None
@@ -327,7 +327,8 @@ class Reading(Provider[LiveState]):
         try:
             flags = self._with_archived(path, answers.FLAG_HEADS, "flags")
         except ApiError as error:
-            raise self._unseen_project(env, project_id, error) from None
+            self._name_unseen_project(env, project_id, error)
+            raise
         flags = [flag for flag in flags if not flag.get("deleted")]
         head = self._project_head(env, project_id, flags)
         return head.context, flags, head.experiments, head.holdouts
