@@ -102,7 +102,7 @@ def load_flags(workspace: DeclaredManifests, pending: PendingManifests | None = 
     for source, parsed in zip(pending.files, pending.reads.results(), strict=True):
         kept.append(source if lean.take(parsed) else parsed)
         del parsed  # (the file's data goes now, not when the next one arrives)
-    if lean.active:
+    if lean.finish():
         return audiences.with_declared_types(FlagSet(flags={f.key: f for f in lean.flags}))
     reads = (read_yaml(*item) if isinstance(item, tuple) else item for item in kept)
     return _check_and_build(workspace, pending.problems, reads)

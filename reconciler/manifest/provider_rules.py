@@ -12,6 +12,7 @@ vendor does not have.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from functools import cache
 
 from reconciler.errors import Problem
@@ -32,9 +33,24 @@ class ManifestRules:
     the vendor as they are); None: the vendor has none, and its rules refuse the others'."""
     flags_checked_per_file = False
     """Whether `check_flags`, and the flags' part of `check_metrics`, `check_experiments` and
-    `check_audiences` when no file declares those sections, look at each flag alone: then a
-    flags-only workspace is checked file by file and each file let go of once read
-    (`lean_load`). False when a flag's rules read other flags (a dependency's settings)."""
+    `check_audiences` when no file declares those sections, look at each flag alone, or at
+    other flags only through `flag_facts` and `flag_references`: then a flags-only workspace
+    is checked file by file and each file let go of once read (`lean_load`)."""
+
+    def flag_facts(self, site: FlagSite) -> Hashable | None:
+        """The little of this flag that the rules of other flags read (hashable, so equal
+        facts are kept once); None when they read nothing of it."""
+        return None
+
+    def flag_references(self, site: FlagSite) -> list[tuple[str, Hashable]]:
+        """(key of another flag, what of it is checked) for each check `check_flags` makes of
+        this flag against another flag."""
+        return []
+
+    def reference_holds(self, reference: Hashable, facts: Hashable | None) -> bool:
+        """Whether `check_flags` finds nothing wrong with a reference (from `flag_references`)
+        to a flag whose `flag_facts` are `facts`."""
+        return True
 
     def check_flags(self, flags: list[FlagSite]) -> list[Problem]:
         """What the vendor cannot express in these flags."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from reconciler.errors import Problem
@@ -252,26 +253,66 @@ def _dependency(
     other = by_key.get(other_key)
     if other is None:
         return
-    config = (other.data.get("environments") or {}).get(env)
-    if config is None:
-        yield site.problem(
-            [*path, "key"],
+    for field, message in dependency_problems(
+        env, other_key, condition["is"], dependency_facts(other.data)
+    ):
+        yield site.problem([*path, field], message)
+
+
+@dataclass(frozen=True)
+class DependencyFacts:
+    """What a dependency on a flag reads of that flag: the environments its manifest names,
+    those where it is on, and its variation keys. Small, so a workspace loaded file by file
+    keeps these for every flag instead of the flags' plain data."""
+
+    named: frozenset[str]
+    enabled: frozenset[str]
+    variations: tuple[str, ...]
+
+
+def dependency_facts(data: dict[str, Any]) -> DependencyFacts:
+    """The facts of a flag's plain data that its dependents' rules read."""
+    environments = data.get("environments") or {}
+    named = frozenset(env for env, config in environments.items() if config is not None)
+    return DependencyFacts(
+        named=named,
+        enabled=frozenset(env for env in named if environments[env].get("enabled")),
+        variations=tuple(v["key"] for v in data.get("variations") or []),
+    )
+
+
+def dependency_problems(
+    env: str, other_key: str, value: Any, facts: DependencyFacts
+) -> Iterator[tuple[str, str]]:
+    """(field of the `flag` condition, message) for each way flag `other_key`, as `facts`
+    describe it, cannot be depended on in `env` with `is: value`."""
+    if env not in facts.named:
+        yield (
+            "key",
             f"flag '{other_key}' does not exist in '{env}' (its manifest does not name '{env}')",
         )
-    elif not config.get("enabled"):
-        yield site.problem(
-            [*path, "key"],
+    elif env not in facts.enabled:
+        yield (
+            "key",
             f"flag '{other_key}' is off in '{env}': PostHog only allows dependencies on active "
             f"flags; enable it there or drop this filter",
         )
-    value = condition["is"]
-    variations = [v["key"] for v in other.data.get("variations") or []]
+    variations = facts.variations
     if isinstance(value, str) and value not in variations:
         known = ", ".join(variations) if variations else "none: it is a boolean flag"
-        yield site.problem(
-            [*path, "is"],
+        yield (
+            "is",
             f"'{value}' is not a variation of flag '{other_key}' (variations: {known})",
         )
+
+
+def dependencies(site: FlagSite) -> Iterator[tuple[str, str, Any]]:
+    """(environment, key of the flag depended on, `is` value) of each `flag` filter of this
+    flag naming another flag, as `_posthog_audience` finds them."""
+    for base, target in targets(site):
+        for _, field, condition in target_filters(target, base):
+            if field == "flag" and condition["key"] != site.data["key"]:
+                yield str(base[1]), condition["key"], condition["is"]
 
 
 def devcycle_fields(site: FlagSite) -> list[Problem]:
