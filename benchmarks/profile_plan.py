@@ -9,7 +9,8 @@ emulator with a state file, then copies the stored objects of that flag N times 
 and ids: seconds where N x 3 creates through the API take minutes to hours. `run` starts the
 emulator on that state (nice 10, 20 ms latency) and runs one `flagsync plan` through
 `measure.py` (wall, CPU, peak RSS, requests), or in this process under cProfile
-(`--profile`) or tracemalloc (`--trace`, the top allocation sites at the peak).
+(`--profile`) or tracemalloc (`--trace`: the peak, and the top allocation sites of a
+snapshot taken near it).
 """
 
 from __future__ import annotations
@@ -191,6 +192,7 @@ def _in_process(profile: str | None, trace: bool) -> None:
         import tracemalloc
 
         tracemalloc.start(12)
+        watch = _PeakWatch()
     if profile:
         import cProfile
 
@@ -203,7 +205,43 @@ def _in_process(profile: str | None, trace: bool) -> None:
         profiler.dump_stats(profile)
     if trace:
         current, peak = tracemalloc.get_traced_memory()
+        watch.stop()
         print(f"traced now {current / 1e6:.0f} MB, peak {peak / 1e6:.0f} MB")
+        if watch.snapshot is not None:
+            print(f"top sites of the largest snapshot ({watch.size / 1e6:.0f} MB traced):")
+            for stat in watch.snapshot.statistics("lineno")[:25]:
+                print(f"  {stat.size / 1e6:8.1f} MB {stat.count:9d} blocks  {stat.traceback[0]}")
+
+
+class _PeakWatch:
+    """Snapshots of tracemalloc taken whenever the traced memory grew past the last one's by
+    5 %: the last is the nearest to the peak (tracemalloc gives the peak's size, not its
+    sites)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.snapshot: Any = None
+        self.size = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import tracemalloc
+
+        while not self._done.wait(0.5):
+            current, _ = tracemalloc.get_traced_memory()
+            if current > self.size * 1.05 + 5e6:
+                self.snapshot = None  # (the old one's memory goes before the new one's comes)
+                self.snapshot = tracemalloc.take_snapshot().filter_traces(
+                    [tracemalloc.Filter(False, tracemalloc.__file__)]
+                )
+                self.size = current
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import ValidationFailed
-from reconciler.manifest import loader
+from reconciler.manifest import loader, reading
 from reconciler.manifest.provider_rules import rules_for
 
 ENVIRONMENTS = ["development", "staging", "production"]
@@ -74,7 +74,12 @@ def _load_overhead(workspace: Workspace) -> tuple[int, int]:
     return peak - held, len(flags.flags)
 
 
-def test_loading_more_files_does_not_hold_more_of_them(tmp_path: Path) -> None:
+def test_loading_more_files_does_not_hold_more_of_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Read in this process, file by file: what the loader holds, not how far the reading
+    # workers read ahead of it (a few chunks, `test_manifest_reading`).
+    monkeypatch.setattr(reading, "PARALLEL_MIN_BYTES", 1 << 40)
     loader.load_flags(_workspace(tmp_path / "warm", 1))  # imports and caches out of the count
     few, loaded_few = _load_overhead(_workspace(tmp_path / "few", 2))
     many, loaded_many = _load_overhead(_workspace(tmp_path / "many", 12))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,42 @@ def test_the_cli_reads_a_large_workspace_in_workers_and_reports_like_one_process
     )
     assert f"flags/part-039.yaml:{line}:" in failed.stderr + failed.stdout
     assert "flag-000-000" in failed.stderr + failed.stdout
+
+
+READ_LOG: list[Path] = []
+"""Where `logs_each_chunk` notes the chunks the workers read (set before they are forked)."""
+
+
+def logs_each_chunk(part: list[tuple[Path, str]]) -> list[Document | Problem]:
+    """`read_files`, noting in a file each chunk a worker was given."""
+    (READ_LOG[0] / part[0][1]).touch()
+    return _read_files(part)
+
+
+_read_files = read_files
+
+
+def test_workers_read_only_a_few_chunks_ahead_of_the_loader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parsed data waiting for the loader stays a few chunks' worth however many files
+    there are (every chunk was given to the workers at once, and waited whole when the loader
+    was the slower: most of a huge workspace's data)."""
+    (tmp_path / "files").mkdir()
+    files = _workspace_files(tmp_path / "files")
+    log = tmp_path / "log"
+    log.mkdir()
+    monkeypatch.setattr(reading, "read_files", logs_each_chunk)
+    monkeypatch.setattr(sys.modules[__name__], "READ_LOG", [log])
+    expected = _outcomes(_read_files(files))
+    pending = PendingReads(files, workers=2)
+    given_out = len(reading.chunks([(p, n, reading._size(p)) for p, n in files], 2))
+    window = 2 * reading.CHUNKS_AHEAD
+    assert given_out > window + 1, "enough chunks to see the bound"
+    results = pending.results()
+    taken = [next(results)]
+    time.sleep(1.0)  # a loader slower than the workers: they read all they were given
+    assert len(list(log.iterdir())) <= window + 1
+    taken += list(results)
+    assert _outcomes(taken) == expected
+    assert len(list(log.iterdir())) == given_out

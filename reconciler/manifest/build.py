@@ -14,6 +14,7 @@ from reconciler.manifest.rules import custom_type, parse_time
 from reconciler.model import (
     EVERYONE,
     Audience,
+    EnvironmentConfig,
     Filter,
     Flag,
     Rollout,
@@ -40,9 +41,24 @@ def settings_section(provider: str | None) -> str | None:
     return provider_rules.settings_section(provider)
 
 
-def build_flag(data: dict[str, Any], environments: list[str], provider: str | None = None) -> Flag:
+SHARED_MAX = 4096
+"""Distinct environment configurations a `shared` cache of `build_flag` holds before it starts
+afresh: enough for the few shapes most workspaces repeat, small beside the flags."""
+
+
+def build_flag(
+    data: dict[str, Any],
+    environments: list[str],
+    provider: str | None = None,
+    shared: dict[str, EnvironmentConfig] | None = None,
+) -> Flag:
     """The model of one flag, for the workspace's vendor (`provider`; None: a vendor with
     neither per-project environments nor settings of its own).
+
+    `shared`: a cache, kept by the caller across the flags of a load, through which flags
+    whose manifests configure an environment alike share one (immutable) `EnvironmentConfig`:
+    most flags of a large workspace repeat a few configurations, and the configurations were
+    most of the memory of 100,000 flags' models.
 
     A vendor that configures a flag in every environment of its project gets a model with every
     workspace environment. Where an environment is a project (`per_project`), a flag exists only
@@ -80,7 +96,7 @@ def build_flag(data: dict[str, Any], environments: list[str], provider: str | No
                 for item in data.get("variations") or []
             },
             "environments": {
-                env: _environment_data(declared.get(env) or {}) for env in environments
+                env: _environment(declared.get(env) or {}, shared) for env in environments
             },
             "payload": data.get("payload"),
             "settings": dict((data.get(section) if section else None) or {}),
@@ -90,6 +106,22 @@ def build_flag(data: dict[str, Any], environments: list[str], provider: str | No
             "static_variation": data.get("static_variation"),
         }
     )
+
+
+def _environment(
+    data: dict[str, Any], shared: dict[str, EnvironmentConfig] | None
+) -> dict[str, Any] | EnvironmentConfig:
+    """An `EnvironmentConfig`'s fields, or the configuration `shared` holds for plain data of
+    the same `repr` (which tells apart types, values and order: `1`, `1.0`, `True`, `'1'`)."""
+    if shared is None:
+        return _environment_data(data)
+    text = repr(data)
+    config = shared.get(text)
+    if config is None:
+        if len(shared) >= SHARED_MAX:
+            shared.clear()
+        config = shared[text] = EnvironmentConfig.model_validate(_environment_data(data))
+    return config
 
 
 def _environment_data(data: dict[str, Any]) -> dict[str, Any]:

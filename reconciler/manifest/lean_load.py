@@ -28,7 +28,7 @@ from reconciler.manifest.provider_rules import ManifestRules, foreign_settings, 
 from reconciler.manifest.reading import Read
 from reconciler.manifest.rules import check_all, flag_sites
 from reconciler.manifest.source import Document
-from reconciler.model import Flag
+from reconciler.model import EnvironmentConfig, Flag
 
 FLAG_SECTION = "flags"
 
@@ -46,6 +46,7 @@ class LeanLoad:
         self._variable_keys: set[str] = set()
         self._references: list[tuple[str, Hashable]] = []  # to flags of other files
         self._interned: dict[Hashable, Hashable] = {}  # equal facts kept once
+        self._shared: dict[str, EnvironmentConfig] = {}  # see `build_flag`
 
     def take(self, read: Read) -> bool:
         """Check and build one file's flags; True when they were taken and the file's data
@@ -75,6 +76,7 @@ class LeanLoad:
         self._variable_keys = set()
         self._references = []
         self._interned = {}
+        self._shared = {}
 
     def _take(self, read: Read) -> bool:
         if not isinstance(read, Document) or not isinstance(read.data, dict):
@@ -85,6 +87,7 @@ class LeanLoad:
             return False
         sites = flag_sites([read])
         environments = self.workspace.environment_names
+        provider = self.workspace.provider
         rules = self.rules
         if (
             check_all(sites, environments)
@@ -111,7 +114,7 @@ class LeanLoad:
             # flag waits for every file to be read (`finish`).
             self._references += [ref for ref in rules.flag_references(site) if ref[0] not in here]
             try:
-                flags.append(build_flag(site.data, environments, self.workspace.provider))
+                flags.append(build_flag(site.data, environments, provider, self._shared))
             except Exception:  # noqa: BLE001 - the complete reading reports or raises it
                 return False
         self.flags.extend(flags)

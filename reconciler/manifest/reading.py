@@ -38,6 +38,16 @@ CHUNK_MIN_BYTES = 256_000
 """Files go to the workers in chunks of at least this size: fewer round trips, and chunks
 small enough that the cores finish at about the same time."""
 
+CHUNK_MAX_BYTES = 2_000_000
+"""And of at most about this size (3,000 flags): a chunk's plain data waits whole in this
+process until the loader takes its files, so a chunk of a huge workspace must stay small."""
+
+CHUNKS_AHEAD = 2
+"""Chunks each worker is given beyond the one the loader is taking: enough to keep the cores
+busy, few enough that the parsed data waiting for the loader stays a few chunks' worth
+whatever the workspace's size (all chunks at once held up to all of it when the loader was
+the slower)."""
+
 Read = Document | Problem
 """A file's outcome: its document, or the problem that kept it from being read."""
 
@@ -69,7 +79,7 @@ def worker_count(total_bytes: int) -> int:
 
 def chunk_size(total_bytes: int, workers: int) -> int:
     """The bytes after which a chunk is closed."""
-    return max(CHUNK_MIN_BYTES, total_bytes // (workers * 4) + 1)
+    return max(CHUNK_MIN_BYTES, min(CHUNK_MAX_BYTES, total_bytes // (workers * 4) + 1))
 
 
 def chunks(files: list[tuple[Path, str, int]], count: int) -> list[list[tuple[Path, str]]]:
@@ -103,15 +113,27 @@ class PendingReads:
         if not workers:
             return
         self._parts = chunks(sized, workers)
+        self._submitted = 0
+        self._window = workers * CHUNKS_AHEAD
         try:
             self._pool = ProcessPoolExecutor(
                 max_workers=min(workers, len(self._parts)),
                 mp_context=get_context("fork"),
                 initializer=_start_worker,
             )
-            self._futures = [self._pool.submit(read_files, part) for part in self._parts]
+            self._submit()
         except OSError:  # no processes to be had (limits): read in-process
             self.close()
+
+    def _submit(self) -> None:
+        """Give the workers chunks until `CHUNKS_AHEAD` per worker are read or being read."""
+        while (
+            self._pool is not None
+            and len(self._futures) < self._window
+            and self._submitted < len(self._parts)
+        ):
+            self._futures.append(self._pool.submit(read_files, self._parts[self._submitted]))
+            self._submitted += 1
 
     @property
     def in_workers(self) -> bool:
@@ -131,6 +153,7 @@ class PendingReads:
                 # that lets go of a file's data (`lean_load`) frees its memory now.
                 part = self._futures.pop(0).result()
                 finished += 1
+                self._submit()
                 part.reverse()
                 while part:
                     yield part.pop()
