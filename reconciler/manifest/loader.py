@@ -16,7 +16,7 @@ from reconciler.manifest.provider_rules import foreign_settings, rules_for
 from reconciler.manifest.reading import PendingReads, Read
 from reconciler.manifest.rules import check_all, flag_sites
 from reconciler.manifest.source import Document, display_name, read_yaml
-from reconciler.model import Flag, FlagSet
+from reconciler.model import EnvironmentConfig, Flag, FlagSet
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 
@@ -77,7 +77,9 @@ class PendingManifests:
 
 
 def _build_early(
-    document: Document, workspace: DeclaredManifests
+    document: Document,
+    workspace: DeclaredManifests,
+    shared: dict[str, EnvironmentConfig] | None = None,
 ) -> Iterator[tuple[tuple[str, int], Flag]]:
     """The flags of a document that passed the schema, built while worker processes still
     read the other files: building is most of a large load's own work. The rules across
@@ -85,7 +87,7 @@ def _build_early(
     left out, and built again (or refused) once the rules have run."""
     for index, data in enumerate(document.data.get("flags") or []):
         try:
-            flag = build_flag(data, workspace.environment_names, workspace.provider)
+            flag = build_flag(data, workspace.environment_names, workspace.provider, shared)
         except Exception:  # noqa: BLE001 - any failure is reported by the rules or the rebuild
             continue
         yield (document.name, index), flag
@@ -117,6 +119,7 @@ def _check_and_build(
     documents: list[Document] = []
     skipped: set[tuple[str, str, int]] = set()  # (file, section, index) the schema refused
     early: dict[tuple[str, int], Flag] = {}
+    shared: dict[str, EnvironmentConfig] = {}  # environments configured alike: one model
     for parsed in reads:
         if isinstance(parsed, Problem):
             problems.append(parsed)
@@ -140,7 +143,7 @@ def _check_and_build(
         documents.append(parsed)
         skipped.update((parsed.name, path[0], path[1]) for path, _ in errors)
         if not problems:
-            early.update(_build_early(parsed, workspace))
+            early.update(_build_early(parsed, workspace, shared))
     # Flags that passed the schema get the semantic checks too, so one run reports everything.
     sites = [s for s in flag_sites(documents) if (s.document.name, "flags", s.index) not in skipped]
     found = [
