@@ -21,11 +21,14 @@ from hypothesis import strategies as st
 from reconciler.evaluation import flag_major
 from reconciler.evaluation.summary import by_flags, variation_of
 from reconciler.model import FlagSet
+from reconciler.providers.devcycle import evaluate as devcycle
 from reconciler.providers.posthog import evaluate as posthog
 from reconciler.providers.posthog.fast_evaluate import LONG_SCALE
 from reconciler.providers.posthog.flag_major import rollout_bound, split_table
+from tests.e2e import test_devcycle_evaluation_agrees as dc
 from tests.e2e.test_posthog_eval_fidelity import ENVIRONMENTS, flag_sets, users
 from tests.evaluation.test_posthog_fast_path import complete_users
+from tests.evaluation.test_variation_only import NOW, _Assigned
 
 LAW = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -97,3 +100,29 @@ def test_a_split_table_picks_the_first_variant_whose_range_holds_the_hash(
     expected = next((v for low, high, v in variants if low <= where < high), "none")
     bounds, answers = split_table(variants, "none")
     assert answers[bisect_right(bounds, digest)] == expected
+
+
+platform = st.one_of(st.just({}), st.just({"platform": "Python", "platform_version": "3.12.1"}))
+
+
+@LAW
+@given(
+    dc.flag_sets("d", NOW),
+    st.lists(st.builds(lambda u, p: {**u, **p}, dc.users(), platform), min_size=1, max_size=16),
+    st.booleans(),
+    st.booleans(),
+)
+def test_devcycle_flag_major_answers_are_the_full_answers(
+    desired: FlagSet, people: list[dict[str, Any]], known_ids: bool, passthrough: bool
+) -> None:
+    keys = list(desired.flags)
+    live = _Assigned() if known_ids else None
+    mode = {"now": NOW, "passthrough_rollouts": passthrough}
+    parts = devcycle.evaluator(desired, live, **mode).flag_major(keys, dc.ENV, people)
+    full = devcycle.evaluator(desired, live, **mode)
+    expected = [
+        [variation_of(full.evaluate(key, dc.ENV, person)) for person in people] for key in keys
+    ]
+    assert _columns(parts, keys, len(people)) == expected
+    counted = by_flags(devcycle.evaluator(desired, live, **mode), keys, dc.ENV, people, workers=0)
+    assert counted == [Counter(column) for column in expected]
