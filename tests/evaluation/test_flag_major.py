@@ -21,7 +21,9 @@ from hypothesis import strategies as st
 from reconciler.evaluation import flag_major
 from reconciler.evaluation.summary import by_flags, variation_of
 from reconciler.model import FlagSet
+from reconciler.providers.devcycle import bucketing
 from reconciler.providers.devcycle import evaluate as devcycle
+from reconciler.providers.devcycle.flag_major import _picks
 from reconciler.providers.posthog import evaluate as posthog
 from reconciler.providers.posthog.fast_evaluate import LONG_SCALE
 from reconciler.providers.posthog.flag_major import rollout_bound, split_table
@@ -126,3 +128,18 @@ def test_devcycle_flag_major_answers_are_the_full_answers(
     assert _columns(parts, keys, len(people)) == expected
     counted = by_flags(devcycle.evaluator(desired, live, **mode), keys, dc.ENV, people, workers=0)
     assert counted == [Counter(column) for column in expected]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.sampled_from([0.0, 0.25, 0.5, 1 / 3, 0.1, 1.0, -0.1]), min_size=1, max_size=4),
+    st.lists(st.one_of(st.floats(0, 1), st.sampled_from([0.0, 0.25, 0.5, 1.0])), max_size=20),
+)
+def test_devcycle_split_codes_are_the_sdks_picks(
+    fractions: list[float], hashes: list[float]
+) -> None:
+    bounds = bucketing.cumulative(fractions)
+    expected = [
+        len(bounds) if (index := bucketing.pick(bounds, h)) is None else index for h in hashes
+    ]
+    assert _picks(bounds, hashes) == expected

@@ -2,9 +2,9 @@
 path; see `evaluation.flag_major`): the answers of `DevCycleEvaluator.variations` for each user,
 with each step of a flag's first-match walk run as one loop over the users it concerns.
 
-- An audience's results are a column over all users, computed once per audience predicate (the
-  compiler gives equal audiences one predicate, so flags sharing staff or beta testers share
-  the column).
+- An audience's results are a column over all users (`audience_columns`: each filter checked
+  once per distinct value of its field), computed once per audience predicate (the compiler
+  gives equal audiences one predicate, so flags sharing staff or beta testers share it).
 - The murmurhash inputs of each user (its id, and its id with "_rollout") are encoded once; a
   target's rollout hashes only the users that reach it, its split only the users it serves.
 - It follows `DevCycleEvaluator.evaluate` itself, not the variation-only walk: an answer that
@@ -15,11 +15,15 @@ with each step of a flag's first-match walk run as one loop over the users it co
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
+from itertools import compress, pairwise, repeat
+from operator import not_
 from typing import Any
 
 from reconciler.evaluation.flag_major import Looked, Part, Same
 from reconciler.providers.devcycle import bucketing
+from reconciler.providers.devcycle.audience_columns import UserTable
 from reconciler.providers.devcycle.segmentation import Predicate, SdkUser
 
 MASK = 0xFFFFFFFF
@@ -34,6 +38,7 @@ class Users:
         self.count = len(sdk_users)
         self._ids: list[bytes] | None = None
         self._rollout_ids: list[bytes] | None = None
+        self.table = UserTable(sdk_users)
         self._columns: dict[Predicate, list[bool]] = {}
 
     @property
@@ -53,9 +58,10 @@ class Users:
         return self._rollout_ids
 
     def column(self, audience: Predicate) -> list[bool]:
+        """A target's audience for every user (`audience_columns`), once per audience."""
         found = self._columns.get(audience)
         if found is None:
-            found = self._columns[audience] = [bool(audience(user)) for user in self.sdk]
+            found = self._columns[audience] = self.table.column(audience)
         return found
 
 
@@ -162,10 +168,35 @@ def _held(
     if not pending:
         return pending
     values = users.column(audience)
-    held = [i for i in pending if values[i]]
+    if len(pending) == users.count:  # every user: the column is the selector
+        held = list(compress(pending, values))
+        if len(held) != len(pending):
+            _carry(carried, why, list(compress(pending, map(not_, values))))
+        return held
+    chosen = list(map(values.__getitem__, pending))
+    held = list(compress(pending, chosen))
     if len(held) != len(pending):
-        _carry(carried, why, [i for i in pending if not values[i]])
+        _carry(carried, why, list(compress(pending, map(not_, chosen))))
     return held
+
+
+def _picks(bounds: Sequence[float], hashes: list[float]) -> list[int]:
+    """`bucketing.pick` of each hash, as a code (`len(bounds)`: no variation picked). Bounds
+    that only rise are bisected (the first bound above the hash), but for a hash of 1 (its
+    exception: an entry whose sum is exactly 1 holds it), which is `pick`ed."""
+    nothing = len(bounds)
+    pick = bucketing.pick
+
+    def code(hash_value: float) -> int:
+        index = pick(bounds, hash_value)
+        return nothing if index is None else index
+
+    if not hashes or min(hashes) < 0 or any(b < a for a, b in pairwise(bounds)):
+        return list(map(code, hashes))
+    codes = list(map(bisect_right, repeat(bounds), hashes))
+    if max(hashes) >= 1:
+        codes = [code(h) if h >= 1 else c for c, h in zip(codes, hashes, strict=True)]
+    return codes
 
 
 def _serve(
@@ -205,10 +236,5 @@ def _serve(
     why = why or target.unknown_id or target.unknown_order
     table = [settle(served, why, None) for served in target.served]
     table.append(settle(target.split_failure, why, None))
-    nothing = len(target.served)
-    pick, bounds = bucketing.pick, target.bounds
-    codes = [
-        nothing if (index := pick(bounds, h)) is None else index
-        for h in bounded(users.ids, pending, target.seed)
-    ]
-    found.append(Looked(table, pending, codes))
+    hashes = bounded(users.ids, pending, target.seed)
+    found.append(Looked(table, pending, _picks(target.bounds, hashes)))
