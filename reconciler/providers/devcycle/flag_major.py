@@ -168,11 +168,6 @@ def _held(
     if not pending:
         return pending
     values = users.column(audience)
-    if len(pending) == users.count:  # every user: the column is the selector
-        held = list(compress(pending, values))
-        if len(held) != len(pending):
-            _carry(carried, why, list(compress(pending, map(not_, values))))
-        return held
     chosen = list(map(values.__getitem__, pending))
     held = list(compress(pending, chosen))
     if len(held) != len(pending):

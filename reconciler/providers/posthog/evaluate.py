@@ -690,6 +690,7 @@ class PostHogEvaluator:
         nameless = [i for i, identity in enumerate(identities) if identity is None]
         column = flag_major.columns([user.person for user in parsed])
         known = cast(list[bytes], identities)
+        salted = [b"" if identity is None else identity + b"variant" for identity in identities]
 
         def parts(index: int) -> list[Part]:
             key = flag_keys[index]
@@ -708,7 +709,7 @@ class PostHogEvaluator:
             def reference(i: int) -> Any:
                 return function(parsed[i], None)  # the per-user function's fallback
 
-            found = compiled.parts(everyone, known, reference)
+            found = compiled.parts(everyone, known, salted, reference)
             if nameless:
                 answers = [reference(i) for i in nameless]
                 found.append(Looked(answers, nameless, range(len(nameless))))

@@ -20,6 +20,8 @@ import operator
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from functools import partial
+from itertools import compress, repeat
+from operator import is_
 from typing import Any
 
 from reconciler.evaluation.flag_major import Looked, Part, Same
@@ -113,15 +115,19 @@ class PersonFlag:
         self.shared_split = sum(1 for step in self.steps if step[3] is not None) > 1
 
     def parts(
-        self, live: list[int], identities: Sequence[bytes], reference: Reference
+        self,
+        live: list[int],
+        identities: Sequence[bytes],
+        salted: Sequence[bytes],
+        reference: Reference,
     ) -> list[Part]:
-        """The answers of the users at positions `live` (each with an identity)."""
+        """The answers of the users at positions `live` (each with an identity; `salted`: the
+        identity and "variant", the variant hash's input after the prefix)."""
         found: list[Part] = []
         undecided: list[int] = []
         no_match = self.no_match
         early_exit = self.early_exit
         prefix = self.prefix
-        variant_prefix = prefix
         rolled: dict[int, bytes] = {}
         bucketed: dict[int, bytes] = {}
         for checks, inside, matched, split in self.steps:
@@ -130,11 +136,12 @@ class PersonFlag:
             pending = live
             carried: list[int] = []
             for values, ends in checks:
-                passed = [i for i in pending if values[i]]
+                chosen = list(map(values.__getitem__, pending))
+                passed = list(compress(pending, chosen))
                 if len(passed) != len(pending):
-                    failed = [i for i in pending if values[i] is False]
+                    failed = list(compress(pending, map(is_, chosen, repeat(False))))
                     if len(failed) + len(passed) != len(pending):
-                        undecided += [i for i in pending if values[i] is None]
+                        undecided += compress(pending, map(is_, chosen, repeat(None)))
                     if early_exit and ends:
                         found.append(Same(no_match, failed))
                     else:
@@ -149,9 +156,9 @@ class PersonFlag:
                     digests: list[bytes] = [rolled[i] for i in pending]
                 else:
                     digests = _digests(prefix, pending, identities)
-                kept = [i for i, d in zip(pending, digests, strict=True) if d < inside]
+                kept = list(compress(pending, map(inside.__gt__, digests)))
                 if len(kept) != len(pending):
-                    out = [i for i, d in zip(pending, digests, strict=True) if d >= inside]
+                    out = list(compress(pending, map(inside.__le__, digests)))
                     if early_exit:
                         found.append(Same(no_match, out))
                     else:
@@ -164,12 +171,12 @@ class PersonFlag:
                     bounds, answers = split
                     if self.shared_split:
                         todo = [i for i in pending if i not in bucketed]
-                        made = _digests(variant_prefix, todo, identities, b"variant")
+                        made = _digests(prefix, todo, salted)
                         bucketed.update(zip(todo, made, strict=True))
                         digests = [bucketed[i] for i in pending]
                     else:
-                        digests = _digests(variant_prefix, pending, identities, b"variant")
-                    codes = [bisect_right(bounds, d) for d in digests]
+                        digests = _digests(prefix, pending, salted)
+                    codes = list(map(bisect_right, repeat(bounds), digests))
                     found.append(Looked(answers, pending, codes))
             live = carried
         found.append(Same(no_match, live))
@@ -179,13 +186,9 @@ class PersonFlag:
         return found
 
 
-def _digests(
-    prefix: bytes, users: list[int], identities: Sequence[bytes], salt: bytes = b""
-) -> list[bytes]:
-    """The sha1 digests of `prefix + identity + salt` for `users`."""
+def _digests(prefix: bytes, users: list[int], identities: Sequence[bytes]) -> list[bytes]:
+    """The sha1 digests of `prefix + identity` for `users`."""
     sha1, digest = _sha1, _digest
-    if salt:
-        return [digest(sha1(prefix + identities[i] + salt)) for i in users]
     return [digest(sha1(prefix + identities[i])) for i in users]
 
 
