@@ -17,6 +17,9 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 Column = list[bool]
+CACHE_CELLS = 20_000_000
+"""At most this many users x shared audiences kept (a few hundred MB): beyond, the kept
+columns are dropped and made again when asked (a file of a million users)."""
 ColumnOf = Callable[["UserTable"], Column]
 
 
@@ -57,6 +60,8 @@ class UserTable:
         made: ColumnOf | None = getattr(predicate, "column", None)
         found = [bool(predicate(user)) for user in self.users] if made is None else made(self)
         if getattr(predicate, "shared", False):
+            if (len(self._shared) + 1) * len(self.users) > CACHE_CELLS:
+                self._shared.clear()
             self._shared[predicate] = found
         return found
 

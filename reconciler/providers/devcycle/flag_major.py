@@ -39,7 +39,6 @@ class Users:
         self._ids: list[bytes] | None = None
         self._rollout_ids: list[bytes] | None = None
         self.table = UserTable(sdk_users)
-        self._columns: dict[Predicate, list[bool]] = {}
 
     @property
     def ids(self) -> list[bytes]:
@@ -59,10 +58,7 @@ class Users:
 
     def column(self, audience: Predicate) -> list[bool]:
         """A target's audience for every user (`audience_columns`), once per audience."""
-        found = self._columns.get(audience)
-        if found is None:
-            found = self._columns[audience] = self.table.column(audience)
-        return found
+        return self.table.column(audience)
 
 
 def bounded(data: list[bytes], users: list[int], seed: int) -> list[float]:

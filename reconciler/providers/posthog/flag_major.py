@@ -192,15 +192,25 @@ def _digests(prefix: bytes, users: list[int], identities: Sequence[bytes]) -> li
     return [digest(sha1(prefix + identities[i])) for i in users]
 
 
+CACHE_CELLS = 20_000_000
+"""At most this many users x predicates kept (a few hundred MB): beyond, the kept columns are
+dropped and made again when asked (a file of a million users against many filters)."""
+
+
 def columns(persons: Sequence[Any]) -> Callable[[Predicate], list[bool | None]]:
-    """A predicate's results over `persons` (None where it cannot decide), computed once per
-    predicate."""
+    """A predicate's results over `persons` (None where it cannot decide): kept for a
+    predicate that flags share (`fast_evaluate.remembered`'s), made afresh for one of a single
+    flag (a relative date, read at each evaluation)."""
     made: dict[Predicate, list[bool | None]] = {}
 
     def column(predicate: Predicate) -> list[bool | None]:
         found = made.get(predicate)
         if found is None:
-            found = made[predicate] = [_decide(predicate, props) for props in persons]
+            found = [_decide(predicate, props) for props in persons]
+            if getattr(predicate, "shared", False):
+                if (len(made) + 1) * len(persons) > CACHE_CELLS:
+                    made.clear()
+                made[predicate] = found
         return found
 
     return column
