@@ -15,19 +15,26 @@ from bisect import bisect_right
 from collections import Counter
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from reconciler.commands.eval import flag_keys
 from reconciler.evaluation import flag_major
-from reconciler.evaluation.summary import by_flags, variation_of
+from reconciler.evaluation.summary import by_flags, summarise, variation_of, variations
+from reconciler.manifest.loader import load_flags
 from reconciler.model import FlagSet
 from reconciler.providers.devcycle import bucketing
 from reconciler.providers.devcycle import evaluate as devcycle
 from reconciler.providers.devcycle.flag_major import _picks
+from reconciler.providers.evaluators import evaluator_for
 from reconciler.providers.posthog import evaluate as posthog
 from reconciler.providers.posthog.fast_evaluate import LONG_SCALE
 from reconciler.providers.posthog.flag_major import rollout_bound, split_table
+from reconciler.workspace import load_workspace
 from tests.e2e import test_devcycle_evaluation_agrees as dc
+from tests.e2e.conftest import REPO
+from tests.e2e.test_eval_summary import _users as summary_users
 from tests.e2e.test_posthog_eval_fidelity import ENVIRONMENTS, flag_sets, users
 from tests.evaluation.test_posthog_fast_path import complete_users
 from tests.evaluation.test_variation_only import NOW, _Assigned
@@ -143,3 +150,18 @@ def test_devcycle_split_codes_are_the_sdks_picks(
         len(bounds) if (index := bucketing.pick(bounds, h)) is None else index for h in hashes
     ]
     assert _picks(bounds, hashes) == expected
+
+
+@pytest.mark.parametrize("vendor", ["posthog", "devcycle"])
+@pytest.mark.parametrize("workers", [0, 2])
+def test_the_example_workspaces_are_counted_flag_major(vendor: str, workers: int) -> None:
+    """The command's path on real manifests: the flag-major count answers (no fallback to the
+    user-by-user count) and counts what the user-by-user count counts, in workers too."""
+    desired = load_flags(load_workspace(REPO / "tests" / "fixtures" / "examples" / vendor))
+    keys = flag_keys(desired, "production")
+    people = summary_users(1000)
+    offline = evaluator_for(vendor, desired)  # one clock for both counts (rollouts move)
+    by_user = summarise(variations(offline, keys, "production"), people, len(keys), workers=0)
+    counted = by_flags(offline, keys, "production", people, workers=workers)
+    assert counted is not None
+    assert counted == by_user
