@@ -39,6 +39,8 @@ class Users:
         self._ids: list[bytes] | None = None
         self._rollout_ids: list[bytes] | None = None
         self.table = UserTable(sdk_users)
+        self.everyone = list(range(self.count))
+        """Every user's position, in order: a step given this list reads columns as they are."""
 
     @property
     def ids(self) -> list[bytes]:
@@ -95,7 +97,7 @@ def walk(
     by why their answer is inexact (None: exact), which a step may set, as that walk carries
     its `inexact` along."""
     found: list[Part] = []
-    everyone = list(range(users.count))
+    everyone = users.everyone
     groups: dict[str | None, list[int]] = {None: everyone}
     if rules.reads_platform:
         sdk = users.sdk
@@ -164,7 +166,8 @@ def _held(
     if not pending:
         return pending
     values = users.column(audience)
-    chosen = list(map(values.__getitem__, pending))
+    # every user, in order (never changed in place): the column itself selects them
+    chosen = values if pending is users.everyone else list(map(values.__getitem__, pending))
     held = list(compress(pending, chosen))
     if len(held) != len(pending):
         _carry(carried, why, list(compress(pending, map(not_, chosen))))

@@ -126,6 +126,8 @@ class PersonFlag:
         found: list[Part] = []
         undecided: list[int] = []
         no_match = self.no_match
+        # every user, in order (never changed in place): a column selects them as it is
+        everyone = live if len(live) == len(identities) else None
         early_exit = self.early_exit
         prefix = self.prefix
         rolled: dict[int, bytes] = {}
@@ -136,7 +138,7 @@ class PersonFlag:
             pending = live
             carried: list[int] = []
             for values, ends in checks:
-                chosen = list(map(values.__getitem__, pending))
+                chosen = values if pending is everyone else list(map(values.__getitem__, pending))
                 passed = list(compress(pending, chosen))
                 if len(passed) != len(pending):
                     failed = list(compress(pending, map(is_, chosen, repeat(False))))
