@@ -47,9 +47,9 @@ def read_users(path: Path) -> Iterator[dict[str, Any]]:
     except OSError as error:
         raise UsageError(f"{path}: cannot read ({error.strerror})") from error
     except UnicodeDecodeError as error:
-        line = error.object[: error.start].count(b"\n") + 1
+        at = error.object[: error.start].count(b"\n") + 1
         raise UsageError(
-            f"{path}:{line}: not UTF-8 text (byte 0x{error.object[error.start]:02x}); "
+            f"{path}:{at}: not UTF-8 text (byte 0x{error.object[error.start]:02x}); "
             "JSON Lines files are UTF-8"
         ) from None
     for number, line in enumerate(lines, start=1):
