@@ -315,7 +315,11 @@ class Reading(Provider[LiveState]):
         context = ProjectContext(
             environment=env,
             project_id=project_id,
-            cohorts={str(c["name"]): int(c["id"]) for c in cohorts if not c.get("deleted")},
+            cohorts={  # a cohort without a name cannot be named in a manifest
+                str(c["name"]): int(c["id"])
+                for c in cohorts
+                if not c.get("deleted") and c.get("name") is not None
+            },
             flags={str(f["key"]): int(f["id"]) for f in flags or ()},
             load_group_types=lambda: self._group_types(base),
         )
