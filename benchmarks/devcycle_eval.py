@@ -11,16 +11,26 @@ as an applied workspace has them), so split and rollout answers are exact. Print
 build the evaluator, the time to evaluate every flag for every user (including the first use of
 each flag, which compiles it), evaluations per second, how many answers were inexact, and the
 evaluation with `eval -o json`'s lines written to /dev/null, in one process and in one worker
-per core, and `eval --summary`'s variation-only counting, the same two ways.
+per core, and `eval --summary`'s variation-only counting, the same two ways: user by user
+(`variations`) and one flag over every user at a time (`flag_major`, what the command uses).
+With `--summary-only` it also writes the flags as a workspace (manifests, no live ids: splits
+and rollouts are then inexact, as offline evaluation of an unapplied workspace is) and times
+the whole `flagsync eval --users users.jsonl --summary` command, CPU of the command and its
+workers, and wall.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
+import subprocess
+import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from reconciler.evaluation import bulk, summary
@@ -169,23 +179,77 @@ def cpu_seconds() -> float:
 
 
 def summary_rows(offline: Any, keys: list[str], users: list[dict[str, Any]]) -> None:
-    """`eval --summary`: the variation-only answers counted, in one process and in workers."""
+    """`eval --summary`: the variation-only answers counted, user by user and flag-major, in
+    one process and in workers."""
     total = len(users) * len(keys)
-    for workers in (0, None):
-        with gc_paused():
-            answer = summary.variations(offline, keys, ENV)
-            started, cpu = time.perf_counter(), cpu_seconds()
-            counts = summary.summarise(answer, users, len(keys), workers=workers)
-            spent, cpu = time.perf_counter() - started, cpu_seconds() - cpu
-        used = summary.worker_count(total, None) if workers is None else workers
-        label = f"{used} workers" if used > 1 else "one process"
-        inexact = sum(n for c in counts for v, n in c.items() if isinstance(v, summary.Inexact))
-        print(
-            f"summary (variation only, counted), {label}: wall {spent:.2f} s, CPU {cpu:.2f} s "
-            f"({cpu / total * 1e6:.2f} us each; {inexact:,} inexact; "
-            f"load average {os.getloadavg()[0]:.1f})",
-            flush=True,
+    for way in ("user by user", "flag-major"):
+        for workers in (0, None):
+            with gc_paused():
+                started, cpu = time.perf_counter(), cpu_seconds()
+                if way == "flag-major":
+                    found = summary.by_flags(offline, keys, ENV, users, workers=workers)
+                    assert found is not None
+                    counts = found
+                else:
+                    answer = summary.variations(offline, keys, ENV)
+                    counts = summary.summarise(answer, users, len(keys), workers=workers)
+                spent, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+            used = summary.worker_count(total, None) if workers is None else workers
+            label = f"{used} workers" if used > 1 else "one process"
+            inexact = sum(n for c in counts for v, n in c.items() if isinstance(v, summary.Inexact))
+            print(
+                f"summary ({way}), {label}: wall {spent:.2f} s, CPU {cpu:.2f} s "
+                f"({cpu / total * 1e6:.2f} us each; {inexact:,} inexact; "
+                f"load average {os.getloadavg()[0]:.1f})",
+                flush=True,
+            )
+
+
+def write_workspace(folder: Path, desired: FlagSet, users: list[dict[str, Any]]) -> None:
+    """The flags, the reusable audience and the custom properties they read as a DevCycle
+    workspace (manifests only), and the users as users.jsonl."""
+    from reconciler.manifest.emit import render_sections
+    from reconciler.manifest.write import audience_data, flag_data
+
+    (folder / "flags").mkdir(parents=True)
+    (folder / "flagsync.yaml").write_text(
+        "provider: devcycle\nproject: bench\nenvironments:\n  production: {}\nmanifests: flags/\n"
+    )
+    properties = [
+        {"key": "plan", "type": "String"},
+        {"key": "seats", "type": "Number"},
+        {"key": "beta", "type": "Boolean"},
+    ]
+    sections = {
+        "custom_properties": properties,
+        "audiences": [audience_data(a) for a in desired.audiences.values()],
+        "flags": [flag_data(flag, "devcycle") for flag in desired.flags.values()],
+    }
+    (folder / "flags" / "flags.yaml").write_text(render_sections(sections))
+    (folder / "users.jsonl").write_text("".join(json.dumps(u) + "\n" for u in users))
+
+
+def command_row(desired: FlagSet, users: list[dict[str, Any]]) -> None:
+    """The whole `flagsync eval --users users.jsonl --summary` command, offline."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        write_workspace(folder, desired, users)
+        cpu, started = cpu_seconds(), time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "reconciler", "eval", "--env", ENV]
+            + ["--users", "users.jsonl", "--summary"],
+            cwd=folder,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
+        spent, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    assert done.returncode == 0, done.stderr
+    print(
+        f"flagsync eval --summary (whole command, offline): wall {spent:.2f} s, CPU {cpu:.2f} s "
+        f"(load average {os.getloadavg()[0]:.1f})",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -222,6 +286,7 @@ def main() -> None:
     if args.summary_only:
         print(f"users x flags: {len(users):,} x {len(keys):,}")
         summary_rows(offline, keys, users)
+        command_row(desired, users)
         print(f"load average {os.getloadavg()[0]:.1f}")
         return
     inexact = 0

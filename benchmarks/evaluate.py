@@ -12,7 +12,8 @@ included, output to /dev/null); in this process, the reference walk on a sample 
 specialised flags on all (and per kind of flag, with the floor: the sha1 hashes the workload
 needs, timed alone), and the evaluation with `eval -o json`'s lines written to /dev/null, in
 one process and in one worker per core; `eval --summary`'s variation-only counting, the same
-two ways, and its whole command.
+two ways, user by user (`variations`) and one flag over every user at a time (`flag_major`,
+what the command uses), and its whole command.
 """
 
 from __future__ import annotations
@@ -257,20 +258,25 @@ def summary_rows(folder: Path, people: list[dict[str, object]]) -> None:
     keys = flag_keys(desired, "production")
     count = len(keys) * len(people)
     with gc_paused():
-        for workers in (0, None):
-            answer = summary.variations(
-                evaluator_for(workspace.provider, desired), keys, "production"
-            )
-            started, cpu = time.perf_counter(), cpu_seconds()
-            summary.summarise(answer, people, len(keys), workers=workers)
-            spent, cpu = time.perf_counter() - started, cpu_seconds() - cpu
-            used = summary.worker_count(count, None) if workers is None else workers
-            label = f"{used} workers" if used > 1 else "one process"
-            print(
-                f"  summary (variation only, counted), {label}: wall {spent:.2f} s, "
-                f"CPU {cpu:.2f} s ({cpu / count * 1e6:.2f} µs each)",
-                flush=True,
-            )
+        for way in ("user by user", "flag-major"):
+            for workers in (0, None):
+                offline = evaluator_for(workspace.provider, desired)
+                started, cpu = time.perf_counter(), cpu_seconds()
+                if way == "flag-major":
+                    found = summary.by_flags(offline, keys, "production", people, workers=workers)
+                    assert found is not None
+                else:
+                    answer = summary.variations(offline, keys, "production")
+                    summary.summarise(answer, people, len(keys), workers=workers)
+                spent, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+                used = summary.worker_count(count, None) if workers is None else workers
+                label = f"{used} workers" if used > 1 else "one process"
+                print(
+                    f"  summary ({way}), {label}: wall {spent:.2f} s, "
+                    f"CPU {cpu:.2f} s ({cpu / count * 1e6:.2f} µs each; "
+                    f"load average {os.getloadavg()[0]:.1f})",
+                    flush=True,
+                )
     cpu = cpu_seconds()
     command, code = timed_command(
         folder, "eval", "--env", "production", "--users", "users.jsonl", "--summary"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +121,20 @@ def text(answer: Callable[[UserContext], list[Evaluation]]) -> Callable[[UserCon
     return lambda user: "".join(f"{line}\n" for line in render_text([(user, answer(user))]))
 
 
+def _flag_major_counts(
+    evaluator: Evaluator, keys: list[str], environment: str, people: Sequence[UserContext]
+) -> Any:
+    """The summary's counts one flag at a time, or None where the user-by-user count decides:
+    an evaluator without that entry, or any failure (a refused user, say), which the
+    user-by-user count then reports as it always has, for the first user in the file."""
+    from reconciler.evaluation import summary as summaries
+
+    try:
+        return summaries.by_flags(evaluator, keys, environment, people)
+    except Exception:
+        return None
+
+
 @click.command(name="eval")
 @workspace_option
 @click.option("--env", "environment", required=True, help="The environment to evaluate in.")
@@ -168,8 +182,10 @@ def eval_(
 
         with gc_paused():
             people = list(users)
-            variations = summaries.variations(evaluator, keys, environment)
-            counts = summaries.summarise(variations, people, len(keys))
+            counts = _flag_major_counts(evaluator, keys, environment, people)
+            if counts is None:
+                variations = summaries.variations(evaluator, keys, environment)
+                counts = summaries.summarise(variations, people, len(keys))
         found = summaries.report(keys, environment, len(people), counts)
         render = summaries.render_json if output == "json" else summaries.render_text
         click.echo(render(found), nl=False)

@@ -9,6 +9,11 @@ asked for its full answers, of which the summary keeps the variation.
 
 The counts of a chunk of users are made column by column (`Counter` of one flag's answers for
 every user of the chunk, in C), so chunks evaluated in worker processes merge by addition.
+
+An evaluator that answers one flag over every user at a time (`flag_major`, see
+`evaluation.flag_major`) is asked that way instead (`by_flags`): the users are read once, in
+order, and shared with the worker processes by the fork; each worker counts its share of the
+flags, and the counts of a flag are whole, so they are put side by side, not added.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.evaluation import flag_major
 from reconciler.evaluation.bulk import answerer
 from reconciler.evaluation.parallel import CHUNK_ANSWERS, gather, worker_count
 from reconciler.evaluation.result import Evaluation, Evaluator, UserContext
@@ -97,6 +103,39 @@ def summarise(
     step = -(-len(users) // workers)
     shares = [users[start : start + step] for start in range(0, len(users), step)]
     return merge(gather(work, shares, workers), flags)
+
+
+FLAG_CHUNKS = 8
+"""Shares of the flags per worker, dealt round-robin: flags differ in cost, so several small
+shares each even out the workers' time."""
+
+
+def by_flags(
+    evaluator: Evaluator,
+    keys: list[str],
+    environment: str,
+    users: Sequence[UserContext],
+    workers: int | None = None,
+) -> Counts | None:
+    """The counts of every user's answers, one flag over every user at a time, when the
+    evaluator can (None otherwise): the flags shared among worker processes when that pays
+    (`workers` as in `summarise`)."""
+    entry = getattr(evaluator, "flag_major", None)
+    if entry is None or not users:
+        return None
+    parts: flag_major.FlagParts = entry(keys, environment, users)
+
+    def work(flags: Sequence[int]) -> Counts:
+        return [flag_major.tally(parts(index)) for index in flags]
+
+    if workers is None:
+        workers = worker_count(len(users) * len(keys), None)
+    if workers < 2 or len(keys) < 2:
+        return work(range(len(keys)))
+    shares = min(len(keys), workers * FLAG_CHUNKS)
+    step = -(-len(keys) // shares)
+    chunks = [range(start, min(start + step, len(keys))) for start in range(0, len(keys), step)]
+    return [counts for part in gather(work, list(chunks), workers) for counts in part]
 
 
 def report(keys: list[str], environment: str, users: int, counts: Counts) -> dict[str, Any]:

@@ -98,6 +98,27 @@ def test_eval_refuses_bad_input_with_the_place(workspace: Cli) -> None:
     assert neither.returncode == 1 and "--user" in neither.stderr
 
 
+@pytest.mark.parametrize("summary", [(), ("--summary",)], ids=["rows", "summary"])
+def test_eval_refuses_users_that_are_not_text_at_their_line(
+    workspace: Cli, summary: tuple[str, ...]
+) -> None:
+    """A lone surrogate (JSON can spell one), bytes that are not UTF-8 in the file or in the
+    argument: no SDK can hash them, so each is refused at its place, before any output."""
+    (workspace.cwd / "escaped.jsonl").write_text(
+        '{"distinct_id": "a"}\n{"distinct_id": "\\ud800"}\n'
+    )
+    (workspace.cwd / "latin1.jsonl").write_bytes(b'{"distinct_id": "a"}\n{"distinct_id": "\xff"}\n')
+    escaped = workspace("eval", "--env", "staging", "--users", "escaped.jsonl", *summary)
+    assert (escaped.returncode, escaped.stdout) == (1, ""), escaped.stderr
+    assert "escaped.jsonl:2: a string holds a lone UTF-16 surrogate (\\ud800)" in escaped.stderr
+    latin1 = workspace("eval", "--env", "staging", "--users", "latin1.jsonl", *summary)
+    assert (latin1.returncode, latin1.stdout) == (1, ""), latin1.stderr
+    assert "latin1.jsonl:2: not UTF-8 text (byte 0xff)" in latin1.stderr
+    argument = workspace("eval", "--env", "staging", "--user", '{"distinct_id": "\udcff"}')
+    assert argument.returncode == 1 and "Traceback" not in argument.stderr
+    assert "--user: a string holds the byte 0xff, which is not UTF-8" in argument.stderr
+
+
 def test_flag_tests_pass_and_fail_with_expected_actual_and_the_rule(workspace: Cli) -> None:
     _tests(workspace, "checkout.flag-tests.yaml", PASSING)
     passed = workspace("test")

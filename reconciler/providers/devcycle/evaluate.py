@@ -21,17 +21,19 @@ user context without them gets an inexact answer when such a filter is read.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
 from reconciler.errors import FlagsyncError
+from reconciler.evaluation.flag_major import FlagParts, Part, Same
 from reconciler.evaluation.result import Evaluation, UserContext
 from reconciler.evaluation.summary import variation_of as summary_variation
 from reconciler.model import Audience, Filter, Flag, FlagSet, Rollout, Target
-from reconciler.providers.devcycle import bucketing
+from reconciler.providers.devcycle import bucketing, flag_major
+from reconciler.providers.devcycle.flag_major import Users
 from reconciler.providers.devcycle.impact_arithmetic import (
     arithmetic_impact as arithmetic_impact,  # the plan's exact impact (`providers.evaluators`)
 )
@@ -94,6 +96,8 @@ class _Target:
     unknown_order: str | None
     splits: bool
     """Whether the variation depends on the user's hash (not one entry covering 100 %)."""
+    split_failure: Evaluation
+    """The answer when the split sums to less than the user's hash."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +197,27 @@ class DevCycleEvaluator:
 
         return answers
 
+    def flag_major(
+        self, flag_keys: list[str], environment: str, users: Sequence[UserContext]
+    ) -> FlagParts:
+        """`variations`' answers one flag over every user at a time (`evaluation.flag_major`).
+        The flags are compiled and the users read here, in order, as `variations` does (a
+        user is read only when some flag is not fixed), so the first refused user is the one
+        reported."""
+        rules = [self._rules_of(key, environment) for key in flag_keys]
+        walked = any(flag_rules.fixed is None for flag_rules in rules)
+        people = Users([sdk_user_of(user) for user in users] if walked else [])
+        everyone = range(len(users))
+        passthrough = self.passthrough
+
+        def parts(index: int) -> list[Part]:
+            flag_rules = rules[index]
+            if flag_rules.fixed is not None:
+                return [Same(flag_rules.fixed.variation, everyone)]
+            return flag_major.walk(flag_rules, people, passthrough, _settle, _PLATFORM_UNKNOWN)
+
+        return parts
+
     def _variation(
         self, key: str, environment: str, rules: _Rules, user: UserContext, sdk_user: SdkUser
     ) -> Any:
@@ -263,14 +288,7 @@ class DevCycleEvaluator:
             return target.served[0]
         index = bucketing.pick(target.bounds, bucketing.bucketing_hash(user.user_id, target.seed))
         if index is None:
-            return Evaluation(
-                flag=target.served[0].flag,
-                environment=target.served[0].environment,
-                variation=None,
-                reason=f"target {target.rule}'s split sums to less than 100 %: the SDK fails "
-                "to pick a variation and serves the code's default",
-                rule=target.rule,
-            )
+            return target.split_failure
         return target.served[index]
 
     # -- compiling -------------------------------------------------------------------------
@@ -362,6 +380,14 @@ class DevCycleEvaluator:
             unknown_id=unknown_id,
             unknown_order=unknown_order,
             splits=not (fractions and fractions[0] >= 1),
+            split_failure=Evaluation(
+                flag=flag.key,
+                environment=env,
+                variation=None,
+                reason=f"target {rule}'s split sums to less than 100 %: the SDK fails "
+                "to pick a variation and serves the code's default",
+                rule=rule,
+            ),
         )
 
     def _share(self, rollout: Rollout) -> float:
@@ -411,6 +437,11 @@ def _inexact(evaluation: Evaluation, why: str | None, excluded_by: str | None = 
         return evaluation
     reason = f"{evaluation.reason}; inexact: {why}"
     return dataclasses.replace(evaluation, exact=False, reason=reason)
+
+
+def _settle(evaluation: Evaluation, why: str | None, excluded_by: str | None) -> Any:
+    """The summary's answer for `_inexact(evaluation, why, excluded_by)`."""
+    return summary_variation(_inexact(evaluation, why, excluded_by))
 
 
 _ALIASES: dict[str, tuple[str, ...]] = {

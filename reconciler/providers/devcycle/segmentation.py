@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.model import Audience, Filter, Scalar
+from reconciler.providers.devcycle import audience_columns as columns
 from reconciler.providers.devcycle.translate import COMPARATORS
 
 
@@ -71,6 +72,10 @@ def _never(user: SdkUser) -> bool:
 
 def _always(user: SdkUser) -> bool:
     return True
+
+
+columns.attach(_never, columns.constant(False))
+columns.attach(_always, columns.constant(True))
 
 
 @dataclass
@@ -124,14 +129,19 @@ class Compiler:
         symbol = COMPARATORS.get(item.comparator)
         if symbol is None:
             return _never  # not a DevCycle comparator: the SDK ignores the filter (no match)
-        if item.field in _STRING_FIELDS:
-            getter = _STRING_FIELDS[item.field]
-            check = string_check(symbol, item.values)
-            return lambda user: check(getter(user))
-        if item.field in _VERSION_FIELDS:
-            get_version = _VERSION_FIELDS[item.field]
-            check = version_check(symbol, item.values)
-            return lambda user: check(get_version(user))
+        if item.field in _STRING_FIELDS or item.field in _VERSION_FIELDS:
+            if item.field in _STRING_FIELDS:
+                getter = _STRING_FIELDS[item.field]
+                check = string_check(symbol, item.values)
+            else:
+                getter = _VERSION_FIELDS[item.field]
+                check = version_check(symbol, item.values)
+            predicate: Predicate = lambda user: check(getter(user))  # noqa: E731
+            columns.attach(
+                predicate,
+                lambda table: columns.by_value(check, table.values(item.field, getter)),
+            )
+            return predicate
         if item.field == "custom":
             return custom_check(symbol, item.data_key or "", item.data_key_type, item.values)
         return _never
@@ -149,6 +159,23 @@ class Compiler:
                     return matched
             return not matched
 
+        def column(table: columns.UserTable) -> columns.Column:
+            found = [not matched] * len(table.users)
+            open_ = list(range(len(table.users)))  # the users no audience has decided yet
+            for key in keys:
+                member = self.reusable(key)
+                if member is None:
+                    for i in open_:
+                        found[i] = False
+                    return found
+                held = table.column(member)
+                for i in open_:
+                    if held[i]:
+                        found[i] = matched
+                open_ = [i for i in open_ if not held[i]]
+            return found
+
+        columns.attach(check, column)
         return check
 
 
@@ -159,6 +186,7 @@ def _remembered(predicate: Predicate, number: int) -> Predicate:
             answer = user.seen[number] = predicate(user)
         return answer
 
+    columns.attach(remembered, lambda table: table.column(predicate), shared=True)
     return remembered
 
 
@@ -168,7 +196,9 @@ def _all_of(members: list[Predicate]) -> Predicate:
         return members[0]
     if len(members) == 2:
         first, second = members
-        return lambda user: first(user) and second(user)
+        both: Predicate = lambda user: first(user) and second(user)  # noqa: E731
+        columns.attach(both, columns.all_of(members))
+        return both
 
     def every(user: SdkUser) -> bool:
         for member in members:  # noqa: SIM110 - a loop is quicker than all() on a generator
@@ -176,6 +206,7 @@ def _all_of(members: list[Predicate]) -> Predicate:
                 return False
         return True
 
+    columns.attach(every, columns.all_of(members))
     return every
 
 
@@ -184,7 +215,9 @@ def _any_of(members: list[Predicate]) -> Predicate:
         return members[0]
     if len(members) == 2:
         first, second = members
-        return lambda user: first(user) or second(user)
+        either: Predicate = lambda user: first(user) or second(user)  # noqa: E731
+        columns.attach(either, columns.any_of(members))
+        return either
 
     def some(user: SdkUser) -> bool:
         for member in members:  # noqa: SIM110 - a loop is quicker than any() on a generator
@@ -192,6 +225,7 @@ def _any_of(members: list[Predicate]) -> Predicate:
                 return True
         return False
 
+    columns.attach(some, columns.any_of(members))
     return some
 
 
@@ -293,26 +327,42 @@ def custom_check(
     """`_checkCustomData`: the property's value must have the filter's data type, except that
     a missing property passes `!=`."""
     if symbol == "exist":
-        return lambda user: _exists(user.custom.get(key, MISSING))
-    if symbol == "!exist":
-        return lambda user: not _exists(user.custom.get(key, MISSING))
-    strings = string_check(symbol, values)
-    numbers = number_check(symbol, values)
-    booleans = boolean_check(symbol, values)
-    missing_passes = symbol == "!="
+        of_value: Callable[[Any], bool] = _exists
+    elif symbol == "!exist":
+        of_value = lambda value: not _exists(value)  # noqa: E731
+    else:
+        strings = string_check(symbol, values)
+        numbers = number_check(symbol, values)
+        booleans = boolean_check(symbol, values)
+        missing_passes = symbol == "!="
+
+        def of_value(value: Any) -> bool:
+            if value is MISSING:
+                return missing_passes
+            if data_type == "String" and (value is None or isinstance(value, str)):
+                return strings(value)
+            if (
+                data_type == "Number"
+                and isinstance(value, int | float)
+                and not isinstance(value, bool)
+            ):
+                return numbers(float(value))
+            if data_type == "Boolean" and isinstance(value, bool):
+                return booleans(value)
+            return False
 
     def check(user: SdkUser) -> bool:
-        value = user.custom.get(key, MISSING)
-        if value is MISSING:
-            return missing_passes
-        if data_type == "String" and (value is None or isinstance(value, str)):
-            return strings(value)
-        if data_type == "Number" and isinstance(value, int | float) and not isinstance(value, bool):
-            return numbers(float(value))
-        if data_type == "Boolean" and isinstance(value, bool):
-            return booleans(value)
-        return False
+        return of_value(user.custom.get(key, MISSING))
 
+    def read(user: SdkUser) -> Any:
+        return user.custom.get(key, MISSING)
+
+    def column(table: columns.UserTable) -> columns.Column:
+        name = ("custom", key)
+        keys = table.keys(name, read)
+        return columns.by_typed_value(of_value, keys, table.values(name, read))
+
+    columns.attach(check, column)
     return check
 
 

@@ -26,17 +26,19 @@ answers that depend on them are inexact too, never a guess.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 from reconciler.errors import UsageError
 from reconciler.evaluation import Evaluation, Evaluator, UserContext
+from reconciler.evaluation.flag_major import FlagParts, Looked, Part, Same
 from reconciler.evaluation.summary import variation_of as summary_variation
 from reconciler.model import Experiment, Filter, Flag, FlagSet, Holdout
 from reconciler.providers.posthog import fast_evaluate as fast
+from reconciler.providers.posthog import flag_major
 from reconciler.providers.posthog.impact_arithmetic import arithmetic_impact
 from reconciler.providers.posthog.property_match import (
     Inconclusive,
@@ -673,6 +675,47 @@ class PostHogEvaluator:
             return [function(parsed, identity) for function in functions]
 
         return answers
+
+    def flag_major(
+        self, flag_keys: list[str], environment: str, users: Sequence[UserContext]
+    ) -> FlagParts:
+        """`variations`' answers one flag over every user at a time (`evaluation.flag_major`).
+        The users are read here, in order, so the first one PostHog's SDK refuses is the one
+        reported; the flags are compiled when asked for (in a worker, its own share)."""
+        if self._reference:
+            raise NotImplementedError("the reference walk answers user by user")
+        parsed = [user_of(user) for user in users]
+        identities = [_utf8(user.distinct_id) for user in parsed]
+        everyone = [i for i, identity in enumerate(identities) if identity is not None]
+        nameless = [i for i, identity in enumerate(identities) if identity is None]
+        column = flag_major.columns([user.person for user in parsed])
+        known = cast(list[bytes], identities)
+        salted = [b"" if identity is None else identity + b"variant" for identity in identities]
+
+        def parts(index: int) -> list[Part]:
+            key = flag_keys[index]
+            function = self._variation_flag(key, environment)
+            flag = self.flags(environment).get(key)
+            if flag is None or flag.unknown or not flag.active or flag.continuity:
+                return [Same(function(parsed[0], None), range(len(parsed)))] if parsed else []
+            if not _person_only(flag):
+                answers = list(map(function, parsed, identities))
+                return [Looked(answers, range(len(parsed)), range(len(parsed)))]
+            conditions, no_match = self._conditions(key, environment, flag)
+            compiled = flag_major.PersonFlag(
+                key, conditions, flag.variants, flag.early_exit, no_match.variation, column
+            )
+
+            def reference(i: int) -> Any:
+                return function(parsed[i], None)  # the per-user function's fallback
+
+            found = compiled.parts(everyone, known, salted, reference)
+            if nameless:
+                answers = [reference(i) for i in nameless]
+                found.append(Looked(answers, nameless, range(len(nameless))))
+            return found
+
+        return parts
 
     def _variation_flag(self, flag_key: str, environment: str) -> fast.FastVariation:
         """The flag's variation-only function of the user (see `fast_evaluate`)."""

@@ -79,6 +79,7 @@ def remembered(predicate: Predicate, key: str) -> Predicate:
             memory[value] = known
         return known
 
+    check.shared = True  # type: ignore[attr-defined]  # flags share it: flag-major keeps its column
     return check
 
 
