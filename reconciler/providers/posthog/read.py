@@ -177,6 +177,7 @@ class Reading(Provider[LiveState]):
                             and key in keys
                             and key not in shared
                             and self._unchanged(flag, per_env, contexts, marker)
+                            and not self._under_review(per_env, contexts)
                         ):
                             del copies[key]
                             settled.add(key)
@@ -212,6 +213,15 @@ class Reading(Provider[LiveState]):
             raw.get("status") == STALE for raw in copies.values()
         )
 
+    def _under_review(
+        self, copies: dict[str, dict[str, Any]], contexts: Mapping[str, ProjectContext]
+    ) -> bool:
+        """Whether a change request names one of the flag's copies. Such a flag is kept even
+        when nothing is to change: a request flagsync opened for a change the manifests have
+        since taken back would still apply it on approval, so the plan names it (and
+        `--cancel-stale` cancels it). Reading alone knows of no requests."""
+        return False
+
     def _compare_rest(
         self,
         copies: dict[str, dict[str, dict[str, Any]]],
@@ -246,12 +256,16 @@ class Reading(Provider[LiveState]):
                     and _plain(key, per_env, live)
                 ):
                     live.unchanged.add(key)
+                    if self._under_review(per_env, contexts):
+                        live.raw[key] = per_env  # its open requests are judged on its copies
                     continue
                 model = merge_projects(
                     {env: _translated(raw, contexts[env]) for env, raw in per_env.items()}
                 )
                 if owned and desired_flag == model and _plain(key, per_env, live):
                     live.unchanged.add(key)
+                    if self._under_review(per_env, contexts):
+                        live.raw[key] = per_env
                     continue
                 models[key] = model
             live.raw[key] = per_env
