@@ -187,7 +187,10 @@ def run(vendor: str, work: Path, profile: str | None, trace: bool) -> None:
 
 def _in_process(profile: str | None, trace: bool) -> None:
     from reconciler import cli
+    from reconciler.manifest import reading
 
+    if os.environ.get("FLAGSYNC_BENCH_WORKERS") == "off":
+        reading.PARALLEL_MIN_BYTES = sys.maxsize  # read in-process: the profile sees the parse
     if trace:
         import tracemalloc
 

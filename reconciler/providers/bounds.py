@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import httpx
+import orjson
 
 from reconciler.errors import AnswerShapeError
 
@@ -23,6 +24,9 @@ MAX_JSON_DEPTH = 128
 levels, an audience a few more per level of nesting; the readers recurse that deep."""
 
 _NOT_BRACKETS = bytes(c for c in range(256) if c not in b'[]{}"')
+_DIGITS = bytes(48 if c in b"0123456789" else 32 for c in range(256))
+_LONG_NUMBER = b"0" * 19
+"""Every digit a 0, everything else a space: 19 digits in a row may be an integer beyond 64 bits."""
 
 
 class AnswerTooLarge(Exception):
@@ -66,14 +70,20 @@ def too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     Works on bytes at C speed: escapes are dropped, then everything but brackets and quotes,
     then the text inside strings; the bracket skeleton left loses its innermost pairs once per
     level, so what remains after `limit` rounds is deeper than `limit`."""
-    skeleton = body.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_BRACKETS)
+    if b"\\" in body:  # a search at memchr speed: most answers have no escape to drop
+        body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    skeleton = body.translate(None, _NOT_BRACKETS)
     if skeleton.count(b"[") + skeleton.count(b"{") <= limit:
         return False
-    skeleton = b"".join(skeleton.split(b'"')[::2])
+    # Two adjacent quotes are an empty string or two strings run together: dropping them keeps
+    # the text outside strings as it was, and leaves few quotes for the split (most strings
+    # hold no bracket, and a page of 1,000 flags has about 100,000 quotes).
+    skeleton = b"".join(skeleton.replace(b'""', b"").split(b'"')[::2])
     for _ in range(limit):
         if not skeleton:
             return False
-        shorter = skeleton.replace(b"[]", b"").replace(b"{}", b"")
+        # One level a round: `{[]}` loses `[]` only (the `()` marks keep `{}` from forming).
+        shorter = skeleton.replace(b"[]", b"()").replace(b"{}", b"").replace(b"()", b"")
         if shorter == skeleton:
             return False  # not well formed: the JSON decoder says so
         skeleton = shorter
@@ -96,7 +106,7 @@ def decode(call: str, response: httpx.Response) -> Any:
     if too_deep(content):
         raise AnswerShapeError(call, f"the answer nests deeper than {MAX_JSON_DEPTH} levels")
     try:
-        return json.loads(content)
+        return loads(content)
     except (ValueError, RecursionError):
         raise AnswerShapeError(call, "the API answered with a body that is not JSON") from None
 
@@ -108,6 +118,20 @@ def decode_or_none(response: httpx.Response) -> Any:
     if not content or too_deep(content):
         return None
     try:
-        return json.loads(content)
+        return loads(content)
     except (ValueError, RecursionError):
         return None
+
+
+def loads(content: bytes) -> Any:
+    """`json.loads`, at orjson's speed for the answers orjson reads alike (a page of 1,000
+    flags in half the time). What orjson refuses and the standard library reads (NaN, numbers
+    beyond a double, a byte-order mark, UTF-16) and a body with 19 digits in a row (an integer
+    orjson would turn into a float) are read by the standard library, so every answer decodes
+    to the same value as before, and a body neither reads is not JSON."""
+    if _LONG_NUMBER in content.translate(_DIGITS):
+        return json.loads(content)  # orjson reads integers beyond 64 bits as floats
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return json.loads(content)

@@ -206,3 +206,23 @@ def test_someone_elses_request_locks_the_flag(
     applied = reviewed("apply", "--yes")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert [r["created_by"]["id"] for r in _requests(api)] == [2]
+
+
+def test_a_request_left_open_on_a_flag_the_manifests_put_back_is_stale(
+    reviewed: Cli, api: httpx.Client
+) -> None:
+    """The manifests asked for 50 % (a request opened), then went back to the live 10 %: the
+    flag has nothing to change, but approving the open request would still set 50 %. The plan
+    must name that request, and `--cancel-stale` cancel it."""
+    _write(reviewed, 50)
+    assert reviewed("apply", "--yes").returncode == 0
+    [old] = _requests(api)
+    _write(reviewed, 10)
+    plan = reviewed("plan")
+    assert f"change request {old['id']} (pending) opened by flagsync" in plan.stdout, plan.stdout
+    assert "--cancel-stale cancels it" in plan.stdout
+    applied = reviewed("apply", "--yes", "--cancel-stale")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert "cancelled a stale change request for checkout" in applied.stdout
+    assert _requests(api) == []
+    assert _production_rollout(api) == 10

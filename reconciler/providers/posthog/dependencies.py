@@ -16,7 +16,7 @@ carries the ref (see `context.py`).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from reconciler.errors import PlanError
@@ -82,6 +82,14 @@ class CreatedFlags:
         with self._changed:
             self._ids[(project, key)] = flag_id
             self._failed.discard((project, key))
+            self._changed.notify_all()
+
+    def note_all(self, project: int, ids: Mapping[str, int]) -> None:
+        """`note` for a page of flags at once (one lock and one wake-up, not one per flag)."""
+        with self._changed:
+            for key, flag_id in ids.items():
+                self._ids[(project, key)] = flag_id
+                self._failed.discard((project, key))
             self._changed.notify_all()
 
     def failed(self, project: int, key: str) -> None:

@@ -141,7 +141,11 @@ class Planning(Reviewing):
         )
 
     def open_requests_only(self, key: str, live: LiveState, cancel_stale: bool) -> FlagWork:
-        """The change requests open on a flag the manifests want nothing changed on."""
+        """The change requests open on a flag the manifests want nothing changed on. A flag
+        let go while reading (its copies not kept) has none to judge: its copies were as sent,
+        and a request is judged against a copy."""
+        if key not in live.raw:
+            return FlagWork()
         return self._reviewed(key, FlagWork(), live, cancel_stale)
 
     def delete_step(self, key: str) -> Step:

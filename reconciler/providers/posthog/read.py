@@ -160,10 +160,11 @@ class Reading(Provider[LiveState]):
                     del iterators[env]
                     continue
                 context = contexts[env]
+                ids = {str(raw["key"]): int(raw["id"]) for raw in page}
+                context.flags.update(ids)
+                self._ids.note_all(context.project_id, ids)
                 for raw in page:
                     key = str(raw["key"])
-                    context.flags[key] = int(raw["id"])
-                    self._ids.note(context.project_id, key, int(raw["id"]))
                     if key in experiment_keys[env]:
                         experiment_flags[env][key] = raw
                     elif key not in settled:  # PostHog keeps a key unique in a project
@@ -176,6 +177,7 @@ class Reading(Provider[LiveState]):
                             and key in keys
                             and key not in shared
                             and self._unchanged(flag, per_env, contexts, marker)
+                            and not self._under_review(per_env, contexts)
                         ):
                             del copies[key]
                             settled.add(key)
@@ -202,16 +204,23 @@ class Reading(Provider[LiveState]):
         marker: str,
     ) -> bool:
         """Whether a flag with a copy in every project can be let go now: owned, every copy as
-        flagsync would send it, none with what the plan names (unmanaged filter keys, stale)."""
-        ownership = self.workspace.ownership
-        return (
-            all(ownership.verdict(raw.get("tags")) == "mine" for raw in copies.values())
-            and _as_sent(desired, copies, contexts, marker)
-            and not any(
-                translate.unmanaged_filter_keys(raw) or raw.get("status") == STALE
-                for raw in copies.values()
-            )
+        flagsync would send it, none with what the plan names (unmanaged filter keys, stale).
+
+        A copy as sent is owned (its tags are the sent tags, which hold this workspace's
+        marker) and has no unmanaged filter keys (its filters equal the sent filters, whose
+        keys are all managed), so only its stale status is left to look at."""
+        return _as_sent(desired, copies, contexts, marker) and not any(
+            raw.get("status") == STALE for raw in copies.values()
         )
+
+    def _under_review(
+        self, copies: dict[str, dict[str, Any]], contexts: Mapping[str, ProjectContext]
+    ) -> bool:
+        """Whether a change request names one of the flag's copies. Such a flag is kept even
+        when nothing is to change: a request flagsync opened for a change the manifests have
+        since taken back would still apply it on approval, so the plan names it (and
+        `--cancel-stale` cancels it). Reading alone knows of no requests."""
+        return False
 
     def _compare_rest(
         self,
@@ -247,12 +256,16 @@ class Reading(Provider[LiveState]):
                     and _plain(key, per_env, live)
                 ):
                     live.unchanged.add(key)
+                    if self._under_review(per_env, contexts):
+                        live.raw[key] = per_env  # its open requests are judged on its copies
                     continue
                 model = merge_projects(
                     {env: _translated(raw, contexts[env]) for env, raw in per_env.items()}
                 )
                 if owned and desired_flag == model and _plain(key, per_env, live):
                     live.unchanged.add(key)
+                    if self._under_review(per_env, contexts):
+                        live.raw[key] = per_env
                     continue
                 models[key] = model
             live.raw[key] = per_env
@@ -315,7 +328,11 @@ class Reading(Provider[LiveState]):
         context = ProjectContext(
             environment=env,
             project_id=project_id,
-            cohorts={str(c["name"]): int(c["id"]) for c in cohorts if not c.get("deleted")},
+            cohorts={  # a cohort without a name cannot be named in a manifest
+                str(c["name"]): int(c["id"])
+                for c in cohorts
+                if not c.get("deleted") and c.get("name") is not None
+            },
             flags={str(f["key"]): int(f["id"]) for f in flags or ()},
             load_group_types=lambda: self._group_types(base),
         )
@@ -389,11 +406,16 @@ def _as_sent(
         return False
     archived = desired.status == "archived"
     try:
+        shared = translate.shared_body(desired, marker=marker)  # `flag_body` less two fields
         for env, raw in copies.items():
             if bool(raw.get("archived")) != archived:
                 return False
-            body = translate.flag_body(desired, env, contexts[env], marker=marker)
-            if any(raw.get(name) != value for name, value in body.items()):
+            if any(raw.get(name) != value for name, value in shared.items()):
+                return False
+            config = desired.environments[env]
+            if raw.get("active") != (config.enabled and not archived):
+                return False
+            if raw.get("filters") != translate.filters_body(desired, config, contexts[env]):
                 return False
     except (FlagsyncError, KeyError, ValueError, TypeError):
         return False

@@ -7,10 +7,12 @@ planned like flags (`approval_policies.py`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from reconciler.plan import Plan
 from reconciler.providers.posthog import approval_policies, change_requests
+from reconciler.providers.posthog.context import ProjectContext
 from reconciler.providers.posthog.read import LiveState, Reading
 
 
@@ -32,6 +34,16 @@ class Reviewing(Reading):
                 ),
             )
         return self._reviews
+
+    def _under_review(
+        self, copies: dict[str, dict[str, Any]], contexts: Mapping[str, ProjectContext]
+    ) -> bool:
+        """A change request, open or recently closed, names one of the flag's copies (the
+        projects' request lists are read once, the first time a flag is asked about)."""
+        return any(
+            str(raw.get("id")) in self.reviews.project(contexts[env].project_id).by_flag
+            for env, raw in copies.items()
+        )
 
     def _reviewed(self, key: str, work: Any, live: LiveState, cancel_stale: bool) -> Any:
         """`work` (a `FlagWork`) with the writes approval policies gate marked as change

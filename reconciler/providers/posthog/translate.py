@@ -236,6 +236,19 @@ def flag_body(
     return body
 
 
+def shared_body(flag: Flag, *, marker: str = OWNERSHIP_TAG) -> dict[str, Any]:
+    """The fields of `flag_body` that are the same in every project (all but `filters` and
+    `active`): a comparison of a flag's copies builds them once, not once per project."""
+    body = {
+        "name": flag.description,
+        "tags": sorted({*flag.tags, marker}),
+        **{name: flag.settings.get(name, default) for name, default in SETTINGS.items()},
+    }
+    if flag.status == "archived":
+        body["archived"] = True
+    return body
+
+
 def create_body(
     flag: Flag, env: str, ctx: ProjectContext, *, marker: str = OWNERSHIP_TAG
 ) -> dict[str, Any]:
