@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from starlette.datastructures import QueryParams
 
-from .flag_status import flag_status, matches_stale_filter
+from . import flag_status as status
+from .flag_status import flag_status, matches_stale_filter, status_changes_after
+from .http import encode
 from .state import PostHogState, Record
 
 
@@ -49,8 +53,23 @@ def is_simple_flag(flag: Record) -> bool:
     )
 
 
-def _with_cohort_names(state: PostHogState, flag: Record, include_deleted: bool) -> dict[str, Any]:
-    """The filters with `cohort_name` set on every cohort condition (None if unknown)."""
+def _has_cohort_condition(filters: dict[str, Any]) -> bool:
+    return any(
+        prop.get("type") == "cohort"
+        for group in filters.get("groups") or []
+        for prop in group.get("properties") or []
+    )
+
+
+def _with_cohort_names(
+    state: PostHogState, flag: Record, include_deleted: bool, shared: bool = False
+) -> dict[str, Any]:
+    """The filters with `cohort_name` set on every cohort condition (None if unknown).
+    `shared`: filters with no cohort condition are the stored object itself (for a caller
+    that encodes them before the state can change)."""
+    if shared and not _has_cohort_condition(flag["filters"]):
+        stored: dict[str, Any] = flag["filters"]
+        return stored
     filters = copy.deepcopy(flag["filters"])
     names = {
         str(cohort["id"]): cohort["name"]
@@ -64,11 +83,15 @@ def _with_cohort_names(state: PostHogState, flag: Record, include_deleted: bool)
     return filters
 
 
-def serialize_flag(state: PostHogState, flag: Record, *, in_list: bool = False) -> dict[str, Any]:
+def serialize_flag(
+    state: PostHogState, flag: Record, *, in_list: bool = False, shared: bool = False
+) -> dict[str, Any]:
     """The `FeatureFlag` object PostHog returns from list, retrieve, create and update.
 
     The list endpoint resolves cohort names from the project's non-deleted cohorts only (its
     prefetch filters `deleted=False`); retrieve and writes look cohorts up without that filter.
+    `shared`: the answer may hold stored objects (the caller encodes it under the state's
+    lock, before any write), which spares copying every flag's filters.
     """
     simple = is_simple_flag(flag)
     groups = flag["filters"].get("groups") or []
@@ -76,7 +99,7 @@ def serialize_flag(state: PostHogState, flag: Record, *, in_list: bool = False) 
         "id": flag["id"],
         "name": flag["name"],
         "key": flag["key"],
-        "filters": _with_cohort_names(state, flag, include_deleted=not in_list),
+        "filters": _with_cohort_names(state, flag, include_deleted=not in_list, shared=shared),
         "deleted": flag["deleted"],
         "active": flag["active"],
         "archived": bool(flag.get("archived")),
@@ -198,10 +221,45 @@ def list_flags(state: PostHogState, project_id: int, query: QueryParams) -> list
     key = (
         "list_flags",
         project_id,
-        tuple(sorted(i for i in query.multi_items() if i[0] not in page)),
+        _query_key(i for i in query.multi_items() if i[0] not in page),
     )
     rows: list[Record] = state.cached_read(key, lambda: _list_flags(state, project_id, query))
     return rows
+
+
+def _query_key(items: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """A query's parameters in name order; a repeated name keeps its values' order (the last
+    one is the one a filter reads)."""
+    return tuple(sorted(items, key=lambda item: item[0]))
+
+
+def encoded_list_results(
+    state: PostHogState, project_id: int, query: QueryParams, user_id: Any, rows: list[Record]
+) -> str:
+    """The JSON text of a list page's `results`: `rows` (the page `list_flags` and its query's
+    limit and offset give) as `serialize_flag` renders them in a list.
+
+    Kept until the next write, as the rows are: a list's pages are read again and again
+    (every plan reads every page), and rendering a page of 1,000 flags again costs far more
+    than finding them. The key is everything the text depends on: the project, the whole
+    query (its filters, limit and offset) and the requesting user. A flag's `status` depends
+    on the time as well, so the text is given only until the first of its flags could turn
+    STALE.
+    """
+
+    def render() -> tuple[datetime | None, str]:
+        now = status.utc_now()
+        changes = [status_changes_after(flag, now) for flag in rows]
+        until = min((when for when in changes if when is not None), default=None)
+        rendered = [serialize_flag(state, flag, in_list=True, shared=True) for flag in rows]
+        return until, encode(rendered)
+
+    def still_valid(kept: tuple[datetime | None, str]) -> bool:
+        return kept[0] is None or status.utc_now() <= kept[0]
+
+    key = ("list_results", project_id, user_id, _query_key(query.multi_items()))
+    kept: tuple[datetime | None, str] = state.cached_read(key, render, still_valid=still_valid)
+    return kept[1]
 
 
 def _list_flags(state: PostHogState, project_id: int, query: QueryParams) -> list[Record]:

@@ -9,9 +9,9 @@ Soft delete is `PATCH {"deleted": true}`.
 from __future__ import annotations
 
 from .errors import not_found
-from .flag_read import list_flags, serialize_flag
+from .flag_read import encoded_list_results, list_flags, serialize_flag
 from .flag_write import create_flag, update_flag
-from .http import Call, Handler, Reply
+from .http import Call, Handler, Reply, encode
 from .pagination import paginate
 from .state import Record
 
@@ -27,8 +27,13 @@ def _flag(call: Call) -> Record:
 def list_handler(call: Call) -> Reply:
     flags = list_flags(call.state, call.project_id, call.query)
     page = paginate(call.request, flags)
-    page["results"] = [serialize_flag(call.state, f, in_list=True) for f in page["results"]]
-    return Reply(page)
+    results = encoded_list_results(
+        call.state, call.project_id, call.query, call.user["id"], page.pop("results")
+    )
+    # `{count, next, previous}` as `render` encodes it, then the results' kept text: the
+    # same bytes as encoding the whole page at once.
+    text = encode(page)[:-1] + ',"results":' + results + "}"
+    return Reply(page, text=text)
 
 
 def create_handler(call: Call) -> Reply:

@@ -28,6 +28,11 @@ STALE_FLAG_THRESHOLD = timedelta(days=30)
 Record = dict[str, Any]
 
 
+def utc_now() -> datetime:
+    """The time statuses are computed at (one place to read the clock)."""
+    return datetime.now(UTC)
+
+
 def _time(value: Any) -> datetime | None:
     if not value:
         return None
@@ -74,7 +79,7 @@ def flag_status(flag: Record, now: datetime | None = None) -> str:
         return "ARCHIVED"
     if not flag["active"]:
         return "ACTIVE"
-    threshold = (now or datetime.now(UTC)) - STALE_FLAG_THRESHOLD
+    threshold = (now or utc_now()) - STALE_FLAG_THRESHOLD
     last_called = _time(flag.get("last_called_at"))
     if last_called is not None:
         return "STALE" if last_called < threshold else "ACTIVE"
@@ -84,6 +89,26 @@ def flag_status(flag: Record, now: datetime | None = None) -> str:
     return "ACTIVE"
 
 
+def status_changes_after(flag: Record, now: datetime | None = None) -> datetime | None:
+    """The instant after which `flag_status` may answer differently than it does at `now`
+    with the flag unchanged (None: never). Time alone moves a flag only from ACTIVE to STALE,
+    when its usage signal (or, without one, its creation) turns 30 days old: a rendered flag
+    stays right until then."""
+    if flag["deleted"] or flag.get("archived") or not flag["active"]:
+        return None
+    now = now or utc_now()
+    last_called = _time(flag.get("last_called_at"))
+    if last_called is not None:
+        signal = last_called
+    else:
+        created = _time(flag.get("created_at"))
+        if created is None or not fully_rolled_out(flag["filters"] or {}):
+            return None
+        signal = created
+    changes = signal + STALE_FLAG_THRESHOLD
+    return changes if changes >= now else None
+
+
 def _sql_100(value: Any) -> bool:
     """`elem->>'rollout_percentage' = '100'`: the JSON text of the number is exactly 100."""
     return json.dumps(value) == "100"
@@ -91,7 +116,7 @@ def _sql_100(value: Any) -> bool:
 
 def matches_stale_filter(flag: Record, now: datetime | None = None) -> bool:
     """`filter_stale_flags`: the list's `active=STALE`."""
-    threshold = (now or datetime.now(UTC)) - STALE_FLAG_THRESHOLD
+    threshold = (now or utc_now()) - STALE_FLAG_THRESHOLD
     last_called = _time(flag.get("last_called_at"))
     if last_called is not None:
         return bool(flag["active"]) and last_called < threshold

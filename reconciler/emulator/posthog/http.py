@@ -78,16 +78,24 @@ class Reply:
     data: Any
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    text: str | None = None
+    """`data` already encoded as `render` would encode it (a handler that keeps encoded
+    parts between requests), sent as it is."""
 
 
 Handler = Callable[[Call], Reply]
+
+
+def encode(data: Any) -> str:
+    """DRF's JSONRenderer text: compact separators, non-ASCII characters as they are."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def render(reply: Reply) -> Response:
     """DRF's JSONRenderer output; an empty body also drops Content-Type, as DRF does."""
     if reply.data is None:
         return Response(status_code=reply.status, headers=reply.headers)
-    payload = json.dumps(reply.data, ensure_ascii=False, separators=(",", ":"))
+    payload = reply.text if reply.text is not None else encode(reply.data)
     return Response(
         payload.encode("utf-8"),
         status_code=reply.status,

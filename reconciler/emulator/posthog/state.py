@@ -466,16 +466,22 @@ class PostHogState:
             if stored:
                 self._index_key(row)
 
-    def cached_read(self, key: Any, compute: Any) -> Any:
+    def cached_read(self, key: Any, compute: Any, *, still_valid: Any = None) -> Any:
         """`compute()`, kept for the following reads until a write: a list's pages each ask
-        for the same filtered, ordered rows. The caller must not change what it gets."""
+        for the same filtered, ordered rows. The caller must not change what it gets.
+        `still_valid(answer)`, if given, says whether a kept answer may still be given (an
+        answer that depends on the time too); if not, it is computed again."""
         if not self._indexing:
             return compute()
         try:
-            return self._read_cache[key]
+            kept = self._read_cache[key]
         except KeyError:
-            found = self._read_cache[key] = compute()
-            return found
+            pass
+        else:
+            if still_valid is None or still_valid(kept):
+                return kept
+        found = self._read_cache[key] = compute()
+        return found
 
     def restore(self, snapshot: bytes | dict[str, Any]) -> None:
         """Put back a snapshot taken with `rollback_point` or `to_json` (a whole-state
