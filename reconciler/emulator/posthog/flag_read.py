@@ -43,6 +43,16 @@ def user_basic(state: PostHogState, user_id: int | None) -> dict[str, Any] | Non
     }
 
 
+def _user(state: PostHogState, user_id: int | None, shared: bool) -> dict[str, Any] | None:
+    """`user_basic`; `shared`: one answer per user for the reads until the next write."""
+    if not shared:
+        return user_basic(state, user_id)
+    found: dict[str, Any] | None = state.cached_read(
+        ("user_basic", user_id), lambda: user_basic(state, user_id)
+    )
+    return found
+
+
 def is_simple_flag(flag: Record) -> bool:
     """One condition, no properties, person-aggregated: the UI's "simple" flag."""
     groups = flag["filters"].get("groups") or []
@@ -103,11 +113,11 @@ def serialize_flag(
         "deleted": flag["deleted"],
         "active": flag["active"],
         "archived": bool(flag.get("archived")),
-        "created_by": user_basic(state, flag.get("created_by_id")),
+        "created_by": _user(state, flag.get("created_by_id"), shared),
         "created_at": flag["created_at"],
         "updated_at": flag.get("updated_at"),
         "version": flag.get("version"),
-        "last_modified_by": user_basic(state, flag.get("last_modified_by_id")),
+        "last_modified_by": _user(state, flag.get("last_modified_by_id"), shared),
         "is_simple_flag": simple,
         "rollout_percentage": groups[0].get("rollout_percentage") if simple else None,
         "ensure_experience_continuity": flag.get("ensure_experience_continuity"),
