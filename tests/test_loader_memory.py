@@ -60,8 +60,9 @@ def _workspace(folder: Path, files: int) -> Workspace:
     return Workspace(file=folder / "flagsync.yaml", manifests=[manifests])
 
 
-def _load_overhead(workspace: Workspace) -> tuple[int, int]:
-    """(bytes traced at the peak of the load beyond what its result holds, flags loaded)."""
+def load_overhead(workspace: Workspace) -> tuple[int, int]:
+    """(bytes traced at the peak of the load beyond what its result holds, flags loaded);
+    the PostHog file-by-file loading is measured the same way."""
     gc.collect()
     tracemalloc.start()
     try:
@@ -81,8 +82,8 @@ def test_loading_more_files_does_not_hold_more_of_them(
     # workers read ahead of it (a few chunks, `test_manifest_reading`).
     monkeypatch.setattr(reading, "PARALLEL_MIN_BYTES", 1 << 40)
     loader.load_flags(_workspace(tmp_path / "warm", 1))  # imports and caches out of the count
-    few, loaded_few = _load_overhead(_workspace(tmp_path / "few", 2))
-    many, loaded_many = _load_overhead(_workspace(tmp_path / "many", 12))
+    few, loaded_few = load_overhead(_workspace(tmp_path / "few", 2))
+    many, loaded_many = load_overhead(_workspace(tmp_path / "many", 12))
     assert (loaded_few, loaded_many) == (2 * FLAGS_PER_FILE, 12 * FLAGS_PER_FILE)
     # Holding every file until the end made the overhead grow with the files (6x here).
     assert many < 2 * few, (

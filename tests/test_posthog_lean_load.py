@@ -7,9 +7,7 @@ data until the end, about 74 MB at 10,000 flags beside 41 MB of models)."""
 
 from __future__ import annotations
 
-import gc
 import tempfile
-import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +21,7 @@ from reconciler.errors import ValidationFailed
 from reconciler.manifest import loader, reading
 from reconciler.manifest.provider_rules import rules_for
 from reconciler.model import FlagSet
+from tests.test_loader_memory import load_overhead
 
 ENVIRONMENTS = ["development", "staging", "production"]
 FLAGS_PER_FILE = 150
@@ -103,19 +102,6 @@ def _both(workspace: Workspace) -> tuple[FlagSet | list[str], FlagSet | list[str
     return lean, together
 
 
-def _load_overhead(workspace: Workspace) -> tuple[int, int]:
-    """(bytes traced at the peak of the load beyond what its result holds, flags loaded)."""
-    gc.collect()
-    tracemalloc.start()
-    try:
-        flags = loader.load_flags(workspace, loader.PendingManifests(workspace))
-        gc.collect()
-        held, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return peak - held, len(flags.flags)
-
-
 def test_loading_more_posthog_files_does_not_hold_more_of_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -123,8 +109,8 @@ def test_loading_more_posthog_files_does_not_hold_more_of_them(
     # workers read ahead of it (a few chunks, `test_manifest_reading`).
     monkeypatch.setattr(reading, "PARALLEL_MIN_BYTES", 1 << 40)
     loader.load_flags(_bench_workspace(tmp_path / "warm", 1))  # imports and caches
-    few, loaded_few = _load_overhead(_bench_workspace(tmp_path / "few", 2))
-    many, loaded_many = _load_overhead(_bench_workspace(tmp_path / "many", 12))
+    few, loaded_few = load_overhead(_bench_workspace(tmp_path / "few", 2))
+    many, loaded_many = load_overhead(_bench_workspace(tmp_path / "many", 12))
     assert (loaded_few, loaded_many) == (2 * FLAGS_PER_FILE, 12 * FLAGS_PER_FILE)
     # Holding every file until the rules across files had run made this grow with the files.
     assert many < 2 * few, (
