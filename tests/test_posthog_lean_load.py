@@ -10,7 +10,6 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -21,18 +20,7 @@ from reconciler.errors import ValidationFailed
 from reconciler.manifest import loader, reading
 from reconciler.manifest.provider_rules import rules_for
 from reconciler.model import FlagSet
-from tests.test_loader_memory import load_overhead
-
-ENVIRONMENTS = ["development", "staging", "production"]
-FLAGS_PER_FILE = 150
-
-
-@dataclass
-class Workspace:
-    file: Path
-    manifests: list[Path]
-    environment_names: list[str] = field(default_factory=lambda: list(ENVIRONMENTS))
-    provider: str = "posthog"
+from tests.test_loader_memory import ENVIRONMENTS, FLAGS_PER_FILE, Workspace, load_overhead
 
 
 def _bench_flag(key: str, depends_on: str | None = None) -> str:
@@ -62,7 +50,7 @@ def _write(folder: Path, files: list[str]) -> Workspace:
     for number, text in enumerate(files):
         (manifests / f"flags-{number:03d}.yaml").write_text(text)
     (folder / "flagsync.yaml").write_text("provider: posthog\n")
-    return Workspace(file=folder / "flagsync.yaml", manifests=[manifests])
+    return Workspace(file=folder / "flagsync.yaml", manifests=[manifests], provider="posthog")
 
 
 def _bench_workspace(folder: Path, files: int) -> Workspace:
