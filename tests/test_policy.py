@@ -5,6 +5,7 @@ schema first, so the rules are tested on the format they are documented to read.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,10 +50,11 @@ def _plan(*changes: dict[str, Any]) -> dict[str, Any]:
 
 
 def _violations(
-    policy: Policy, plan: dict[str, Any], flags: dict[str, dict[str, Any]] | None = None
+    policy: Policy, plan: dict[str, Any], flags: Mapping[str, dict[str, Any]] | None = None
 ) -> list[Violation]:
-    found = [v for rule in BUILTIN_RULES for v in rule(policy, plan, flags or {})]
-    return found + custom_violations(policy, plan, flags or {})
+    flags = {} if flags is None else flags  # not `or`: asking a lazy mapping's size reads it
+    found = [v for rule in BUILTIN_RULES for v in rule(policy, plan, flags)]
+    return found + custom_violations(policy, plan, flags)
 
 
 NEW_FLAG = {"action": "create", "key": "new-checkout", "fields": []}
@@ -222,3 +224,37 @@ def test_a_custom_rule_that_cannot_be_evaluated_stops_the_plan() -> None:
 def test_an_expression_that_is_not_cel_is_a_located_problem(expression: str) -> None:
     [problem] = compile_problems(_rule(expression))
     assert "policy rule 'team-rule': not valid CEL" in problem.message
+
+
+# the manifests' metadata is read again only when a rule looks at it
+
+
+def test_metadata_is_read_only_for_a_new_flag_or_a_custom_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 10,000 flags a second read of the manifests is seconds added to every plan: rules
+    that judge only the plan's changes must not pay it."""
+    from reconciler.manifest import metadata
+
+    reads: list[object] = []
+
+    def counted(workspace: object) -> dict[str, dict[str, Any]]:
+        reads.append(workspace)
+        return {"new-checkout": {"description": "x"}}
+
+    monkeypatch.setattr(metadata, "flag_metadata", counted)
+    update = _plan(_split("production", {"a": 100}, {"b": 100}))
+    every_builtin = Policy(
+        require_on_new_flags=("owner",),
+        max_rollout_step={"production": 25},
+        forbid={"production": ("delete",)},
+    )
+    assert _violations(every_builtin, update, metadata.LazyFlagMetadata(tmp_path)) != []
+    assert reads == []  # an update: no new flag to judge, no custom rule
+    [missing] = _violations(REQUIRED, _plan(NEW_FLAG), metadata.LazyFlagMetadata(tmp_path))
+    assert "has no owner, expires" in missing.message and len(reads) == 1
+    uses_flags = Policy(
+        rules=(CustomRule("described", "flags.all(k, flags[k].description != '')"),)
+    )
+    assert _violations(uses_flags, update, metadata.LazyFlagMetadata(tmp_path)) == []
+    assert len(reads) == 2

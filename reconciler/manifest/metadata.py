@@ -8,6 +8,7 @@ judges a new flag by.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from reconciler.manifest.declared import DeclaredManifests
@@ -34,3 +35,27 @@ def flag_metadata(workspace: DeclaredManifests) -> dict[str, dict[str, Any]]:
                 entry["file"] = name
                 result[flag["key"]] = entry
     return result
+
+
+class LazyFlagMetadata(Mapping[str, dict[str, Any]]):
+    """`flag_metadata`, read the first time it is asked for. A policy whose rules look at no
+    flag's metadata (no custom rule, and no new flag for `require_on_new_flags` to judge)
+    then costs no second read of the manifests: at 10,000 flags that read is seconds."""
+
+    def __init__(self, workspace: DeclaredManifests) -> None:
+        self._workspace = workspace
+        self._found: dict[str, dict[str, Any]] | None = None
+
+    def _all(self) -> dict[str, dict[str, Any]]:
+        if self._found is None:
+            self._found = flag_metadata(self._workspace)
+        return self._found
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        return self._all()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())

@@ -6,14 +6,14 @@ external tool sees in `plan -o json`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from reconciler.policy.config import Policy
 from reconciler.policy.violation import Violation
 
 PlanData = dict[str, Any]
-Flags = dict[str, dict[str, Any]]
+Flags = Mapping[str, dict[str, Any]]
 
 
 def _missing(field: str, meta: dict[str, Any]) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 from reconciler.errors import PolicyError, Problem, ValidationFailed
 from reconciler.lifecycle import today
 from reconciler.manifest.lifecycle_checks import lifecycle_findings
-from reconciler.manifest.metadata import flag_metadata
+from reconciler.manifest.metadata import LazyFlagMetadata
 from reconciler.plan import Plan
 from reconciler.policy.builtin import BUILTIN_RULES
 from reconciler.policy.config import Policy, load_policy
@@ -115,7 +115,7 @@ def evaluate(workspace: Workspace, plan: Plan) -> PolicyReport:
     if problems:
         raise ValidationFailed(problems)
     data = json.loads(render_json(plan))
-    flags = flag_metadata(workspace)
+    flags = LazyFlagMetadata(workspace)
     violations = [v for rule in BUILTIN_RULES for v in rule(policy, data, flags)]
     violations += custom_violations(policy, data, flags)
     return PolicyReport(checked=_count(policy), violations=violations, expiry=notice)

@@ -10,6 +10,7 @@ evaluates to true. cel-python is imported only when a workspace has such rules.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 from reconciler.errors import Problem
@@ -51,7 +52,7 @@ def compile_problems(policy: Policy) -> list[Problem]:
 
 
 def custom_violations(
-    policy: Policy, plan: dict[str, Any], flags: dict[str, dict[str, Any]]
+    policy: Policy, plan: dict[str, Any], flags: Mapping[str, dict[str, Any]]
 ) -> list[Violation]:
     """Each custom rule that is false, or cannot be evaluated on this plan (a missing field,
     a type error): a rule that cannot say yes does not let the plan through."""
@@ -61,7 +62,7 @@ def custom_violations(
     from celpy.evaluation import CELEvalError
 
     env = _environment()
-    activation = {"plan": celpy.json_to_cel(plan), "flags": celpy.json_to_cel(flags)}
+    activation = {"plan": celpy.json_to_cel(plan), "flags": celpy.json_to_cel(dict(flags))}
     violations = []
     for rule in policy.rules:
         try:
