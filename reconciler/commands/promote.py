@@ -19,7 +19,8 @@ from typing import Any
 import click
 
 from reconciler.commands.options import output_option, workspace_option
-from reconciler.errors import FlagsyncError, ValidationFailed, WorkspaceError
+from reconciler.errors import FlagsyncError, WorkspaceError
+from reconciler.exits import reports_errors
 from reconciler.gc_pause import gc_paused
 from reconciler.manifest.loader import load_flags
 from reconciler.promote import ChecksPromotion, Promotion, as_json, promote, summary
@@ -125,6 +126,7 @@ def run_promote(
     help="Promote into an environment that takes changes as change requests.",
 )
 @output_option("How to print the plan that follows (json: the whole outcome as JSON).")
+@reports_errors
 def promote_command(**options: Any) -> None:
     """Make TO's targeting equal FROM's in the manifests, comments and layout kept.
 
@@ -133,15 +135,7 @@ def promote_command(**options: Any) -> None:
     Exit 1 when a flag cannot be promoted as it is (a cohort the target lacks,
     a change-request environment): it is named and nothing is written.
     """
-    try:
-        code = run_promote(**options)
-    except ValidationFailed as error:
-        click.echo(str(error), err=True)
-        sys.exit(1)
-    except FlagsyncError as error:
-        click.echo(click.style("Error: ", fg="red", bold=True) + str(error), err=True)
-        sys.exit(1)
-    sys.exit(code)
+    sys.exit(run_promote(**options))
 
 
 promote_command.name = "promote"

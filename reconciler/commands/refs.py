@@ -7,7 +7,6 @@ Exit 0 (a report, not a check), 1 on bad input.
 
 from __future__ import annotations
 
-import sys
 import time
 from importlib import import_module
 from pathlib import Path
@@ -16,7 +15,8 @@ import click
 
 from reconciler.code_patterns import Pattern
 from reconciler.commands.options import output_option, workspace_option
-from reconciler.errors import FlagsyncError, UsageError, ValidationFailed
+from reconciler.errors import UsageError
+from reconciler.exits import reports_errors
 from reconciler.gc_pause import gc_paused
 from reconciler.lifecycle import today
 from reconciler.manifest.loader import load_flags
@@ -72,6 +72,7 @@ def run_refs(workspace: Workspace, paths: tuple[Path, ...]) -> RefsReport:
 @workspace_option
 @output_option("How to print the report (markdown: for a pull request comment).")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@reports_errors
 def refs_command(workspace_path: Path | None, output: str, paths: tuple[Path, ...]) -> None:
     """Find where code names the flags: unreferenced flags, undeclared keys, expired flags.
 
@@ -79,12 +80,5 @@ def refs_command(workspace_path: Path | None, output: str, paths: tuple[Path, ..
     Scans PATHs, else the workspace's `refs.paths`, else the Git repository around the
     workspace (.gitignore honoured), for the vendor SDKs' flag calls and `refs.patterns`.
     """
-    try:
-        report = run_refs(load_workspace(workspace_path), paths)
-    except ValidationFailed as error:
-        click.echo(str(error), err=True)
-        sys.exit(1)
-    except FlagsyncError as error:
-        click.echo(click.style("Error: ", fg="red", bold=True) + str(error), err=True)
-        sys.exit(1)
+    report = run_refs(load_workspace(workspace_path), paths)
     click.echo(RENDERERS[output](report), nl=False)
