@@ -142,18 +142,7 @@ class Ref(BaseModel):
         return f"{{{(self.resource or '').replace('_', '-')}-id:{self.key}}}"
 
 
-SubjectKind = Literal[
-    "flag",
-    "experiment",
-    "holdout",
-    "audience",
-    "custom_property",
-    "metric",
-    "variable",
-    "approval_policy",
-    "metric_association",
-    "change_request",
-]
+SubjectKind = Literal[Resource, "metric_association", "change_request"]
 """What a call is about: a `Resource`, a link between two (`metric_association`), or a change
 request."""
 
