@@ -579,14 +579,7 @@ class PostHogEvaluator:
         if self._reference:
             evaluate = self._evaluate_reference
             return lambda user: [evaluate(key, environment, parsed_user(user)) for key in flag_keys]
-        functions = [self._fast_flag(key, environment) for key in flag_keys]
-
-        def answers(user: UserContext) -> list[Evaluation]:
-            parsed = parsed_user(user)
-            identity = _utf8(parsed.distinct_id)
-            return [function(parsed, identity) for function in functions]
-
-        return answers
+        return _each_user([self._fast_flag(key, environment) for key in flag_keys])
 
     def evaluate_user(self, flag_key: str, environment: str, user: _User) -> Evaluation:
         if self._reference:
@@ -667,14 +660,7 @@ class PostHogEvaluator:
                 summary_variation(evaluate(key, environment, parsed_user(user)))
                 for key in flag_keys
             ]
-        functions = [self._variation_flag(key, environment) for key in flag_keys]
-
-        def answers(user: UserContext) -> list[Any]:
-            parsed = parsed_user(user)
-            identity = _utf8(parsed.distinct_id)
-            return [function(parsed, identity) for function in functions]
-
-        return answers
+        return _each_user([self._variation_flag(key, environment) for key in flag_keys])
 
     def flag_major(
         self, flag_keys: list[str], environment: str, users: Sequence[UserContext]
@@ -772,6 +758,20 @@ class PostHogEvaluator:
         return Evaluation(
             flag_key, environment, variation_of(outcome.value), outcome.why, outcome.rule, values
         )
+
+
+def _each_user(
+    functions: list[Callable[[_User, bytes | None], Any]],
+) -> Callable[[UserContext], list[Any]]:
+    """Answers of the compiled flags `functions` for one user after another: the user is
+    parsed, and its id encoded for the hashes, once for all the flags."""
+
+    def answers(user: UserContext) -> list[Any]:
+        parsed = user_of(user)
+        identity = _utf8(parsed.distinct_id)
+        return [function(parsed, identity) for function in functions]
+
+    return answers
 
 
 def _utf8(distinct_id: str) -> bytes | None:
